@@ -1,0 +1,132 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Settings every Swift target shares: Swift 6 language mode with strict concurrency.
+let packageSwiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "coding-agent",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "coding-agent", targets: ["coding-agent"]),
+        .executable(name: "selfcheck-runner", targets: ["selfcheck-runner"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+    ],
+    targets: [
+        // MARK: C libraries and shims
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSeccomp",
+            pkgConfig: "libseccomp",
+            providers: [.apt(["libseccomp-dev"])]
+        ),
+        // The child side of clone(): async-signal-safe C only, no Swift runtime after clone.
+        .target(
+            name: "CSandbox",
+            dependencies: ["CSeccomp"],
+            cSettings: [.define("_GNU_SOURCE")],
+            linkerSettings: [.linkedLibrary("seccomp")]
+        ),
+
+        // MARK: Libraries, one per concern
+        .target(
+            name: "Contracts",
+            dependencies: [
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            ],
+            exclude: ["Generated/protos.sha256"],
+            swiftSettings: packageSwiftSettings
+        ),
+        .target(
+            name: "Patch",
+            swiftSettings: packageSwiftSettings
+        ),
+        .target(
+            name: "Sandbox",
+            dependencies: [
+                "CSandbox",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: packageSwiftSettings
+        ),
+        .target(
+            name: "Kafka",
+            dependencies: [
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: packageSwiftSettings
+        ),
+
+        // MARK: Executables (thin)
+        .executableTarget(
+            name: "coding-agent",
+            dependencies: [
+                "Contracts",
+                "Kafka",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: packageSwiftSettings
+        ),
+        .executableTarget(
+            name: "selfcheck-runner",
+            dependencies: [
+                "Contracts",
+                "Patch",
+                "Sandbox",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: packageSwiftSettings
+        ),
+        // Benchmarks print figures next to a baseline measured in the same run (scripts/bench).
+        .executableTarget(
+            name: "bench",
+            dependencies: ["Patch", "Sandbox", "Kafka", "Contracts"],
+            swiftSettings: packageSwiftSettings
+        ),
+
+        // MARK: Tests
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport",
+            swiftSettings: packageSwiftSettings
+        ),
+        .testTarget(
+            name: "ContractsTests",
+            dependencies: ["Contracts", "TestSupport"],
+            swiftSettings: packageSwiftSettings
+        ),
+        .testTarget(
+            name: "PatchTests",
+            dependencies: ["Patch", "TestSupport"],
+            swiftSettings: packageSwiftSettings
+        ),
+        .testTarget(
+            name: "SandboxTests",
+            dependencies: ["Sandbox", "TestSupport"],
+            swiftSettings: packageSwiftSettings
+        ),
+        .testTarget(
+            name: "KafkaTests",
+            dependencies: ["Kafka", "Contracts", "TestSupport"],
+            swiftSettings: packageSwiftSettings
+        ),
+    ]
+)

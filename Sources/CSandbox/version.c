@@ -1,0 +1,2 @@
+#include "CSandbox.h"
+int csandbox_version(void) { return 1; }

@@ -1,0 +1,1 @@
+// Kafka consumer and producer over librdkafka, and the development cluster.

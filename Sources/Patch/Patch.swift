@@ -1,0 +1,1 @@
+// The patch engine: extract, parse, validate, repair and render unified diffs.

@@ -1,0 +1,1 @@
+// The sandbox: profiles, spawn, wait, limits, resource usage, cleanup.

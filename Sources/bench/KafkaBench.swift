@@ -1,0 +1,5 @@
+enum KafkaBench {
+    static func run() async throws {
+        print("(no kafka benchmark yet)")
+    }
+}

@@ -1,0 +1,5 @@
+enum PatchBench {
+    static func run() async throws {
+        print("(no patch benchmark yet)")
+    }
+}

@@ -1,0 +1,5 @@
+enum SandboxBench {
+    static func run() async throws {
+        print("(no sandbox benchmark yet)")
+    }
+}

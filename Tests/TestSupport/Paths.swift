@@ -1,0 +1,37 @@
+import Foundation
+
+/// Well-known locations for tests.
+public enum Paths {
+    /// The package root (the folder holding Package.swift).
+    public static let packageRoot: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
+                return url
+            }
+        }
+        fatalError("Package.swift not found above \(#filePath)")
+    }()
+
+    /// `shared/` beside the checkout: fixtures and the design documents.
+    public static let shared: URL = packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
+
+    /// The real Python projects (sdists) patches are checked against.
+    public static let fixtures: URL = shared.appendingPathComponent("fixtures/python-projects")
+
+    /// The check-tool environment installed by scripts/setup.
+    public static let toolEnvironment = URL(fileURLWithPath: "/opt/selfcheck-tools")
+
+    /// A built product of this package (e.g. `selfcheck-runner`), next to the test bundle.
+    public static func product(_ name: String) -> URL {
+        var dir = Bundle.main.bundleURL
+        // `swift test` runs the xctest bundle from .build/<triple>/debug; products sit beside it.
+        while dir.path != "/" {
+            let candidate = dir.appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir.deleteLastPathComponent()
+        }
+        return packageRoot.appendingPathComponent(".build/debug/\(name)")
+    }
+}
