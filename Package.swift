@@ -65,6 +65,11 @@ let package = Package(
             swiftSettings: packageSwiftSettings
         ),
         .target(
+            name: "SelfCheck",
+            dependencies: ["Contracts"],
+            swiftSettings: packageSwiftSettings
+        ),
+        .target(
             name: "Kafka",
             dependencies: [
                 "CRdKafka",
@@ -121,6 +126,11 @@ let package = Package(
         .testTarget(
             name: "SandboxTests",
             dependencies: ["Sandbox", "TestSupport"],
+            swiftSettings: packageSwiftSettings
+        ),
+        .testTarget(
+            name: "SelfCheckTests",
+            dependencies: ["SelfCheck", "Contracts", "TestSupport"],
             swiftSettings: packageSwiftSettings
         ),
         .testTarget(

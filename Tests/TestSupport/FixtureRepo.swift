@@ -20,7 +20,7 @@ public struct FixtureRepo: Sendable {
             throw ShellError(command: ["fixture", name], output: .init(status: 1, stdout: "", stderr: "no fixture \(name) in \(Paths.fixtures.path)"))
         }
         let parent = try makeTemporaryDirectory("fixture-\(name)")
-        try run(["tar", "-xzf", Paths.fixtures.appendingPathComponent(archive).path, "-C", parent.path])
+        try run(["tar", "--no-same-owner", "-xzf", Paths.fixtures.appendingPathComponent(archive).path, "-C", parent.path])
         let root = parent.appendingPathComponent(String(archive.dropLast(".tar.gz".count)))
         try initializeRepository(at: root)
         return FixtureRepo(root: root, baseCommit: try head(of: root))

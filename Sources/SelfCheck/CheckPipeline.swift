@@ -1,0 +1,168 @@
+import Contracts
+import Foundation
+
+/// The self-check: resolve the patch, apply it to a copy-on-write workspace, then black → ruff → pytest,
+/// judging the patch rather than the repository (see the README, "Judging the patch").
+public struct CheckPipeline: Sendable {
+    public struct Configuration: Sendable {
+        public var tools = ToolCommands()
+        /// Where baselines are cached; nil turns the cache off.
+        public var cacheDirectory: URL?
+        /// Per-step wall-time limits when the request gives none.
+        public var defaultStepTimeoutsMs: [String: UInt64] = ["apply": 60_000, "black": 120_000, "ruff": 120_000, "pytest": 900_000]
+        /// How much of a step's output the report keeps (the tail).
+        public var outputTailBytes = 4000
+        public init(cacheDirectory: URL? = nil) { self.cacheDirectory = cacheDirectory }
+    }
+
+    public static let defaultSteps = ["black", "ruff", "pytest"]
+
+    let runner: any JobRunner
+    let patches: any PatchResolver
+    let configuration: Configuration
+
+    public init(runner: any JobRunner, patches: any PatchResolver, configuration: Configuration = .init()) {
+        self.runner = runner
+        self.patches = patches
+        self.configuration = configuration
+    }
+
+    /// Runs one check; progress goes to `events`; honours Task cancellation (the job's tree is killed).
+    public func execute(_ request: CheckRequest, events: @escaping @Sendable (CheckEvent) async -> Void) async -> CheckReport {
+        let clock = ContinuousClock.now
+        let (stream, continuation) = AsyncStream<CheckEvent>.makeStream()
+        let forwarder = Task { for await event in stream { await events(event) } }
+        var report = await check(request, emit: { kind in
+            continuation.yield(CheckEvent.with {
+                $0.requestID = request.requestID
+                $0.kind = kind
+            })
+        })
+        continuation.finish()
+        await forwarder.value
+        report.requestID = request.requestID
+        report.durationMs = UInt64((ContinuousClock.now - clock).milliseconds)
+        if Task.isCancelled && report.verdict != "pass" {
+            report.verdict = "error"
+            report.reason = "cancelled"
+        }
+        return report
+    }
+
+    typealias Emit = @Sendable (CheckEvent.OneOf_Kind) -> Void
+
+    private func check(_ request: CheckRequest, emit: @escaping Emit) async -> CheckReport {
+        var report = CheckReport()
+        let checkout = URL(fileURLWithPath: request.repoPath)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: checkout.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            return Self.error("repository \(request.repoPath) is not a directory")
+        }
+
+        let prepared: PreparedPatch
+        switch patches.prepare(request.diff, against: checkout) {
+        case .failure(let rejection):
+            report.verdict = "rejected"
+            report.reason = "\(rejection.rule): \(rejection.message)"
+            report.patch = .with { $0.rejectionRule = rejection.rule }
+            return report
+        case .success(let patch):
+            prepared = patch
+        }
+        report.patch = .with {
+            $0.files = prepared.files
+            $0.repaired = !prepared.repairs.isEmpty
+            $0.repairs = prepared.repairs
+            $0.canonicalDiff = prepared.canonicalDiff
+            $0.linesAdded = UInt32(prepared.linesAdded)
+            $0.linesRemoved = UInt32(prepared.linesRemoved)
+        }
+        emit(.patchResolved(report.patch))
+
+        let workspace: any CheckWorkspace
+        do {
+            workspace = try await runner.makeWorkspace(checkout: checkout)
+        } catch {
+            return Self.error("the sandbox workspace could not be set up: \(error)", patch: report.patch)
+        }
+        defer { try? workspace.remove() }
+
+        var run = CheckRun(pipeline: self, request: request, checkout: checkout, workspace: workspace,
+                           patch: prepared, emit: emit)
+        defer { run.removeBase() }
+        let apply = await run.applyStep()
+        report.steps.append(apply)
+        if apply.status != "passed" {
+            report.verdict = apply.status == "error" ? "error" : "fail"
+            report.reason = "the patch did not apply in the sandbox"
+            report.isolation = run.isolation
+            return report
+        }
+
+        let steps = request.steps.isEmpty ? Self.defaultSteps : request.steps
+        var stopped = false
+        for name in steps {
+            if stopped || Task.isCancelled {
+                report.steps.append(.with { $0.name = name; $0.status = "skipped"; $0.note = "an earlier step failed" })
+                continue
+            }
+            emit(.stepStarted(.with { $0.name = name }))
+            let result: StepResult
+            switch name {
+            case "black": result = await run.blackStep()
+            case "ruff": result = await run.ruffStep()
+            case "pytest": result = await run.pytestStep()
+            default: result = .with { $0.name = name; $0.status = "error"; $0.note = "unknown step \(name)" }
+            }
+            emit(.stepFinished(result))
+            report.steps.append(result)
+            if result.status != "passed" && result.status != "skipped" && !request.keepGoing { stopped = true }
+        }
+
+        report.tamper = run.tamper
+        report.isolation = run.isolation
+        report.notes = run.notes
+        let failed = report.steps.filter { $0.status == "failed" }.map(\.name)
+        let errored = report.steps.filter { $0.status == "error" }.map(\.name)
+        if !errored.isEmpty {
+            report.verdict = "error"
+            report.reason = "step \(errored.joined(separator: ", ")) could not run"
+        } else if !failed.isEmpty || !report.tamper.isEmpty {
+            report.verdict = "fail"
+            var reasons = failed.map { "\($0) failed" }
+            if !report.tamper.isEmpty { reasons.append("tamper: \(report.tamper.count) test(s) that ran at the base no longer run") }
+            report.reason = reasons.joined(separator: "; ")
+        } else {
+            report.verdict = "pass"
+            report.reason = "every step passed"
+        }
+        return report
+    }
+
+    static func error(_ reason: String, patch: PatchSummary? = nil) -> CheckReport {
+        .with {
+            $0.verdict = "error"
+            $0.reason = reason
+            if let patch { $0.patch = patch }
+        }
+    }
+
+    func wallTime(for step: String, _ request: CheckRequest) -> Limits {
+        var limits = request.limits
+        limits.wallTimeMs = request.stepTimeoutsMs[step] ?? (limits.wallTimeMs > 0 ? limits.wallTimeMs : configuration.defaultStepTimeoutsMs[step] ?? 300_000)
+        return limits
+    }
+
+    /// The last `outputTailBytes` of a step's output, cut at a line start when one is near.
+    func tail(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        guard bytes.count > configuration.outputTailBytes else { return text }
+        var start = bytes.count - configuration.outputTailBytes
+        if let newline = bytes[start...].prefix(200).firstIndex(of: 10) { start = newline + 1 }
+        return "…" + String(decoding: bytes[start...], as: UTF8.self)
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+}

@@ -1,0 +1,298 @@
+import Contracts
+import Foundation
+
+/// The state of one check while its steps run: the patched workspace, and — only when a step found
+/// something — a second workspace at the base to tell new failures from old ones.
+struct CheckRun {
+    let pipeline: CheckPipeline
+    let request: CheckRequest
+    let checkout: URL
+    let workspace: any CheckWorkspace
+    let patch: PreparedPatch
+    let emit: CheckPipeline.Emit
+
+    var isolation: [String] = []
+    var notes: [String] = []
+    var tamper: [Finding] = []
+    private var baseWorkspace: (any CheckWorkspace)?
+    private let lintKey: String?
+    private let testKey: String?
+    private let cache: BaselineCache
+
+    init(pipeline: CheckPipeline, request: CheckRequest, checkout: URL, workspace: any CheckWorkspace,
+         patch: PreparedPatch, emit: @escaping CheckPipeline.Emit) {
+        self.pipeline = pipeline
+        self.request = request
+        self.checkout = checkout
+        self.workspace = workspace
+        self.patch = patch
+        self.emit = emit
+        cache = BaselineCache(directory: pipeline.configuration.cacheDirectory)
+        let tools = (try? String(contentsOfFile: pipeline.configuration.tools.toolEnvironment + "/.pins", encoding: .utf8)) ?? "unknown-tools"
+        let base = RepositoryInfo.cleanTree(checkout).map { "\($0) \(tools)" }
+        lintKey = base.map { "lint \($0)" }
+        testKey = base.map { "tests \($0) \(Self.pytestArguments(request, checkout).joined(separator: " "))" }
+    }
+
+    /// Touched Python files that exist after the patch.
+    var pythonFiles: [String] {
+        patch.files.filter { $0.hasSuffix(".py") && ((try? workspace.read($0)) ?? nil) != nil }
+    }
+
+    mutating func removeBase() {
+        try? baseWorkspace?.remove()
+        baseWorkspace = nil
+    }
+
+    // MARK: Steps
+
+    mutating func applyStep() async -> StepResult {
+        let (result, step) = await execute("apply", pipeline.configuration.tools.gitApply(), stdin: Array(patch.canonicalDiff.utf8))
+        guard let result else { return step }
+        var finished = step
+        finished.status = result.exitCode == 0 && result.finishedNormally ? "passed" : "failed"
+        if finished.status == "failed" {
+            finished.newFailures = [.with { $0.kind = "apply"; $0.key = "git apply"; $0.message = String(result.output.prefix(500)) }]
+        }
+        return finished
+    }
+
+    mutating func blackStep() async -> StepResult {
+        let files = pythonFiles
+        guard !files.isEmpty else { return Self.skipped("black", "the patch touches no Python file") }
+        let (result, step) = await execute("black", pipeline.configuration.tools.blackDiff(files))
+        guard let result else { return step }
+        var finished = step
+        guard result.finishedNormally else { return Self.limited(finished, result) }
+        switch result.exitCode {
+        case 0:
+            finished.status = "passed"
+        case 1, 123:
+            let added = AddedLines(diff: patch.canonicalDiff)
+            let judged = FormatJudge.judge(blackDiff: result.output, added: added)
+            let unparseable = FormatJudge.unparseable(blackOutput: result.output, files: files)
+            finished.newFailures = unparseable + judged.new
+            finished.preexistingFailures = judged.preexisting
+            finished.status = finished.newFailures.isEmpty ? "passed" : "failed"
+            if result.exitCode == 123 && unparseable.isEmpty {
+                finished.status = "error"
+                finished.note = "black failed on a file it should be able to read"
+            } else if finished.status == "passed" {
+                finished.note = "only formatting the patch did not touch differs from black"
+            }
+        default:
+            finished.status = "error"
+            finished.note = "black exited \(result.exitCode)"
+        }
+        return finished
+    }
+
+    mutating func ruffStep() async -> StepResult {
+        let files = pythonFiles
+        guard !files.isEmpty else { return Self.skipped("ruff", "the patch touches no Python file") }
+        let (result, step) = await execute("ruff", pipeline.configuration.tools.ruffCheck(files))
+        guard let result else { return step }
+        var finished = step
+        guard result.finishedNormally else { return Self.limited(finished, result) }
+        let view = workspace
+        guard result.exitCode == 0,
+              let patched = try? LintJudge.parse(ruffJSON: result.output, files: files, source: { Self.text(view, $0) })
+        else {
+            finished.status = "error"
+            finished.note = "ruff exited \(result.exitCode) without a JSON report"
+            return finished
+        }
+        finished.outputTail = pipeline.tail(patched.map { "\($0.file):\($0.row): \($0.code) \($0.message)" }.joined(separator: "\n"))
+        guard !patched.isEmpty else {
+            finished.status = "passed"
+            return finished
+        }
+        guard let base = await baseLint(files) else {
+            finished.status = "error"
+            finished.note = "ruff could not be run at the base to tell new findings from old ones"
+            return finished
+        }
+        let judged = LintJudge.judge(patched: patched, base: base)
+        finished.newFailures = judged.new
+        finished.preexistingFailures = judged.preexisting
+        finished.status = judged.new.isEmpty ? "passed" : "failed"
+        return finished
+    }
+
+    mutating func pytestStep() async -> StepResult {
+        let arguments = Self.pytestArguments(request, checkout)
+        let (result, step) = await execute("pytest", pipeline.configuration.tools.pytest(arguments))
+        guard let result else { return step }
+        var finished = step
+        if !request.pytestArgs.isEmpty {
+            finished.note = "pytest arguments from the request"
+        } else if arguments.contains("fast") {
+            finished.note = "the repository declares a fast marker: -m fast"
+        }
+        guard result.finishedNormally else { return Self.limited(finished, result) }
+        if result.exitCode == 5 {
+            finished.status = "passed"
+            finished.note = "no tests collected (pytest exit 5)"
+            await guardAgainstTampering(patched: [])
+            return finished
+        }
+        let junit = (try? workspace.read(ToolCommands.junitPath)) ?? nil
+        guard let junit, let patched = TestJudge.parse(junitXML: junit) else {
+            finished.status = result.exitCode == 0 ? "passed" : "error"
+            finished.note = "pytest exited \(result.exitCode) without a JUnit report"
+            return finished
+        }
+        let failing = patched.contains(where: \.failed)
+        let base = failing || touchesTestsOrConfiguration ? await baseTests(arguments) : nil
+        let judged = TestJudge.judge(patched: patched, base: base)
+        finished.newFailures = judged.new
+        finished.preexistingFailures = judged.preexisting
+        finished.status = judged.new.isEmpty ? "passed" : "failed"
+        if failing && base == nil {
+            finished.note = "pytest could not be run at the base; every failure counts as new"
+        }
+        if let base, touchesTestsOrConfiguration { await guardAgainstTampering(patched: patched, base: base) }
+        let counts = Dictionary(grouping: patched, by: \.status).mapValues(\.count)
+        notes.append("pytest: \(counts[.passed] ?? 0) passed, \((counts[.failed] ?? 0) + (counts[.error] ?? 0)) failed, \(counts[.skipped] ?? 0) skipped")
+        return finished
+    }
+
+    // MARK: Tamper guard
+
+    /// A patch can only make tests disappear by touching test files or the test configuration.
+    private var touchesTestsOrConfiguration: Bool {
+        patch.files.contains { path in
+            let name = (path as NSString).lastPathComponent
+            return name.hasPrefix("test_") || name.hasSuffix("_test.py") || name == "conftest.py"
+                || ["pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini"].contains(name)
+        }
+    }
+
+    private mutating func guardAgainstTampering(patched: [TestOutcome], base knownBase: [TestOutcome]? = nil) async {
+        guard !request.allowTestRemoval else { return }
+        var base = knownBase
+        if base == nil && touchesTestsOrConfiguration { base = await baseTests(Self.pytestArguments(request, checkout)) }
+        guard let base else { return }
+        tamper = TestJudge.vanished(patched: patched, base: base)
+    }
+
+    // MARK: The base
+
+    private mutating func base() async -> (any CheckWorkspace)? {
+        if let baseWorkspace { return baseWorkspace }
+        baseWorkspace = try? await pipeline.runner.makeWorkspace(checkout: checkout)
+        return baseWorkspace
+    }
+
+    private mutating func baseLint(_ files: [String]) async -> [LintFinding]? {
+        var cached = cache.load(lintKey) ?? Baseline()
+        let missing = files.filter { cached.lint[$0] == nil }
+        if missing.isEmpty {
+            notes.append("ruff baseline from cache")
+            return files.flatMap { cached.lint[$0] ?? [] }
+        }
+        let existing = missing.filter { FileManager.default.fileExists(atPath: checkout.appendingPathComponent($0).path) }
+        var found: [LintFinding] = []
+        if !existing.isEmpty {
+            guard let base = await base() else { return nil }
+            let (result, _) = await execute("ruff (base)", pipeline.configuration.tools.ruffCheck(existing), in: base, streaming: false)
+            guard let result, result.exitCode == 0,
+                  let parsed = try? LintJudge.parse(ruffJSON: result.output, files: existing, source: { Self.text(base, $0) })
+            else { return nil }
+            found = parsed
+        }
+        for file in missing { cached.lint[file] = found.filter { $0.file == file } }
+        cache.store(cached, for: lintKey)
+        return files.flatMap { cached.lint[$0] ?? [] }
+    }
+
+    private mutating func baseTests(_ arguments: [String]) async -> [TestOutcome]? {
+        if let cached = cache.load(testKey)?.tests {
+            notes.append("pytest baseline from cache")
+            return cached
+        }
+        guard let base = await base() else { return nil }
+        let (result, _) = await execute("pytest (base)", pipeline.configuration.tools.pytest(arguments), in: base, streaming: false)
+        guard let result, result.finishedNormally else { return nil }
+        let outcomes: [TestOutcome]
+        if result.exitCode == 5 {
+            outcomes = []
+        } else if let junit = (try? base.read(ToolCommands.junitPath)) ?? nil, let parsed = TestJudge.parse(junitXML: junit) {
+            outcomes = parsed
+        } else {
+            return nil
+        }
+        notes.append("pytest ran at the base to tell new failures from pre-existing ones")
+        var record = cache.load(testKey) ?? Baseline()
+        record.tests = outcomes
+        cache.store(record, for: testKey)
+        return outcomes
+    }
+
+    // MARK: Running
+
+    /// Runs a step's command in the sandbox and fills in what every step reports.
+    private mutating func execute(
+        _ name: String, _ command: [String], stdin: [UInt8]? = nil, in target: (any CheckWorkspace)? = nil, streaming: Bool = true
+    ) async -> (JobResult?, StepResult) {
+        var step = StepResult()
+        step.name = name
+        let emit = self.emit
+        var onOutput: (@Sendable ([UInt8]) -> Void)?
+        if streaming {
+            onOutput = { bytes in
+                var chunk = OutputChunk()
+                chunk.step = name
+                chunk.data = Data(bytes)
+                emit(.output(chunk))
+            }
+        }
+        do {
+            let stepName = name.split(separator: " ").first.map(String.init) ?? name
+            let result = try await pipeline.runner.run(
+                command, in: target ?? workspace, stdin: stdin, limits: pipeline.wallTime(for: stepName, request), onOutput: onOutput)
+            step.exitCode = result.exitCode
+            step.signal = result.signal
+            step.limitHit = result.limitHit
+            step.durationMs = result.durationMs
+            step.cpuMs = result.cpuMs
+            step.peakRssKb = result.peakRssKb
+            step.outputTail = pipeline.tail(result.output)
+            if isolation.isEmpty { isolation = result.isolation }
+            return (result, step)
+        } catch {
+            step.status = "error"
+            step.note = "the sandbox could not run \(name): \(error)"
+            return (nil, step)
+        }
+    }
+
+    static func pytestArguments(_ request: CheckRequest, _ checkout: URL) -> [String] {
+        if !request.pytestArgs.isEmpty { return request.pytestArgs }
+        var arguments = ["-q", "--continue-on-collection-errors"]
+        if RepositoryInfo.declaresFastMarker(checkout) { arguments += ["-m", "fast"] }
+        return arguments
+    }
+
+    static func skipped(_ name: String, _ note: String) -> StepResult {
+        .with {
+            $0.name = name
+            $0.status = "skipped"
+            $0.note = note
+        }
+    }
+
+    /// A step stopped by a limit fails, whatever it printed.
+    static func limited(_ step: StepResult, _ result: JobResult) -> StepResult {
+        var step = step
+        step.status = "failed"
+        let why = result.limitHit.isEmpty ? "killed by signal \(result.signal)" : "stopped by the \(result.limitHit) limit"
+        step.note = why
+        step.newFailures = [.with { $0.kind = result.limitHit.isEmpty ? "signal" : "limit"; $0.key = step.name; $0.message = why }]
+        return step
+    }
+
+    static func text(_ workspace: any CheckWorkspace, _ path: String) -> String? {
+        ((try? workspace.read(path)) ?? nil).map { String(decoding: $0, as: UTF8.self) }
+    }
+}
