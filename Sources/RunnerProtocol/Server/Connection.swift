@@ -1,0 +1,135 @@
+import Contracts
+import Dispatch
+import Foundation
+import Glibc
+import Synchronization
+
+/// What the reader thread of a connection reports.
+enum ConnectionInput: Sendable {
+    case message(ClientMessage)
+    /// A protocol violation; the connection must be answered with this error and closed.
+    case failure(ProtocolFailure)
+}
+
+/// One accepted client: a reader thread that decodes frames with a deadline, and a serial queue that
+/// writes frames, so no blocking call ever runs on the cooperative pool.
+///
+/// The fd is closed in `deinit`, i.e. only when neither the reader nor a pending write can still use it;
+/// "closing" before that is `shutdown(2)`, which wakes the reader and fails later writes.
+final class Connection: Sendable {
+    let fd: Int32
+    let peer: PeerCredentials
+    private let writer: DispatchQueue
+    private let isClosed = Atomic<Bool>(false)
+
+    init(fd: Int32, peer: PeerCredentials, id: Int) {
+        self.fd = fd
+        self.peer = peer
+        writer = DispatchQueue(label: "runner-connection-\(id)-writer")
+    }
+
+    deinit {
+        Glibc.close(fd)
+    }
+
+    /// Decoded client messages, read on a dedicated thread until end of stream, a protocol violation
+    /// (reported as the last element), or `close()`.
+    ///
+    /// A frame must arrive whole within `readTimeout` of its first byte; before the first frame the clock
+    /// starts at connect. Between frames an established connection may stay silent (its job is running).
+    func inputs(maxFrameBytes: Int, readTimeout: Duration) -> AsyncStream<ConnectionInput> {
+        let (stream, continuation) = AsyncStream.makeStream(of: ConnectionInput.self)
+        let thread = Thread { [self] in
+            readLoop(FrameDecoder(maxFrameBytes: maxFrameBytes), readTimeout: readTimeout, continuation)
+            continuation.finish()
+        }
+        thread.name = "runner-connection-reader"
+        thread.start()
+        return stream
+    }
+
+    /// Queues a frame for writing; dropped silently once the connection is closed.
+    func send(_ frame: ServerFrame) {
+        let bytes = frame.framed()
+        writer.async { [self] in
+            guard !isClosed.load(ordering: .acquiring) else { return }
+            do {
+                try UnixSocket.writeAll(fd, bytes)
+            } catch {
+                close()  // the peer is gone or stopped reading: treat it as a disconnect
+            }
+        }
+    }
+
+    /// Closes after every queued frame has been written: a "lingering" close. The write side is shut
+    /// first (the client reads our frames, then end of stream), and input is drained until the client
+    /// closes or one second passes. Closing with unread client bytes would instead reset the
+    /// connection, and the client could lose the frames we just sent (e.g. the reason for a refusal).
+    func finish() {
+        writer.async { [self] in
+            guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+            Glibc.shutdown(fd, Int32(SHUT_WR))
+            discardInput(for: .seconds(1))
+            Glibc.shutdown(fd, Int32(SHUT_RDWR))
+        }
+    }
+
+    /// Closes now: the reader sees end of stream, queued writes are dropped.
+    func close() {
+        guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        Glibc.shutdown(fd, Int32(SHUT_RDWR))
+    }
+
+    /// Reads and drops input until end of stream or `limit`.
+    private func discardInput(for limit: Duration) {
+        let deadline = ContinuousClock.now + limit
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while case let remaining = ContinuousClock.now.duration(to: deadline), remaining > .zero {
+            guard (try? UnixSocket.waitReadable(fd, timeoutMilliseconds: remaining.pollMilliseconds)) == true else { return }
+            let count = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            if count == 0 || (count < 0 && errno != EAGAIN && errno != EINTR) { return }
+        }
+    }
+
+    private func readLoop(
+        _ decoder: FrameDecoder, readTimeout: Duration, _ continuation: AsyncStream<ConnectionInput>.Continuation
+    ) {
+        var decoder = decoder
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        let clock = ContinuousClock()
+        var deadline: ContinuousClock.Instant? = clock.now + readTimeout
+        while true {
+            do {
+                if let deadline {
+                    let remaining = clock.now.duration(to: deadline)
+                    guard try UnixSocket.waitReadable(fd, timeoutMilliseconds: remaining.pollMilliseconds) else {
+                        continuation.yield(.failure(ProtocolFailure(.badFrame, "no complete frame within \(readTimeout)")))
+                        return
+                    }
+                }
+                let count = try UnixSocket.read(fd, into: &buffer)
+                if count == 0 {
+                    try decoder.finish()
+                    return
+                }
+                decoder.append(buffer[..<count])
+                while let payload = try decoder.nextFrame() {
+                    continuation.yield(.message(try ClientMessage(payload: payload)))
+                }
+                if decoder.bufferedByteCount == 0 {
+                    deadline = nil
+                } else if deadline == nil {
+                    deadline = clock.now + readTimeout
+                }
+            } catch let error as FrameError {
+                continuation.yield(.failure(ProtocolFailure(error)))
+                return
+            } catch let failure as ProtocolFailure {
+                continuation.yield(.failure(failure))
+                return
+            } catch {
+                return  // a socket error: the peer is gone
+            }
+        }
+    }
+}
