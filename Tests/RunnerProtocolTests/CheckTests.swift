@@ -1,5 +1,5 @@
 import Contracts
-import RunnerProtocol
+@testable import RunnerProtocol
 import Testing
 
 extension RunnerProtocolSuite {
@@ -64,6 +64,30 @@ extension RunnerProtocolSuite {
             running.cancel()
             try await fixture.stop()
             _ = queuedIterator
+        }
+
+        @Test func aRequestWithoutAnIDIsRefused() async throws {
+            let fixture = try await ServerFixture()
+            let result = await collect(fixture.client.check(makeRequest("")))
+            let error = try #require(result.error as? RunnerClientError)
+            #expect(error.serverCode == "bad_frame")
+            #expect(error.message.contains("request_id"))
+            try await fixture.stop()
+        }
+
+        @Test func connectionsBeyondTheCapAreBusy() async throws {
+            let fixture = try await ServerFixture { $0.maxConnections = 2 }
+            // One at a time, so the fixture's readiness probe cannot take a place.
+            var idle: [RawConnection] = []
+            for open in 1...2 {
+                #expect(await poll(.seconds(10)) { fixture.server.tracker.count == open - 1 })
+                idle.append(try RawConnection(socketPath: fixture.socketPath))
+            }
+            #expect(await poll(.seconds(10)) { fixture.server.tracker.count == 2 })
+            let third = await collect(fixture.client.check(makeRequest("crowded")))
+            #expect((third.error as? RunnerClientError)?.serverCode == "busy")
+            #expect(idle.count == 2)
+            try await fixture.stop()
         }
 
         @Test func aRequestIDAlreadyInProgressIsRefused() async throws {

@@ -73,6 +73,22 @@ extension RunnerProtocolSuite {
             #expect(error.serverCode == "cancelled")
         }
 
+        @Test func gracefulShutdownRefusesQueuedJobs() async throws {
+            let fixture = try await ServerFixture { $0.maxConcurrentJobs = 1; $0.shutdownGrace = .milliseconds(200) }
+            let client = fixture.client
+            let running = Task { await collect(client.check(makeRequest("running", sleep: .seconds(30)))) }
+            #expect(await fixture.executor.waitUntilStarted("running"))
+            let queued = Task { await collect(client.check(makeRequest("waiting"))) }
+            #expect(await poll(.seconds(10)) { fixture.server.limiter.counts.waiting == 1 })
+
+            try await fixture.stop()
+            let queuedResult = await queued.value
+            #expect((queuedResult.error as? RunnerClientError)?.serverCode == "cancelled")
+            #expect(queuedResult.updates.compactMap(\.event).map(\.queued).count == 1)
+            #expect(!fixture.executor.hasStarted("waiting"))
+            #expect((await running.value.error as? RunnerClientError)?.serverCode == "cancelled")
+        }
+
         @Test func gracefulShutdownLetsShortJobsFinish() async throws {
             let fixture = try await ServerFixture { $0.shutdownGrace = .seconds(5) }
             let client = fixture.client
