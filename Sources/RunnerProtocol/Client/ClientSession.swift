@@ -6,12 +6,19 @@ import Synchronization
 final class ClientSession: Sendable {
     private let socketPath: String
     private let maxFrameBytes: Int
+    /// An fd sent with the request (SCM_RIGHTS); owned, closed when the exchange ends.
+    private let passedFD: Int32?
     /// The connected fd while the exchange runs; `isClosed` once the consumer gave up.
     private let state = Mutex<(fd: Int32?, isClosed: Bool)>((nil, false))
 
-    init(socketPath: String, maxFrameBytes: Int) {
+    init(socketPath: String, maxFrameBytes: Int, passing passedFD: Int32? = nil) {
         self.socketPath = socketPath
         self.maxFrameBytes = maxFrameBytes
+        self.passedFD = passedFD
+    }
+
+    deinit {
+        if let passedFD { Glibc.close(passedFD) }
     }
 
     /// Connects, sends `frame`, then hands each server frame to `handle` until it returns false.
@@ -35,7 +42,11 @@ final class ClientSession: Sendable {
         }
         guard proceed else { throw RunnerClientError(.disconnected, "closed by the caller") }
         do {
-            try UnixSocket.writeAll(fd, frame.framed())
+            if let passedFD {
+                try UnixSocket.writeAll(fd, frame.framed(), passing: passedFD)
+            } else {
+                try UnixSocket.writeAll(fd, frame.framed())
+            }
         } catch {
             throw RunnerClientError(.disconnected, "sending the request failed: \(error)", socketError: error)
         }

@@ -26,8 +26,25 @@ public struct RunnerClient: Sendable {
     /// cancels the job in the runner.
     /// - Throws (from the stream): `RunnerClientError` on protocol errors, refusals and disconnects.
     public func check(_ request: CheckRequest) -> AsyncThrowingStream<RunnerUpdate, any Error> {
+        check(request, passing: nil)
+    }
+
+    /// `check(_:)`, passing the workspace as an open directory fd (`SCM_RIGHTS`) instead of by
+    /// `repo_path`: the runner then needs no path access to the checkout. The fd is duplicated at once;
+    /// the caller keeps (and closes) its own.
+    public func check(_ request: CheckRequest, workspaceDirectory: Int32) -> AsyncThrowingStream<RunnerUpdate, any Error> {
+        let copy = fcntl(workspaceDirectory, F_DUPFD_CLOEXEC, 0)
+        guard copy >= 0 else {
+            let error = RunnerSocketError(call: "fcntl(F_DUPFD_CLOEXEC)", errno: errno)
+            return AsyncThrowingStream { $0.finish(throwing: RunnerClientError(.badRequest, "cannot pass the workspace fd: \(error)", socketError: error)) }
+        }
+        return check(request, passing: copy)
+    }
+
+    /// Runs a check on its own thread; closes `passedFD` (owned) once sent.
+    private func check(_ request: CheckRequest, passing passedFD: Int32?) -> AsyncThrowingStream<RunnerUpdate, any Error> {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: RunnerUpdate.self)
-        let session = ClientSession(socketPath: socketPath, maxFrameBytes: maxFrameBytes)
+        let session = ClientSession(socketPath: socketPath, maxFrameBytes: maxFrameBytes, passing: passedFD)
         continuation.onTermination = { _ in session.close() }
         let frame = ClientFrame.with { $0.kind = .check(request) }
         let thread = Thread {

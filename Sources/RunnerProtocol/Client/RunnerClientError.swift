@@ -11,6 +11,8 @@ public struct RunnerClientError: Error, CustomStringConvertible, Sendable {
         case disconnected
         /// The runner sent something that is not a valid `ServerFrame`.
         case badResponse
+        /// The request could not be sent as asked (e.g. the workspace fd is invalid).
+        case badRequest
     }
 
     public var code: Code

@@ -6,7 +6,8 @@ import Synchronization
 
 /// What the reader thread of a connection reports.
 enum ConnectionInput: Sendable {
-    case message(ClientMessage)
+    /// A decoded message; a check may come with the workspace directory passed as an fd.
+    case message(ClientMessage, workspace: WorkspaceDirectory?)
     /// A protocol violation; the connection must be answered with this error and closed.
     case failure(ProtocolFailure)
 }
@@ -96,6 +97,10 @@ final class Connection: Sendable {
     ) {
         var decoder = decoder
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var receivedFDs: [Int32] = []
+        // Received fds are owned here until a check request takes one; the rest are closed on exit.
+        var passed: [WorkspaceDirectory] = []
+        defer { for fd in receivedFDs { Glibc.close(fd) } }
         let clock = ContinuousClock()
         var deadline: ContinuousClock.Instant? = clock.now + readTimeout
         while true {
@@ -107,14 +112,18 @@ final class Connection: Sendable {
                         return
                     }
                 }
-                let count = try UnixSocket.read(fd, into: &buffer)
+                let count = try UnixSocket.read(fd, into: &buffer, receivedFDs: &receivedFDs)
+                passed += receivedFDs.map(WorkspaceDirectory.init(fileDescriptor:))
+                receivedFDs.removeAll()
                 if count == 0 {
                     try decoder.finish()
                     return
                 }
                 decoder.append(buffer[..<count])
                 while let payload = try decoder.nextFrame() {
-                    continuation.yield(.message(try ClientMessage(payload: payload)))
+                    let message = try ClientMessage(payload: payload)
+                    continuation.yield(.message(message, workspace: try Self.workspace(for: message, from: passed)))
+                    passed.removeAll()
                 }
                 if decoder.bufferedByteCount == 0 {
                     deadline = nil
@@ -127,9 +136,22 @@ final class Connection: Sendable {
             } catch let failure as ProtocolFailure {
                 continuation.yield(.failure(failure))
                 return
+            } catch let error as RunnerSocketError where error.errno == EMSGSIZE {
+                continuation.yield(.failure(ProtocolFailure(.badFrame, "too many fds passed")))
+                return
             } catch {
                 return  // a socket error: the peer is gone
             }
         }
+    }
+
+    /// The directory passed with a check request: at most one fd, only with a check, only a directory.
+    private static func workspace(for message: ClientMessage, from passed: [WorkspaceDirectory]) throws(ProtocolFailure) -> WorkspaceDirectory? {
+        guard let directory = passed.first else { return nil }
+        guard passed.count == 1, case .check = message else {
+            throw ProtocolFailure(.badFrame, "an fd may only be passed with a check request, and only one")
+        }
+        guard directory.isDirectory else { throw ProtocolFailure(.badFrame, "the passed fd is not a directory") }
+        return directory
     }
 }

@@ -20,18 +20,18 @@ extension RunnerServer {
                 logger.notice("protocol error: \(failure.message)", metadata: ["code": "\(failure.code.rawValue)"])
                 reject(connection, failure, job: job?.handle)
                 break loop
-            case .message(.check(let request)):
+            case .message(.check(let request), let workspace):
                 guard job == nil else {
                     reject(connection, ProtocolFailure(.badFrame, "one check per connection"), job: job?.handle)
                     break loop
                 }
-                switch start(request, on: connection, id: id, logger: logger) {
+                switch start(request, workspace: workspace, on: connection, id: id, logger: logger) {
                 case .success(let started): job = started
                 case .failure(let failure):
                     reject(connection, failure, job: nil)
                     break loop
                 }
-            case .message(.cancel(let cancel)):
+            case .message(.cancel(let cancel), _):
                 if let job {
                     guard cancel.requestID == job.handle.requestID else {
                         reject(connection, ProtocolFailure(.badFrame, "a check connection can only cancel its own request"), job: job.handle)
@@ -74,7 +74,7 @@ extension RunnerServer {
 
     /// Registers the job and starts its task.
     private func start(
-        _ request: CheckRequest, on connection: Connection, id: Int, logger: Logger
+        _ request: CheckRequest, workspace: WorkspaceDirectory?, on connection: Connection, id: Int, logger: Logger
     ) -> Result<(handle: JobHandle, task: Task<Void, Never>), ProtocolFailure> {
         guard !request.requestID.isEmpty else { return .failure(ProtocolFailure(.badFrame, "request_id is required")) }
         let handle = JobHandle(requestID: request.requestID)
@@ -85,14 +85,16 @@ extension RunnerServer {
         var logger = logger
         logger[metadataKey: "request_id"] = "\(request.requestID)"
         let task = Task { [logger] in
-            await runJob(request, handle: handle, connection: connection, logger: logger)
+            await runJob(request, workspace: workspace, handle: handle, connection: connection, logger: logger)
         }
         handle.attach(task)
         return .success((handle, task))
     }
 
     /// Waits for a slot, runs the executor, and sends the report (or why there is none); then closes.
-    private func runJob(_ request: CheckRequest, handle: JobHandle, connection: Connection, logger: Logger) async {
+    private func runJob(
+        _ request: CheckRequest, workspace: WorkspaceDirectory?, handle: JobHandle, connection: Connection, logger: Logger
+    ) async {
         let requestID = request.requestID
         defer {
             registry.remove(handle)
@@ -116,7 +118,7 @@ extension RunnerServer {
             return
         }
         logger.info("job started")
-        var report = await executor.execute(request) { event in
+        var report = await executor.execute(request, workspace: workspace) { event in
             var event = event
             event.requestID = requestID
             connection.send(ServerFrame.with { $0.kind = .event(event) })

@@ -12,6 +12,20 @@ final class TestExecutor: CheckExecutor {
     }
 
     private let started = Mutex<Set<String>>([])
+    /// Where each request's passed workspace fd pointed (resolved), for requests that passed one.
+    private let workspaces = Mutex<[String: String]>([:])
+
+    func execute(
+        _ request: CheckRequest, workspace: WorkspaceDirectory?, events: @escaping @Sendable (CheckEvent) async -> Void
+    ) async -> CheckReport {
+        if let workspace {
+            let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: workspace.path)) ?? "?"
+            workspaces.withLock { $0[request.requestID] = target }
+        }
+        return await execute(request, events: events)
+    }
+
+    func workspace(of id: String) -> String? { workspaces.withLock { $0[id] } }
     private let outcomes = Mutex<[String: Outcome]>([:])
 
     func execute(_ request: CheckRequest, events: @escaping @Sendable (CheckEvent) async -> Void) async -> CheckReport {
