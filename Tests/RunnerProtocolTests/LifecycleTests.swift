@@ -29,6 +29,15 @@ extension RunnerProtocolSuite {
             try await fixture.stop()
         }
 
+        @Test func aClientThatStopsReadingIsDisconnectedAndItsJobCancelled() async throws {
+            let fixture = try await ServerFixture { $0.readTimeout = .milliseconds(300) }
+            let connection = try RawConnection(socketPath: fixture.socketPath)
+            try connection.send(ClientFrame.with { $0.check = makeRequest("deaf", steps: ["flood"]) })
+            #expect(await fixture.executor.waitUntilStarted("deaf"))
+            #expect(await fixture.executor.outcome(of: "deaf") == .cancelled)
+            try await fixture.stop()
+        }
+
         @Test func aRunningJobOutlivesTheReadTimeout() async throws {
             let fixture = try await ServerFixture { $0.readTimeout = .milliseconds(200) }
             let result = await collect(fixture.client.check(makeRequest("patient", sleep: .milliseconds(600))))

@@ -52,13 +52,28 @@ final class Connection: Sendable {
     /// Queues a frame for writing; dropped silently once the connection is closed.
     func send(_ frame: ServerFrame) {
         let bytes = frame.framed()
-        writer.async { [self] in
-            guard !isClosed.load(ordering: .acquiring) else { return }
-            do {
-                try UnixSocket.writeAll(fd, bytes)
-            } catch {
-                close()  // the peer is gone or stopped reading: treat it as a disconnect
+        writer.async { [self] in write(bytes) }
+    }
+
+    /// Writes a frame and returns once it is written or dropped, so that a producer of events cannot
+    /// run ahead of a slow client (each blocked write is bounded by the send timeout).
+    func sendAndWait(_ frame: ServerFrame) async {
+        let bytes = frame.framed()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            writer.async { [self] in
+                write(bytes)
+                continuation.resume()
             }
+        }
+    }
+
+    /// Runs on `writer` only.
+    private func write(_ bytes: [UInt8]) {
+        guard !isClosed.load(ordering: .acquiring) else { return }
+        do {
+            try UnixSocket.writeAll(fd, bytes)
+        } catch {
+            close()  // the peer is gone or stopped reading (send timeout): treat it as a disconnect
         }
     }
 

@@ -121,7 +121,7 @@ extension RunnerServer {
         var report = await executor.execute(request, workspace: workspace) { event in
             var event = event
             event.requestID = requestID
-            connection.send(ServerFrame.with { $0.kind = .event(event) })
+            await connection.sendAndWait(ServerFrame.with { $0.kind = .event(event) })
         }
         limiter.release()
         if let notice = cancellationNotice(handle) {

@@ -34,6 +34,11 @@ final class TestExecutor: CheckExecutor {
         for step in request.steps {
             await events(CheckEvent.with { $0.stepStarted = StepStarted.with { $0.name = step } })
         }
+        if request.steps == ["flood"] {
+            // Output until cancelled: only the runner's backpressure and send timeout stop it.
+            let chunk = CheckEvent.with { $0.output = OutputChunk.with { $0.step = "flood"; $0.data = Data(count: 256 << 10) } }
+            while !Task.isCancelled { await events(chunk) }
+        }
         var report = CheckReport()
         do {
             try await Task.sleep(for: .milliseconds(Int(request.limits.wallTimeMs)))
