@@ -67,6 +67,30 @@ extension RunnerProtocolSuite {
             #expect(try String(contentsOfFile: path, encoding: .utf8) == "keep me")
         }
 
+        @Test func aStaleSocketIsReplacedButALiveRunnerIsNot() async throws {
+            let fixture = try await ServerFixture()
+            // A second server on the same path must not steal the live one's socket.
+            let second = RunnerServer(
+                configuration: RunnerServerConfiguration(socketPath: fixture.socketPath), executor: TestExecutor(),
+                logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+            await #expect(throws: RunnerSocketError.self) { try await second.run() }
+            let stillServed = await collect(fixture.client.check(makeRequest("first-owner")))
+            #expect(stillServed.updates.last?.report?.verdict == "pass")
+            try await fixture.stop()
+
+            // A socket file nobody listens on (a crashed runner's) is replaced.
+            let directory = try makeTemporaryDirectory("runner")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let path = directory.appendingPathComponent("runner.sock").path
+            let stale = try UnixSocket.make()
+            #expect(try UnixSocket.withAddress(path) { bind(stale, $0, $1) } == 0)
+            close(stale)
+            let restarted = try await ServerFixture { $0.socketPath = path }
+            let served = await collect(restarted.client.check(makeRequest("after-crash")))
+            #expect(served.updates.last?.report?.verdict == "pass")
+            try await restarted.stop()
+        }
+
         @Test func gracefulShutdownCancelsRunningJobsAndRemovesTheSocket() async throws {
             let fixture = try await ServerFixture { $0.shutdownGrace = .milliseconds(200) }
             let client = fixture.client

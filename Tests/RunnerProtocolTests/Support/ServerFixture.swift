@@ -12,14 +12,14 @@ final class ServerFixture: Sendable {
     private let task: Task<Void, any Error>
 
     /// Starts the server and waits until it accepts connections.
-    /// - Parameter configure: adjusts the configuration (socket path already set).
+    /// - Parameter configure: adjusts the configuration (the socket path defaults to one in `directory`).
     init(_ configure: (inout RunnerServerConfiguration) -> Void = { _ in }) async throws {
         directory = try makeTemporaryDirectory("runner")
-        socketPath = directory.appendingPathComponent("run/runner.sock").path
-        var configuration = RunnerServerConfiguration(socketPath: socketPath)
+        var configuration = RunnerServerConfiguration(socketPath: directory.appendingPathComponent("run/runner.sock").path)
         configuration.readTimeout = .seconds(5)
         configuration.shutdownGrace = .milliseconds(200)
         configure(&configuration)
+        socketPath = configuration.socketPath
         server = RunnerServer(configuration: configuration, executor: executor, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         task = Task { [server] in try await server.run() }
         let path = socketPath
