@@ -8,13 +8,16 @@ final class ClientSession: Sendable {
     private let maxFrameBytes: Int
     /// An fd sent with the request (SCM_RIGHTS); owned, closed when the exchange ends.
     private let passedFD: Int32?
+    /// Bounds each read; nil waits as long as the runner takes (a check's events can be minutes apart).
+    private let receiveTimeout: Duration?
     /// The connected fd while the exchange runs; `isClosed` once the consumer gave up.
     private let state = Mutex<(fd: Int32?, isClosed: Bool)>((nil, false))
 
-    init(socketPath: String, maxFrameBytes: Int, passing passedFD: Int32? = nil) {
+    init(socketPath: String, maxFrameBytes: Int, passing passedFD: Int32? = nil, receiveTimeout: Duration? = nil) {
         self.socketPath = socketPath
         self.maxFrameBytes = maxFrameBytes
         self.passedFD = passedFD
+        self.receiveTimeout = receiveTimeout
     }
 
     deinit {
@@ -41,6 +44,7 @@ final class ClientSession: Sendable {
             Glibc.close(fd)
         }
         guard proceed else { throw RunnerClientError(.disconnected, "closed by the caller") }
+        if let receiveTimeout { UnixSocket.setTimeout(fd, SO_RCVTIMEO, receiveTimeout) }
         do {
             if let passedFD {
                 try UnixSocket.writeAll(fd, frame.framed(), passing: passedFD)

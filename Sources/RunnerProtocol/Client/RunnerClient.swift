@@ -77,7 +77,8 @@ public struct RunnerClient: Sendable {
     /// - Throws: `RunnerClientError` when the runner cannot be reached or answers otherwise.
     @discardableResult
     public func cancel(requestID: String) async throws -> Bool {
-        let session = ClientSession(socketPath: socketPath, maxFrameBytes: maxFrameBytes)
+        // The runner answers a cancel at once; a runner that does not is treated as gone.
+        let session = ClientSession(socketPath: socketPath, maxFrameBytes: maxFrameBytes, receiveTimeout: .seconds(10))
         let frame = ClientFrame.with { $0.kind = .cancel(CancelRequest.with { $0.requestID = requestID }) }
         return try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {

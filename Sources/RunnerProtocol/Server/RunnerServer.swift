@@ -57,7 +57,8 @@ public final class RunnerServer: Sendable {
             return
         }
         let connection = Connection(fd: fd, peer: peer, id: Int(fd))
-        UnixSocket.setSendTimeout(fd, configuration.readTimeout)
+        // A client that stops reading cannot hold a writer (and so its job's event stream) forever.
+        UnixSocket.setTimeout(fd, SO_SNDTIMEO, configuration.readTimeout)
         guard let id = tracker.open(connection) else {
             logger.warning("refusing connection: too many open", metadata: ["pid": "\(peer.pid)"])
             connection.send(ProtocolFailure(.busy, "too many open connections").frame)

@@ -1,6 +1,5 @@
 import Foundation
 import Glibc
-import Synchronization
 
 /// A listening Unix socket whose `accept` loop runs on a dedicated thread.
 ///
@@ -22,9 +21,11 @@ final class SocketListener: Sendable {
         try Self.prepareDirectory(of: path, groupID: groupID)
         try Self.removeStaleSocket(at: path)
         let fd = try UnixSocket.make()
+        var isBound = false
         do throws(RunnerSocketError) {
             let bound = try UnixSocket.withAddress(path) { bind(fd, $0, $1) }
             guard bound == 0 else { throw RunnerSocketError(call: "bind", errno: errno, path: path) }
+            isBound = true
             guard chmod(path, 0o660) == 0 else { throw RunnerSocketError(call: "chmod", errno: errno, path: path) }
             if let groupID, chown(path, UInt32.max, groupID) != 0 {
                 throw RunnerSocketError(call: "chown", errno: errno, path: path)
@@ -40,6 +41,7 @@ final class SocketListener: Sendable {
             UnixSocket.setCloseOnExec(wakeWrite)
         } catch {
             close(fd)
+            if isBound { unlink(path) }
             throw error
         }
         self.fd = fd

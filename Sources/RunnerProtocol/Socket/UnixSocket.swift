@@ -74,12 +74,12 @@ enum UnixSocket {
         return ready > 0
     }
 
-    /// Bounds blocking sends, so a peer that stops reading cannot hold a writer forever.
-    static func setSendTimeout(_ fd: Int32, _ timeout: Duration) {
+    /// Bounds each blocking send (`SO_SNDTIMEO`) or receive (`SO_RCVTIMEO`); a timed-out call fails with EAGAIN.
+    static func setTimeout(_ fd: Int32, _ option: Int32, _ timeout: Duration) {
         let (seconds, attoseconds) = timeout.components
         var value = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
         if value.tv_sec == 0 && value.tv_usec == 0 { value.tv_usec = 1 }  // zero would mean "no timeout"
-        _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+        _ = setsockopt(fd, SOL_SOCKET, option, &value, socklen_t(MemoryLayout<timeval>.size))
     }
 
     /// The connected peer's process credentials (`getsockopt(SO_PEERCRED)`), taken by the kernel at connect.
