@@ -1,5 +1,5 @@
 import Contracts
-import RunnerProtocol
+@testable import RunnerProtocol
 import Testing
 
 extension RunnerProtocolSuite {
@@ -24,6 +24,25 @@ extension RunnerProtocolSuite {
             consumer.cancel()
             _ = await consumer.value
             #expect(await fixture.executor.outcome(of: "abandoned") == .cancelled)
+            try await fixture.stop()
+        }
+
+        @Test func aQueuedClientThatLeavesGivesUpItsQueuePlace() async throws {
+            let fixture = try await ServerFixture { $0.maxConcurrentJobs = 1; $0.maxQueuedJobs = 1 }
+            let client = fixture.client
+            let running = Task { await collect(client.check(makeRequest("running", sleep: .seconds(30)))) }
+            #expect(await fixture.executor.waitUntilStarted("running"))
+            for try await update in client.check(makeRequest("impatient")) {
+                #expect(update.event?.queued.isEmpty == false)
+                break  // leaves while queued
+            }
+            #expect(await poll(.seconds(10)) { fixture.server.limiter.counts.waiting == 0 })
+
+            // The place is free again: the next request is queued, not refused.
+            var next = client.check(makeRequest("next")).makeAsyncIterator()
+            #expect(try await next.next()?.event?.queued.isEmpty == false)
+            #expect(!fixture.executor.hasStarted("impatient"))
+            running.cancel()
             try await fixture.stop()
         }
 
