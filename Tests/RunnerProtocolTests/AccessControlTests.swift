@@ -6,7 +6,12 @@ import Testing
 
 extension RunnerProtocolSuite {
     /// Real connections from another uid: a python3 client run as nobody/nogroup (65534) via setpriv.
-    @Suite(.enabled(if: getuid() == 0, "needs root to switch to uid 65534"))
+    @Suite(
+        .enabled(if: getuid() == 0, "needs root to switch to uid 65534"),
+        .enabled(
+            if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")
+                && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
+            "needs /usr/bin/python3 and setpriv (scripts/setup installs both)"))
     struct AccessControlTests {
         static let nobody: UInt32 = 65534
 

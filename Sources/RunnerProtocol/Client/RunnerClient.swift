@@ -41,7 +41,7 @@ public struct RunnerClient: Sendable {
         return check(request, passing: copy)
     }
 
-    /// Runs a check on its own thread; closes `passedFD` (owned) once sent.
+    /// Runs a check on its own thread; `passedFD` is owned by the session, which closes it when done.
     private func check(_ request: CheckRequest, passing passedFD: Int32?) -> AsyncThrowingStream<RunnerUpdate, any Error> {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: RunnerUpdate.self)
         let session = ClientSession(socketPath: socketPath, maxFrameBytes: maxFrameBytes, passing: passedFD)
