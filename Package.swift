@@ -77,6 +77,14 @@ let package = Package(
             ],
             swiftSettings: packageSwiftSettings
         ),
+        .target(
+            name: "RunnerProtocol",
+            dependencies: [
+                "Contracts",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: packageSwiftSettings
+        ),
 
         // MARK: Executables (thin)
         .executableTarget(
@@ -136,6 +144,11 @@ let package = Package(
         .testTarget(
             name: "KafkaTests",
             dependencies: ["Kafka", "Contracts", "TestSupport"],
+            swiftSettings: packageSwiftSettings
+        ),
+        .testTarget(
+            name: "RunnerProtocolTests",
+            dependencies: ["RunnerProtocol", "Contracts", "TestSupport"],
             swiftSettings: packageSwiftSettings
         ),
     ]
