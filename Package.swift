@@ -66,7 +66,10 @@ let package = Package(
         ),
         .target(
             name: "SelfCheck",
-            dependencies: ["Contracts"],
+            dependencies: [
+                "Contracts", "Patch", "Sandbox", "RunnerProtocol",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: packageSwiftSettings
         ),
         .target(
@@ -103,6 +106,8 @@ let package = Package(
                 "Contracts",
                 "Patch",
                 "Sandbox",
+                "SelfCheck",
+                "RunnerProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

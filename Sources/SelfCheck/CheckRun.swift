@@ -95,8 +95,8 @@ struct CheckRun {
         var finished = step
         guard result.finishedNormally else { return Self.limited(finished, result) }
         let view = workspace
-        guard result.exitCode == 0,
-              let patched = try? LintJudge.parse(ruffJSON: result.output, files: files, source: { Self.text(view, $0) })
+        guard result.exitCode == 0, let json = Self.text(view, ToolCommands.ruffReportPath),
+              let patched = try? LintJudge.parse(ruffJSON: json, files: files, source: { Self.text(view, $0) })
         else {
             finished.status = "error"
             finished.note = "ruff exited \(result.exitCode) without a JSON report"
@@ -196,8 +196,8 @@ struct CheckRun {
         if !existing.isEmpty {
             guard let base = await base() else { return nil }
             let (result, _) = await execute("ruff (base)", pipeline.configuration.tools.ruffCheck(existing), in: base, streaming: false)
-            guard let result, result.exitCode == 0,
-                  let parsed = try? LintJudge.parse(ruffJSON: result.output, files: existing, source: { Self.text(base, $0) })
+            guard let result, result.exitCode == 0, let json = Self.text(base, ToolCommands.ruffReportPath),
+                  let parsed = try? LintJudge.parse(ruffJSON: json, files: existing, source: { Self.text(base, $0) })
             else { return nil }
             found = parsed
         }

@@ -15,8 +15,12 @@ public struct ToolCommands: Sendable, Hashable, Codable {
         [python, "-m", "black", "--check", "--diff", "--no-color", "-q", "--"] + files
     }
 
+    static let ruffReportPath = ".selfcheck/ruff.json"
+
+    /// ruff writes its JSON to a file in the workspace: the job's captured output keeps only a tail.
     func ruffCheck(_ files: [String]) -> [String] {
-        [toolEnvironment + "/bin/ruff", "check", "--no-cache", "--output-format", "json", "--exit-zero", "--"] + files
+        [toolEnvironment + "/bin/ruff", "check", "--no-cache", "--output-format", "json", "--exit-zero",
+         "--output-file", Self.ruffReportPath, "--"] + files
     }
 
     static let junitPath = ".selfcheck/junit.xml"
