@@ -63,7 +63,7 @@ public enum PatchEngine {
             }
             let patch = try parse(diff)
             try validate(patch, policy: policy, tree: tree)
-            return .success(try resolve(patch, against: tree))
+            return .success(try Resolver.resolve(patch, against: tree, validated: true))
         } catch {
             return .failure(error)
         }

@@ -4,7 +4,7 @@ import Foundation
 /// them; CRLF line endings become LF.
 enum Extraction {
     static func extract(_ modelText: String) -> String {
-        let normalized = modelText.contains("\r\n") ? modelText.replacingOccurrences(of: "\r\n", with: "\n") : modelText
+        let normalized = modelText.utf8.contains(0x0D) ? modelText.replacingOccurrences(of: "\r\n", with: "\n") : modelText
         let lines = splitLines(normalized)
 
         // Prefer the fenced blocks that hold a diff; models often wrap one fence per file.
@@ -21,9 +21,7 @@ enum Extraction {
 
     /// Lines without their terminators; a final terminator does not make an extra empty line.
     static func splitLines(_ text: String) -> [String] {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if lines.last == "" { lines.removeLast() }
-        return lines
+        Lines.split(text)
     }
 
     /// The contents of each markdown code fence (``` or ~~~ at the start of a line). An unclosed fence

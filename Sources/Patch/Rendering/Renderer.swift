@@ -35,10 +35,12 @@ enum Renderer {
             text += "--- " + (change.kind == .create ? "/dev/null" : PathSyntax.quoted("a/" + oldName)) + "\n"
             text += "+++ " + (change.kind == .delete ? "/dev/null" : PathSyntax.quoted("b/" + newName)) + "\n"
             for hunk in hunks(of: change) {
-                text += hunk.header + "\n"
+                text += hunk.header
+                text += "\n"
                 for line in hunk.lines {
-                    text += String(line.marker) + line.text + "\n"
-                    if line.noNewline { text += "\\ No newline at end of file\n" }
+                    text.append(line.marker)
+                    text += line.text
+                    text += line.noNewline ? "\n\\ No newline at end of file\n" : "\n"
                 }
                 output.added += hunk.lines.count { $0.marker == "+" }
                 output.removed += hunk.lines.count { $0.marker == "-" }
@@ -62,7 +64,8 @@ enum Renderer {
 
     /// Groups edits whose context would touch, then surrounds each group with context from the file.
     static func hunks(of change: FileChange) -> [RenderedHunk] {
-        let old = change.oldLines
+        let oldCount = change.oldLineCount
+        let oldLines = { (range: Range<Int>, marker: Character) in range.map { RenderedLine(marker: marker, text: change.oldFile!.line($0)) } }
         var groups: [[Edit]] = []
         for edit in change.edits {
             if let last = groups.last?.last, edit.oldStart - last.oldEnd <= 2 * contextLines {
@@ -71,23 +74,23 @@ enum Renderer {
                 groups.append([edit])
             }
         }
-        let newTotal = old.count + change.edits.reduce(0) { $0 + $1.added.count - $1.oldCount }
+        let newTotal = oldCount + change.edits.reduce(0) { $0 + $1.added.count - $1.oldCount }
         var delta = 0
         var result: [RenderedHunk] = []
         for group in groups {
             let from = max(0, group[0].oldStart - contextLines)
-            let to = min(old.count, group[group.count - 1].oldEnd + contextLines)
+            let to = min(oldCount, group[group.count - 1].oldEnd + contextLines)
             var lines: [RenderedLine] = []
             var cursor = from
             for edit in group {
-                lines += old[cursor..<edit.oldStart].map { RenderedLine(marker: " ", text: $0) }
-                lines += old[edit.oldStart..<edit.oldEnd].map { RenderedLine(marker: "-", text: $0) }
+                lines += oldLines(cursor..<edit.oldStart, " ")
+                lines += oldLines(edit.oldStart..<edit.oldEnd, "-")
                 lines += edit.added.map { RenderedLine(marker: "+", text: $0) }
                 cursor = edit.oldEnd
             }
-            lines += old[cursor..<to].map { RenderedLine(marker: " ", text: $0) }
-            if to == old.count {
-                markEndOfFile(&lines, old: !change.oldEndsWithNewline && !old.isEmpty, new: !change.newEndsWithNewline && newTotal > 0)
+            lines += oldLines(cursor..<to, " ")
+            if to == oldCount {
+                markEndOfFile(&lines, old: !change.oldEndsWithNewline && oldCount > 0, new: !change.newEndsWithNewline && newTotal > 0)
             }
             let oldCount = lines.count { $0.marker != "+" }, newCount = lines.count { $0.marker != "-" }
             let newFrom = from + delta

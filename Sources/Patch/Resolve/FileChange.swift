@@ -8,12 +8,14 @@ struct FileChange {
     /// The mode on disk (modify, delete, rename) and the mode wanted when it differs or the file is new.
     var oldMode: String?
     var newMode: String?
-    /// The base file's lines, exactly as on disk (empty for a new file).
-    var oldLines: [String] = []
+    /// The base file (nil for a new file).
+    var oldFile: FileText?
     var oldEndsWithNewline = true
     var newEndsWithNewline = true
     /// Sorted, non-overlapping replacements of old line ranges.
     var edits: [Edit] = []
+
+    var oldLineCount: Int { oldFile?.lineCount ?? 0 }
 
     /// The path the change leaves in the tree, or the deleted path.
     var touchedPath: String { newPath ?? oldPath ?? "" }

@@ -37,12 +37,12 @@ struct FileResolver {
         let removed = file.hunks.flatMap(\.oldLines)
         // A deletion that lists lines must list the file's lines: anything else is a hallucination.
         if !removed.isEmpty, removed != text.keys, removed.map(FileText.normalize) != text.normalizedKeys {
-            throw PatchError(.contextNotFound, path: path, line: file.diffLine, "\(path): the diff deletes the file but its removed lines are not the file's content (\(removed.count) lines listed, the file has \(text.lines.count)). To delete a file, remove every line exactly as it is.")
+            throw PatchError(.contextNotFound, path: path, line: file.diffLine, "\(path): the diff deletes the file but its removed lines are not the file's content (\(removed.count) lines listed, the file has \(text.lineCount)). To delete a file, remove every line exactly as it is.")
         }
         var change = FileChange(kind: .delete, oldPath: path, newPath: nil, oldMode: text.mode)
-        change.oldLines = text.lines
+        change.oldFile = text
         change.oldEndsWithNewline = text.endsWithNewline
-        change.edits = text.lines.isEmpty ? [] : [Edit(oldStart: 0, oldCount: text.lines.count, added: [])]
+        change.edits = text.lineCount == 0 ? [] : [Edit(oldStart: 0, oldCount: text.lineCount, added: [])]
         return change
     }
 
@@ -52,7 +52,7 @@ struct FileResolver {
         }
         var change = FileChange(kind: file.isRename ? .rename : .modify, oldPath: path, newPath: file.newPath ?? path, oldMode: text.mode)
         if let wanted = file.newMode, wanted != text.mode, wanted != "100664" { change.newMode = wanted }
-        change.oldLines = text.lines
+        change.oldFile = text
         change.oldEndsWithNewline = text.endsWithNewline
         change.newEndsWithNewline = text.endsWithNewline
 
@@ -60,7 +60,7 @@ struct FileResolver {
         for (number, hunk) in file.numberedHunks {
             let location = try HunkLocator.locate(hunk, number: number, path: path, in: text)
             noteLocation(location, hunk: hunk, number: number, path: path)
-            if hunk.lines.last?.kind != .context, location.start + hunk.bodyOldCount < text.lines.count {
+            if hunk.lines.last?.kind != .context, location.start + hunk.bodyOldCount < text.lineCount {
                 // git anchors a hunk without trailing context at the end of the file.
                 repairs.append("\(path) hunk \(number): had no trailing context; added context from the file")
             }
@@ -79,7 +79,7 @@ struct FileResolver {
         var edits: [Edit] = []
         for entry in ordered {
             edits += Self.edits(of: entry.hunk, at: entry.start, crlf: text.usesCRLF)
-            if entry.start + entry.hunk.bodyOldCount == text.lines.count {
+            if entry.start + entry.hunk.bodyOldCount == text.lineCount {
                 applyEndOfFile(entry.hunk, number: entry.number, path: path, to: &change)
             }
         }

@@ -13,9 +13,13 @@ enum HunkLocator {
         let declared = hunk.oldStart.map { needle.isEmpty ? $0 : max($0 - 1, 0) }
         guard !needle.isEmpty else {
             // Nothing to anchor on: only the line number places a hunk that only adds lines.
-            guard let declared, declared <= file.lines.count else {
+            guard let declared, declared <= file.lineCount else {
                 throw PatchError(.contextNotFound, path: path, hunk: number, line: hunk.diffLine, "\(path) hunk \(number) only adds lines and has no valid line number, so its place is unknown; include a few unchanged context lines from the file.")
             }
+            return Location(start: declared, method: .declared)
+        }
+        // The common case, without building the whole file's lines.
+        if let declared, file.matches(needle, at: declared) {
             return Location(start: declared, method: .declared)
         }
         if let found = try find(needle, in: file.keys, declared: declared, method: .moved, hunk: hunk, number: number, path: path) {

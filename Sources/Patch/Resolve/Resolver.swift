@@ -4,11 +4,12 @@ import Foundation
 /// renumbered, then whitespace-tolerant, each requiring certainty), render canonically, and confirm with
 /// `git apply --check` before answering.
 enum Resolver {
-    static func resolve(_ patch: PatchSet, against tree: URL) throws(PatchError) -> ResolvedPatch {
+    /// - Parameter validated: the caller has just run `Validation.validate` on this patch and tree.
+    static func resolve(_ patch: PatchSet, against tree: URL, validated: Bool = false) throws(PatchError) -> ResolvedPatch {
         let inspector = TreeInspector(tree: tree)
         var resolver = FileResolver(inspector: inspector)
         // Paths and shapes are checked again here so `resolve` is safe even when called without `validate`.
-        for file in patch.files {
+        for file in patch.files where !validated {
             try Validation.checkShape(file)
             for path in [file.oldPath, file.newPath].compactMap(\.self) {
                 try Validation.checkPath(path, file: file)
