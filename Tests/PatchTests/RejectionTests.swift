@@ -50,6 +50,17 @@ import TestSupport
         try expectApplies(hunk(line), scenario, repaired: false)
     }
 
+    @Test func exactCopyElsewhereAndDriftedCopyAtTheDeclaredLineIsAmbiguous() throws {
+        let base = try Bases.derived(from: Bases.toolz()) { root in
+            try "def f():\n    y = 1\n    z = 2\n    return y\n\n\nTEMPLATE = '''\n  y = 1\n  z = 2\n  return y\n'''\n"
+                .write(to: root.appendingPathComponent("toolz/twin.py"), atomically: false, encoding: .utf8)
+        }
+        // Declared at line 2 (the 4-space copy) but written with the 2-space copy's exact text.
+        let model = "--- a/toolz/twin.py\n+++ b/toolz/twin.py\n@@ -2,3 +2,3 @@\n   y = 1\n-  z = 2\n+  z = 3\n   return y\n"
+        let error = try expectRejected(model, against: base, rule: "ambiguous-context")
+        #expect(error?.message.contains("line 8") == true)
+    }
+
     @Test func missingFilesAreRejected() throws {
         let error = try expectRejected(SafetyTests.modification("toolz/nothere.py"), against: Bases.toolz(), rule: "file-missing")
         #expect(error?.path == "toolz/nothere.py")

@@ -190,6 +190,40 @@ import TestSupport
         #expect(resolved?.repairs.contains { $0.contains("trailing context") } == true)
     }
 
+    @Test func consistentlyDedentedHunkIsReindented() throws {
+        let scenario = try Scenario(base: Bases.toolz()) { root in
+            try replace("    return itertools.islice(seq, n)\n", with: "    seq = iter(seq)\n    return itertools.islice(seq, n)\n", in: "toolz/itertoolz.py", at: root)
+        }
+        // The model lost one level of indentation on every line, its added line included.
+        let dedented = DiffText(scenario.diff).mapHunks { hunk in
+            .init(header: hunk.header, body: hunk.body.map { line in
+                line.dropFirst().hasPrefix("    ") ? String(line.prefix(1) + line.dropFirst(5)) : line
+            })
+        }.text
+        #expect(dedented.contains("\n+seq = iter(seq)\n"))
+        let resolved = try expectApplies(dedented, scenario, repaired: true)
+        #expect(resolved?.repairs.contains { $0.contains("re-indented") } == true)
+    }
+
+    @Test func blankLinesCountedIntoTheLastHunkAreIgnored() throws {
+        let scenario = try Self.threeHunks()
+        var text = DiffText(scenario.diff)
+        let last = text.files[1].hunks.count - 1
+        let (a, b, c, d) = DiffText.numbers(text.files[1].hunks[last].header)
+        text.files[1].hunks[last].header = DiffText.header(a, b + 1, c, d + 1)
+        let answer = "```diff\n" + text.text + "\n```\n"
+        let resolved = try expectApplies(answer, scenario, repaired: true)
+        #expect(resolved?.repairs.contains { $0.contains("blank lines") } == true)
+    }
+
+    @Test func modeChangesApply() throws {
+        let scenario = try Scenario(base: Bases.toolz()) { root in
+            try run(["chmod", "+x", root.appendingPathComponent("toolz/utils.py").path])
+        }
+        #expect(scenario.diff.contains("new mode 100755"))
+        try expectApplies(scenario.diff, scenario, repaired: false)
+    }
+
     @Test func inflectionFixtureWorksToo() throws {
         let scenario = try Scenario(base: Bases.inflection()) { root in
             try replace("def camelize(", with: "def camelize(  # noqa\n", in: "inflection/__init__.py", at: root)

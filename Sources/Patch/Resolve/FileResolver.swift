@@ -57,8 +57,8 @@ struct FileResolver {
         change.newEndsWithNewline = text.endsWithNewline
 
         var placed: [(number: Int, hunk: Hunk, start: Int)] = []
-        for (number, hunk) in file.numberedHunks {
-            let location = try HunkLocator.locate(hunk, number: number, path: path, in: text)
+        for (number, written) in file.numberedHunks {
+            let (hunk, location) = try locate(written, number: number, path: path, in: text)
             noteLocation(location, hunk: hunk, number: number, path: path)
             if hunk.lines.last?.kind != .context, location.start + hunk.bodyOldCount < text.lineCount {
                 // git anchors a hunk without trailing context at the end of the file.
@@ -88,6 +88,28 @@ struct FileResolver {
     }
 
     // MARK: Helpers
+
+    /// Places a hunk; when that fails and it ends in blank context lines (often the gap before a closing
+    /// fence or prose, counted in by a wrong header), tries once more without them. When it was placed by
+    /// whitespace-tolerant matching, its added lines follow the file's indentation.
+    private mutating func locate(_ hunk: Hunk, number: Int, path: String, in text: FileText) throws(PatchError) -> (Hunk, HunkLocator.Location) {
+        var hunk = hunk
+        var location: HunkLocator.Location
+        do {
+            location = try HunkLocator.locate(hunk, number: number, path: path, in: text)
+        } catch where error.rule == PatchRule.contextNotFound.rawValue {
+            var trimmed = hunk
+            while let last = trimmed.lines.last, last.kind == .context, last.text.allSatisfy(\.isWhitespace) { trimmed.lines.removeLast() }
+            guard trimmed.lines.count < hunk.lines.count, let retried = try? HunkLocator.locate(trimmed, number: number, path: path, in: text) else { throw error }
+            repairs.append("\(path) hunk \(number): ignored blank lines after its last line")
+            (hunk, location) = (trimmed, retried)
+        }
+        if location.method == .whitespace, let reindented = Indentation.adapt(hunk, at: location.start, in: text) {
+            hunk = reindented.hunk
+            repairs.append("\(path) hunk \(number): \(reindented.note)")
+        }
+        return (hunk, location)
+    }
 
     /// The change blocks of a hunk placed at `start`: each run of `-`/`+` lines between context lines.
     static func edits(of hunk: Hunk, at start: Int, crlf: Bool) -> [Edit] {

@@ -22,10 +22,14 @@ enum HunkLocator {
         if let declared, file.matches(needle, at: declared) {
             return Location(start: declared, method: .declared)
         }
+        let normalizedNeedle = needle.map(FileText.normalize)
         if let found = try find(needle, in: file.keys, declared: declared, method: .moved, hunk: hunk, number: number, path: path) {
+            // An exact copy elsewhere competes with a whitespace-drifted copy at the declared line: no certainty.
+            if let declared, matches(normalizedNeedle, file.normalizedKeys, at: declared) {
+                throw PatchError(.ambiguousContext, path: path, hunk: number, line: hunk.diffLine, "\(path) hunk \(number): its lines match exactly at line \(found.start + 1), and also at line \(declared + 1) where its header points if whitespace is ignored, so where to apply it is ambiguous; copy the context exactly from the place you mean.")
+            }
             return found
         }
-        let normalizedNeedle = needle.map(FileText.normalize)
         let normalizedFile = file.normalizedKeys
         if let found = try find(normalizedNeedle, in: normalizedFile, declared: declared, method: .whitespace, hunk: hunk, number: number, path: path) {
             return found
