@@ -125,24 +125,19 @@ struct DiffParser {
         }
         index += 1
         var body: [HunkLine] = []
-        while index < lines.count {
+        reading: while index < lines.count {
             let line = lines[index]
             if line.hasPrefix("@@") || line.hasPrefix("diff --git ") { break }
             if Extraction.isFileHeader(lines[...], at: index), startsNextFile(body: body, numbers: numbers) { break }
-            guard let marker = line.first else {
-                body.append(HunkLine(.context, ""))  // a blank context line whose space was trimmed
-                index += 1
-                continue
-            }
             let text = String(line.dropFirst())
-            switch marker {
+            switch line.first {
+            case nil: body.append(HunkLine(.context, ""))  // a blank context line whose space was trimmed
             case " ": body.append(HunkLine(.context, text))
             case "-": body.append(HunkLine(.removed, text))
             case "+": body.append(HunkLine(.added, text))
             case "\\": if !body.isEmpty { body[body.count - 1].noNewline = true }
-            default: break
+            default: break reading  // anything else ends the hunk
             }
-            if !" -+\\".contains(marker) { break }  // anything else ends the hunk
             index += 1
         }
         trimTrailingBlankContext(&body, numbers: numbers)
