@@ -65,7 +65,7 @@ final class FileText {
 
     /// Whether `needle` sits at `start` exactly.
     func matches(_ needle: [String], at start: Int) -> Bool {
-        guard start >= 0, start + needle.count <= lineCount else { return false }
+        guard start >= 0, start <= lineCount - needle.count else { return false }  // no overflow for huge declared lines
         return needle.indices.allSatisfy { key(start + $0, equals: needle[$0]) }
     }
 

@@ -51,7 +51,7 @@ enum HunkLocator {
     }
 
     static func matches(_ needle: [String], _ haystack: [String], at start: Int) -> Bool {
-        guard start >= 0, start + needle.count <= haystack.count else { return false }
+        guard start >= 0, start <= haystack.count - needle.count else { return false }
         for offset in needle.indices where haystack[start + offset] != needle[offset] { return false }
         return true
     }
