@@ -1,1 +1,0 @@
-// The patch engine: extract, parse, validate, repair and render unified diffs.

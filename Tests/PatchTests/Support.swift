@@ -1,0 +1,125 @@
+import Foundation
+import Patch
+import Testing
+import TestSupport
+
+/// Base checkouts shared by all tests. The engine must never write to them; `expectUntouched` checks.
+enum Bases {
+    private static let toolzRepo = Result { try fixture("toolz") }
+    private static let inflectionRepo = Result { try fixture("inflection") }
+
+    static func toolz() throws -> URL { try toolzRepo.get() }
+    static func inflection() throws -> URL { try inflectionRepo.get() }
+
+    /// Like `FixtureRepo.make`, but extracted with `--no-same-owner`: run as root, tar would keep the
+    /// archive's owner and git would then refuse the checkout as "dubious ownership".
+    private static func fixture(_ name: String) throws -> URL {
+        let names = try FileManager.default.contentsOfDirectory(atPath: Paths.fixtures.path)
+        guard let archive = names.first(where: { $0.hasPrefix(name + "-") && $0.hasSuffix(".tar.gz") }) else {
+            throw EditError(message: "no fixture \(name) in \(Paths.fixtures.path)")
+        }
+        let parent = try makeTemporaryDirectory("patch-fixture-\(name)")
+        try run(["tar", "--no-same-owner", "-xzf", Paths.fixtures.appendingPathComponent(archive).path, "-C", parent.path])
+        let root = parent.appendingPathComponent(String(archive.dropLast(".tar.gz".count)))
+        try FixtureRepo.initializeRepository(at: root)
+        return root
+    }
+
+    /// A new base: a copy of `base` with `edit` applied and committed (for shapes the fixtures lack).
+    static func derived(from base: URL, _ edit: (URL) throws -> Void) throws -> URL {
+        let copy = try copyTree(base)
+        try edit(copy)
+        try FixtureRepo.git(["add", "-A"], in: copy)
+        try FixtureRepo.git(["commit", "-q", "-m", "derived base"], in: copy)
+        return copy
+    }
+}
+
+/// A copy of a checkout, `.git` included, in a fresh temporary folder.
+func copyTree(_ root: URL) throws -> URL {
+    let copy = try makeTemporaryDirectory("patch-copy")
+    try run(["cp", "-a", root.path + "/.", copy.path])
+    return copy
+}
+
+/// Replaces the one occurrence of `old` in `path` below `root`.
+func replace(_ old: String, with new: String, in path: String, at root: URL) throws {
+    let url = root.appendingPathComponent(path)
+    let text = try String(contentsOf: url, encoding: .utf8)
+    let parts = text.components(separatedBy: old)
+    guard parts.count == 2 else { throw EditError(message: "\(old.debugDescription) occurs \(parts.count - 1) times in \(path)") }
+    try parts.joined(separator: new).write(to: url, atomically: false, encoding: .utf8)
+}
+
+struct EditError: Error { var message: String }
+
+/// An intended change made by editing a scratch copy, with git's own diff of it as ground truth.
+struct Scenario {
+    let base: URL
+    /// `git diff` of the intended change (renames detected).
+    let diff: String
+    /// `git write-tree` of the intended result: equal hashes mean byte-identical trees, modes included.
+    let expectedTree: String
+
+    init(base: URL, _ edit: (URL) throws -> Void) throws {
+        let copy = try copyTree(base)
+        defer { try? FileManager.default.removeItem(at: copy) }
+        try edit(copy)
+        try FixtureRepo.git(["add", "-A"], in: copy)
+        self.base = base
+        diff = try FixtureRepo.git(["-c", "diff.noprefix=false", "diff", "--cached", "-M", "--no-color", "--no-ext-diff"], in: copy).stdout
+        expectedTree = try FixtureRepo.git(["write-tree"], in: copy).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// Applies `diff` with real `git apply` to a copy of `base` and returns the resulting tree hash.
+func treeAfterApplying(_ diff: String, to base: URL) throws -> String {
+    let copy = try copyTree(base)
+    defer { try? FileManager.default.removeItem(at: copy) }
+    try run(["git", "apply", "-"], in: copy, input: Data(diff.utf8))
+    try FixtureRepo.git(["add", "-A"], in: copy)
+    return try FixtureRepo.git(["write-tree"], in: copy).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+/// Prepares `modelText` against the scenario's base and checks that the canonical diff applies with git
+/// and gives exactly the intended tree, and that the base was not touched.
+@discardableResult
+func expectApplies(
+    _ modelText: String, _ scenario: Scenario, repaired: Bool,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws -> ResolvedPatch? {
+    let result = PatchEngine.prepare(modelText, against: scenario.base)
+    try expectUntouched(scenario.base, sourceLocation: sourceLocation)
+    guard case .success(let resolved) = result else {
+        Issue.record("rejected: \(result)", sourceLocation: sourceLocation)
+        return nil
+    }
+    #expect(try treeAfterApplying(resolved.canonicalDiff, to: scenario.base) == scenario.expectedTree,
+            "canonical diff:\n\(resolved.canonicalDiff)", sourceLocation: sourceLocation)
+    #expect(resolved.repaired == repaired, "repairs: \(resolved.repairs)", sourceLocation: sourceLocation)
+    return resolved
+}
+
+/// Prepares `modelText` and expects a rejection under `rule`; returns the error for further checks.
+@discardableResult
+func expectRejected(
+    _ modelText: String, against base: URL, rule: String, policy: PatchPolicy = .init(),
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws -> PatchError? {
+    let result = PatchEngine.prepare(modelText, against: base, policy: policy)
+    try expectUntouched(base, sourceLocation: sourceLocation)
+    guard case .failure(let error) = result else {
+        Issue.record("accepted, expected \(rule): \(result)", sourceLocation: sourceLocation)
+        return nil
+    }
+    #expect(error.rule == rule, "\(error)", sourceLocation: sourceLocation)
+    #expect(!error.message.isEmpty, sourceLocation: sourceLocation)
+    return error
+}
+
+/// The engine never writes to the base: git sees no change in it.
+func expectUntouched(_ base: URL, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    // Without --no-optional-locks, status itself would refresh the base's index while other tests copy it.
+    let status = try FixtureRepo.git(["--no-optional-locks", "status", "--porcelain", "--ignored"], in: base).stdout
+    #expect(status.isEmpty, "base tree changed: \(status)", sourceLocation: sourceLocation)
+}
