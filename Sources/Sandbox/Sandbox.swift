@@ -1,1 +1,48 @@
-// The sandbox: profiles, spawn, wait, limits, resource usage, cleanup.
+import Foundation
+import Logging
+
+/// Runs commands in a hardened sandbox: new user, mount, pid, network, ipc, uts and cgroup namespaces, a
+/// tmpfs root with read-only system directories, an overlayfs workspace, seccomp, rlimits, cgroup limits
+/// where available, no capabilities and no_new_privs. Fails closed: a job never runs unsandboxed.
+public struct Sandbox: Sendable {
+    public let profile: SandboxProfile
+    private let logger: Logger
+    private let filter: Result<SeccompFilter, SandboxError>
+
+    /// - Parameters:
+    ///   - profile: mounts, limits, seccomp policy, network and environment.
+    ///   - logger: for set-up diagnostics.
+    public init(profile: SandboxProfile, logger: Logger = Logger(label: "sandbox")) {
+        self.profile = profile
+        self.logger = logger
+        do {
+            filter = .success(try SeccompFilter(profile.seccomp))
+        } catch let error as SandboxError {
+            filter = .failure(error)
+        } catch {
+            filter = .failure(SandboxError(step: "seccomp compile", message: "\(error)"))
+        }
+    }
+
+    /// Runs one job to completion on a dedicated thread. Cancelling the task kills the whole job tree.
+    /// - Throws: `SandboxError` when the sandbox could not be set up (the command did not run).
+    public func run(_ job: SandboxJob) async throws(SandboxError) -> SandboxOutcome {
+        let filter = try filter.get()
+        let cancel: CancelSignal
+        do { cancel = try CancelSignal() } catch let error as SandboxError { throw error } catch {
+            throw SandboxError(step: "eventfd", message: "\(error)")
+        }
+        let execution = JobExecution(job: job, profile: profile, filter: filter, cancel: cancel, logger: logger)
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<SandboxOutcome, SandboxError>, Never>) in
+                let thread = Thread { continuation.resume(returning: execution.run()) }
+                thread.name = "sandbox-job"
+                thread.start()
+            }
+        } onCancel: {
+            cancel.fire()
+        }
+        if case .failure(let error) = result { logger.debug("sandbox set-up failed", metadata: ["error": "\(error)"]) }
+        return try result.get()
+    }
+}

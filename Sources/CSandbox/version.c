@@ -1,2 +1,0 @@
-#include "CSandbox.h"
-int csandbox_version(void) { return 1; }

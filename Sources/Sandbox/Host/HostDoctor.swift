@@ -1,0 +1,132 @@
+import CSandbox
+import Foundation
+
+/// Preflight checks: which isolation layers work on this host and which are degraded.
+public enum HostDoctor {
+    public enum State: String, Sendable { case ok, degraded, fail }
+
+    public struct Check: Sendable {
+        public var name: String
+        public var state: State
+        public var detail: String
+    }
+
+    public struct Report: Sendable {
+        public var checks: [Check]
+        /// False when a required layer is missing: the sandbox then refuses to run jobs.
+        public var canRunJobs: Bool { !checks.contains { $0.state == .fail } }
+    }
+
+    /// Runs every check (a few sandboxed jobs of a few milliseconds each).
+    public static func check(profileName: String) async -> Report {
+        var checks = [userNamespaces(), seccomp(), cgroups()]
+        let profile: SandboxProfile
+        do { profile = try SandboxProfile.named(profileName) } catch {
+            checks.append(Check(name: "profile \(profileName)", state: .fail, detail: "\(error)"))
+            return Report(checks: checks)
+        }
+        checks.append(Check(name: "profile \(profileName)", state: .ok, detail: "loaded"))
+        checks.append(await endToEnd(profile))
+        checks.append(await overlay(profile))
+        checks.append(await tools(profile))
+        return Report(checks: checks)
+    }
+
+    static func userNamespaces() -> Check {
+        var release: Int32 = -1
+        let pid = csb_userns_helper(&release)
+        if pid > 0 {
+            csb_userns_helper_release(pid, release)
+            let who = geteuid() == 0 ? "started as root: jobs run as uid 65534" : "started as uid \(geteuid()): jobs run as that uid"
+            return Check(name: "user namespaces", state: .ok, detail: who)
+        }
+        var hint = "enable them: sysctl user.max_user_namespaces=15000"
+        if readSmallFile("/proc/sys/kernel/unprivileged_userns_clone")?.hasPrefix("0") == true {
+            hint = "sysctl kernel.unprivileged_userns_clone=1"
+        } else if readSmallFile("/proc/sys/kernel/apparmor_restrict_unprivileged_userns")?.hasPrefix("1") == true {
+            hint = "AppArmor restricts them: sysctl kernel.apparmor_restrict_unprivileged_userns=0 or add an AppArmor profile for selfcheck-runner"
+        }
+        return Check(name: "user namespaces", state: .fail, detail: "clone(CLONE_NEWUSER) failed: \(String(cString: strerror(-pid))); \(hint). In a container, run it with seccomp=unconfined or --privileged")
+    }
+
+    static func seccomp() -> Check {
+        let actions = readSmallFile("/proc/sys/kernel/seccomp/actions_avail") ?? ""
+        guard actions.contains("errno") else {
+            return Check(name: "seccomp", state: .fail, detail: "seccomp filters are not available (kernel built without CONFIG_SECCOMP_FILTER)")
+        }
+        let audit = actions.contains("log") ? "audit mode available" : "audit mode unavailable (no SECCOMP_RET_LOG)"
+        return Check(name: "seccomp", state: .ok, detail: "filters built with libseccomp; \(audit)")
+    }
+
+    static func cgroups() -> Check {
+        if isDelegatedCgroup2() {
+            return Check(name: "cgroups", state: .degraded, detail: "a delegated cgroup v2 exists, but this runner only uses cgroup v1; memory and pids are enforced by rlimits and pid 1's accounting")
+        }
+        let controllers = ["memory", "pids"].filter { CgroupV1.ownGroup($0) != nil }
+        if controllers.count == 2 {
+            return Check(name: "cgroups", state: .ok, detail: "cgroup v1 memory and pids groups per job (hybrid host, no delegated cgroup v2)")
+        }
+        let why = geteuid() == 0 ? "no writable cgroup v1 memory/pids hierarchy" : "not root and no delegated cgroup v2 (start the runner under systemd-run --user -p Delegate=yes, or as root)"
+        return Check(name: "cgroups", state: .degraded, detail: "\(why): memory, pids and CPU limits fall back to rlimits and pid 1's accounting (less exact; memory is measured as the sum of RSS)")
+    }
+
+    private static func isDelegatedCgroup2() -> Bool {
+        guard let line = readSmallFile("/proc/self/cgroup")?.split(separator: "\n").first(where: { $0.hasPrefix("0::") }) else { return false }
+        for root in ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"] {
+            let directory = root + String(line.dropFirst(3))
+            if let controllers = readSmallFile(directory + "/cgroup.controllers"), controllers.contains("memory"),
+               access(directory, W_OK) == 0 { return true }
+        }
+        return false
+    }
+
+    static func endToEnd(_ profile: SandboxProfile) async -> Check {
+        do {
+            let outcome = try await Sandbox(profile: profile).run(SandboxJob(command: ["/bin/true"], limits: SandboxLimits(wallTimeMs: 10_000)))
+            guard outcome.exitCode == 0 else {
+                return Check(name: "sandbox", state: .fail, detail: "/bin/true exited \(outcome.shellStatus)")
+            }
+            return Check(name: "sandbox", state: .ok, detail: outcome.isolation.joined(separator: "; "))
+        } catch {
+            return Check(name: "sandbox", state: .fail, detail: "\(error)")
+        }
+    }
+
+    static func overlay(_ profile: SandboxProfile) async -> Check {
+        let name = "overlayfs in a user namespace"
+        do {
+            let lower = FileManager.default.temporaryDirectory.appendingPathComponent("selfcheck-doctor-\(getpid())")
+            try FileManager.default.createDirectory(at: lower, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: lower) }
+            try Data("base\n".utf8).write(to: lower.appendingPathComponent("file"))
+            let workspace = try Workspace.create(lower: lower)
+            defer { try? workspace.remove() }
+            let job = SandboxJob(command: ["/bin/sh", "-c", "echo changed >> file && echo new > added"], workspace: workspace,
+                                 limits: SandboxLimits(wallTimeMs: 10_000))
+            let outcome = try await Sandbox(profile: profile).run(job)
+            let changed = try workspace.changedFiles
+            let base = try String(contentsOf: lower.appendingPathComponent("file"), encoding: .utf8)
+            guard outcome.exitCode == 0, changed == ["added", "file"], base == "base\n" else {
+                return Check(name: name, state: .fail, detail: "a write in the workspace failed (exit \(outcome.shellStatus), changed \(changed)): \(outcome.outputText)")
+            }
+            return Check(name: name, state: .ok, detail: "copy-on-write workspaces work; the checkout stays untouched")
+        } catch {
+            return Check(name: name, state: .fail, detail: "\(error) — needs Linux 5.11+ (overlayfs in user namespaces)")
+        }
+    }
+
+    static func tools(_ profile: SandboxProfile) async -> Check {
+        let name = "check tools"
+        let python = "/opt/selfcheck-tools/bin/python"
+        guard FileManager.default.fileExists(atPath: python) else {
+            return Check(name: name, state: .degraded, detail: "\(python) is missing: run scripts/setup")
+        }
+        do {
+            let outcome = try await Sandbox(profile: profile).run(SandboxJob(command: ["python", "-c", "import black, pytest; print('ok')"], limits: SandboxLimits(wallTimeMs: 30_000)))
+            if outcome.exitCode == 0 { return Check(name: name, state: .ok, detail: "black and pytest import inside the sandbox") }
+            return Check(name: name, state: .degraded, detail: "the tool environment does not work inside the sandbox: \(outcome.outputText.suffix(300))")
+        } catch {
+            return Check(name: name, state: .degraded, detail: "\(error)")
+        }
+    }
+}

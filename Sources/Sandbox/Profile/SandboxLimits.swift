@@ -1,0 +1,46 @@
+/// Resource limits for one job. Every field is optional; `nil` or 0 means "the profile's default".
+public struct SandboxLimits: Codable, Sendable, Equatable {
+    /// Wall-clock time before the whole job tree is killed.
+    public var wallTimeMs: UInt64?
+    /// CPU time of the whole tree (user + system), also enforced per process with RLIMIT_CPU.
+    public var cpuTimeMs: UInt64?
+    /// Memory of the whole tree: a cgroup limit where one is available, else pid 1's RSS accounting.
+    public var memoryBytes: UInt64?
+    /// Processes and threads in the sandbox, pid 1 included (cgroup pids.max and RLIMIT_NPROC).
+    public var maxPids: UInt32?
+    /// Total output (stdout + stderr) before the job is killed.
+    public var outputBytes: UInt64?
+    /// Largest file the job may write (RLIMIT_FSIZE).
+    public var fileSizeBytes: UInt64?
+
+    public init(
+        wallTimeMs: UInt64? = nil, cpuTimeMs: UInt64? = nil, memoryBytes: UInt64? = nil, maxPids: UInt32? = nil,
+        outputBytes: UInt64? = nil, fileSizeBytes: UInt64? = nil
+    ) {
+        self.wallTimeMs = wallTimeMs
+        self.cpuTimeMs = cpuTimeMs
+        self.memoryBytes = memoryBytes
+        self.maxPids = maxPids
+        self.outputBytes = outputBytes
+        self.fileSizeBytes = fileSizeBytes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case wallTimeMs = "wall_time_ms", cpuTimeMs = "cpu_time_ms", memoryBytes = "memory_bytes"
+        case maxPids = "max_pids", outputBytes = "output_bytes", fileSizeBytes = "file_size_bytes"
+    }
+
+    /// These limits with every unset (nil or 0) field taken from `defaults`.
+    public func overriding(_ defaults: SandboxLimits) -> SandboxLimits {
+        func pick<T: BinaryInteger>(_ own: T?, _ fallback: T?) -> T? { (own ?? 0) != 0 ? own : fallback }
+        return SandboxLimits(
+            wallTimeMs: pick(wallTimeMs, defaults.wallTimeMs), cpuTimeMs: pick(cpuTimeMs, defaults.cpuTimeMs),
+            memoryBytes: pick(memoryBytes, defaults.memoryBytes), maxPids: pick(maxPids, defaults.maxPids),
+            outputBytes: pick(outputBytes, defaults.outputBytes), fileSizeBytes: pick(fileSizeBytes, defaults.fileSizeBytes))
+    }
+}
+
+/// The limit that ended a job.
+public enum LimitKind: String, Sendable, Codable {
+    case wallTime = "wall_time", cpuTime = "cpu_time", memory, pids, output, fileSize = "file_size"
+}

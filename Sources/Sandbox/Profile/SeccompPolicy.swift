@@ -1,0 +1,61 @@
+/// A seccomp policy: a default action plus rules, compiled with libseccomp (see `SeccompFilter`).
+public struct SeccompPolicy: Codable, Sendable, Equatable {
+    /// What happens to a system call no rule matches: `allow`, `errno`, `kill` or `log`.
+    public var defaultAction: Action
+    /// errno returned when `default_action` is `errno`.
+    public var defaultErrno: String?
+    /// Log instead of deny: every non-allow action becomes `log` (the kernel audit log), to develop profiles.
+    public var audit: Bool
+    public var rules: [Rule]
+
+    public enum Action: String, Codable, Sendable { case allow, errno, kill, log }
+
+    public struct Rule: Codable, Sendable, Equatable {
+        public var action: Action
+        /// errno name (`EPERM`) or number, for the `errno` action. Default EPERM.
+        public var errno: String?
+        public var syscalls: [String]
+        /// Conditions on arguments, all of which must hold (`not_in` expands into several rules).
+        public var args: [ArgCondition]?
+    }
+
+    public struct ArgCondition: Codable, Sendable, Equatable {
+        public enum Op: String, Codable, Sendable { case eq, ne, lt, le, gt, ge, maskedEq = "masked_eq", notIn = "not_in" }
+        /// Argument index, 0...5.
+        public var index: UInt32
+        public var op: Op
+        /// A number or a symbolic constant such as `CLONE_NEWUSER`, `AF_NETLINK`, `TIOCSTI`.
+        public var value: Value?
+        /// The mask for `masked_eq`.
+        public var mask: Value?
+        /// The allowed values for `not_in` (the rule matches any other value).
+        public var values: [Value]?
+    }
+
+    /// A JSON number or the name of a constant.
+    public enum Value: Codable, Sendable, Equatable {
+        case number(UInt64)
+        case name(String)
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let number = try? container.decode(UInt64.self) {
+                self = .number(number)
+            } else {
+                self = .name(try container.decode(String.self))
+            }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .number(let n): try container.encode(n)
+            case .name(let s): try container.encode(s)
+            }
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case defaultAction = "default_action", defaultErrno = "default_errno", audit, rules
+    }
+}

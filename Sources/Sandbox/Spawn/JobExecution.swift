@@ -1,0 +1,167 @@
+import CSandbox
+import Foundation
+import Logging
+
+/// One job, run start to finish on a dedicated thread (blocking calls stay off the cooperative pool).
+/// This thread clone()s pid 1 and must outlive it: the child's parent-death signal follows this thread.
+struct JobExecution: Sendable {
+    let job: SandboxJob
+    let profile: SandboxProfile
+    let filter: SeccompFilter
+    let cancel: CancelSignal
+    let logger: Logger
+
+    func run() -> Result<SandboxOutcome, SandboxError> {
+        do {
+            return .success(try execute())
+        } catch let error as SandboxError {
+            return .failure(error)
+        } catch {
+            return .failure(SandboxError(step: "internal", message: "\(error)"))
+        }
+    }
+
+    private func execute() throws -> SandboxOutcome {
+        guard !job.command.isEmpty else { throw SandboxError(step: "command", errno: EINVAL, message: "empty command") }
+        let limits = job.limits.overriding(profile.limits)
+        let identity = HostIdentity.current(unprivilegedUid: profile.unprivilegedUid, unprivilegedGid: profile.unprivilegedGid)
+        let config = ChildConfig()
+        var isolation = [
+            "userns (uid \(HostIdentity.insideUid) inside = \(identity.outerUid) on the host)",
+            "mountns (tmpfs root, pivot_root, read-only system binds)", "pidns (pid 1 reaper)",
+            profile.network == .loopback ? "netns (loopback only)" : "netns (no interfaces)", "ipcns", "utsns", "cgroupns",
+        ]
+
+        // The workspace: O_PATH descriptors, so no path of the caller must be traversable by the job's user.
+        var descriptors: [Int32] = []
+        defer { descriptors.forEach { close($0) } }
+        func openPath(_ path: String) throws -> Int32 {
+            let fd = csb_open_path(path)
+            guard fd >= 0 else { throw SandboxError(step: "workspace", errno: -fd, message: "open \(path)") }
+            descriptors.append(fd)
+            return fd
+        }
+        var overlay: (target: String, lower: Int32, upper: Int32, work: Int32)?
+        if let workspace = job.workspace {
+            var lower = try openPath(workspace.lower.path)
+            if identity.isRoot, let mapped = try IdmappedLower.make(lower: workspace.lower.path, identity: identity) {
+                descriptors.append(mapped)
+                lower = mapped
+                isolation.append("idmapped lower (checkout owner appears as the job's user)")
+            }
+            overlay = (profile.workspaceTarget, lower, try openPath(workspace.upper.path), try openPath(workspace.work.path))
+            isolation.append("overlayfs workspace (checkout read-only, changes in the upper layer)")
+        }
+        let plan = try MountPlan(profile: profile, config: config, overlay: overlay)
+
+        let status = try Pipe2(), sync = try Pipe2(), output = try Pipe2()
+        let input = job.stdin.map { _ in try? Pipe2() } ?? nil
+        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { if devNull >= 0 { close(devNull) } }
+
+        let cgroups = CgroupV1.create(jobID: UUID().uuidString.prefix(12).lowercased(), memoryBytes: limits.memoryBytes, maxPids: limits.maxPids)
+        defer { cgroups?.removeAll() }
+        cgroups?.controllers.forEach { isolation.append("cgroup-v1 \($0)") }
+        let memoryByCgroup = cgroups?.directories["memory"] != nil
+
+        let rlimits = Rlimits.plan(limits: limits, profile: profile)
+        isolation.append("rlimit " + rlimits.names.joined(separator: " "))
+        isolation += ["seccomp (\(profile.seccomp.rules.count) rules\(profile.seccomp.audit ? ", audit: log only" : ""))",
+                      "no_new_privs", "capabilities dropped", "new session", "environment allow-list", "inherited fds closed"]
+        if !memoryByCgroup, limits.memoryBytes != nil { isolation.append("memory by pid 1 RSS accounting") }
+
+        var raw = csb_config()
+        raw.inside_uid = HostIdentity.insideUid
+        raw.inside_gid = HostIdentity.insideGid
+        raw.may_setgroups = identity.isRoot ? 1 : 0
+        raw.new_cgroup_ns = 1
+        raw.hostname = config.string(profile.hostname)
+        raw.mounts = config.array(plan.mounts)
+        raw.mount_count = Int32(plan.mounts.count)
+        raw.rlimits = config.array(rlimits.entries)
+        raw.rlimit_count = Int32(rlimits.entries.count)
+        raw.filter = config.bytes(filter.program)
+        raw.filter_len = UInt16(filter.instructionCount)
+        raw.argv = config.stringArray(job.command)
+        raw.envp = config.stringArray(environment().map { "\($0.key)=\($0.value)" }.sorted())
+        raw.cwd = config.string(job.workspace == nil ? "/tmp" : profile.workspaceTarget)
+        raw.search_path = config.string(environment()["PATH"] ?? "/usr/bin:/bin")
+        raw.stdin_fd = input?.readEnd ?? devNull
+        raw.output_fd = output.writeEnd
+        raw.status_fd = status.writeEnd
+        raw.sync_fd = sync.readEnd
+        raw.memory_limit_bytes = memoryByCgroup ? 0 : (limits.memoryBytes ?? 0)
+        raw.max_pids = limits.maxPids ?? 0
+        raw.cpu_limit_us = (limits.cpuTimeMs ?? 0) * 1000
+        config.raw = raw
+
+        let started = ContinuousClock.now
+        var pidfd: Int32 = -1
+        let pid = csb_spawn(&config.raw, &pidfd)
+        guard pid > 0 else { throw SandboxError(step: "clone", errno: -pid, message: "clone(CLONE_NEWUSER|CLONE_NEWNS|CLONE_NEWPID|CLONE_NEWNET|...)") }
+        defer { close(pidfd) }
+        status.closeWrite()
+        sync.closeRead()
+        output.closeWrite()
+        input?.closeRead()
+
+        do {
+            try identity.writeMaps(pid: pid)
+            try cgroups?.join(pid: pid)
+            var go: UInt8 = UInt8(ascii: "G")
+            guard Glibc.write(sync.writeEnd, &go, 1) == 1 else { throw SandboxError(step: "sync", errno: errno) }
+        } catch {
+            _ = csb_pidfd_kill(pidfd, SIGKILL)
+            var st: Int32 = 0, cpu: Int64 = 0, rss: Int64 = 0
+            _ = csb_wait(pid, &st, &cpu, &rss)
+            throw error
+        }
+        sync.closeWrite()
+
+        var monitor = JobMonitor(
+            pid: pid, pidfd: pidfd, status: status.readEnd, output: output.readEnd, input: input?.takeWrite(),
+            stdinBytes: job.stdin ?? [], cancel: cancel.fd, limits: limits, tailBytes: profile.outputTailBytes,
+            cgroups: cgroups, onOutput: job.onOutput, started: started)
+        let result = monitor.run()
+
+        if let failure = result.setupFailure {
+            var detail = ""
+            if failure.step == Int32(CSB_STEP_MOUNT.rawValue) { detail = plan.describe(Int(failure.detail)) }
+            if failure.step == Int32(CSB_STEP_EXEC.rawValue) { detail = job.command[0] }
+            throw SandboxError(step: String(cString: csb_step_name(failure.step)), errno: failure.errno, message: detail)
+        }
+        return finish(result, limits: limits, isolation: isolation, cgroups: cgroups)
+    }
+
+    /// The job's environment: the profile's variables, the allowed pass-through names, then the job's own.
+    private func environment() -> [String: String] {
+        var result = profile.environment
+        let host = ProcessInfo.processInfo.environment
+        for name in profile.environmentPassthrough { if let value = host[name] { result[name] = value } }
+        result.merge(job.environment) { _, new in new }
+        return result
+    }
+
+    private func finish(_ result: JobMonitor.Result, limits: SandboxLimits, isolation: [String], cgroups: CgroupV1?) -> SandboxOutcome {
+        var exitCode: Int32?, signal: Int32?
+        if let status = result.jobStatus {
+            if status & 0x7f == 0 { exitCode = (status >> 8) & 0xff } else { signal = status & 0x7f }
+        } else {
+            signal = result.initSignal ?? SIGKILL
+        }
+        var limit = result.limitHit
+        if limit == nil, signal == SIGXCPU { limit = .cpuTime }
+        if limit == nil, signal == SIGXFSZ { limit = .fileSize }
+        if limit == nil, (cgroups?.oomKills ?? 0) > 0 { limit = .memory }
+        if limit == nil, exitCode != 0, let cap = limits.fileSizeBytes, let workspace = job.workspace,
+           workspace.largestChangedFile() >= cap {
+            limit = .fileSize   // Python ignores SIGXFSZ and fails with EFBIG instead
+        }
+        let peak = cgroups?.peakMemoryBytes.map { $0 / 1024 } ?? result.maxRSSKB
+        return SandboxOutcome(
+            exitCode: exitCode, signal: signal, limitHit: limit, cancelled: result.cancelled,
+            wallTime: result.wallTime, cpuTime: .microseconds(result.cpuMicroseconds), peakRSSKB: peak,
+            output: result.output, outputTruncated: result.outputTruncated, isolation: isolation)
+    }
+}
+

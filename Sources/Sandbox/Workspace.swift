@@ -1,0 +1,110 @@
+import CSandbox
+import Foundation
+
+/// A copy-on-write view of a checkout: overlay lower = the checkout (never written), upper = a host
+/// directory owned by the workspace. Successive jobs on one workspace see each other's changes.
+/// Run one job at a time on a workspace (overlayfs refuses two mounts sharing an upper directory).
+public final class Workspace: Sendable {
+    /// The checkout (lower layer); never written.
+    public let lower: URL
+    /// The private directory holding `upper/` and `work/` (mode 0700).
+    public let directory: URL
+    public var upper: URL { directory.appendingPathComponent("upper") }
+    var work: URL { directory.appendingPathComponent("work") }
+
+    private init(lower: URL, directory: URL) {
+        self.lower = lower
+        self.directory = directory
+    }
+
+    /// Creates the upper and work directories in a private temporary directory. O(1) in the checkout size.
+    /// - Parameter lower: the checkout; must be a directory.
+    /// - Throws: `SandboxError` (step `workspace`).
+    public static func create(lower: URL) throws -> Workspace {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: lower.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw SandboxError(step: "workspace", errno: ENOTDIR, message: lower.path)
+        }
+        var template = Array((FileManager.default.temporaryDirectory.path + "/selfcheck-ws-XXXXXX").utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw SandboxError(step: "workspace", errno: errno, message: "mkdtemp")
+        }
+        let directory = URL(fileURLWithPath: String(cString: made))
+        let workspace = Workspace(lower: lower.standardizedFileURL, directory: directory)
+        // The overlay is mounted by the sandbox's unprivileged user, which must own upper and work.
+        let identity = HostIdentity.current(unprivilegedUid: 65534, unprivilegedGid: 65534)
+        for path in [workspace.upper.path, workspace.work.path] {
+            guard mkdir(path, 0o755) == 0 else { throw SandboxError(step: "workspace", errno: errno, message: "mkdir \(path)") }
+            if identity.isRoot, chown(path, identity.outerUid, identity.outerGid) != 0 {
+                throw SandboxError(step: "workspace", errno: errno, message: "chown \(path)")
+            }
+        }
+        return workspace
+    }
+
+    /// Checkout-relative paths the jobs changed, added or deleted, read from the upper layer (whiteouts
+    /// are deletions). Sorted.
+    public var changedFiles: [String] {
+        get throws {
+            var result: [String] = []
+            try collect(upper.path, prefix: "", into: &result)
+            return result.sorted()
+        }
+    }
+
+    private func collect(_ path: String, prefix: String, into result: inout [String]) throws {
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
+            throw SandboxError(step: "workspace", message: "cannot list \(path): \(error.localizedDescription)")
+        }
+        for name in names {
+            let full = path + "/" + name
+            let relative = prefix.isEmpty ? name : prefix + "/" + name
+            var info = stat()
+            guard lstat(full, &info) == 0 else { continue }
+            if (info.st_mode & S_IFMT) == S_IFDIR {
+                let before = result.count
+                try collect(full, prefix: relative, into: &result)
+                // A new empty directory is a change too; a copied-up parent of a change is not.
+                let inLower = FileManager.default.fileExists(atPath: lower.appendingPathComponent(relative).path)
+                if result.count == before && !inLower { result.append(relative) }
+            } else {
+                result.append(relative)   // a file, symlink, or a whiteout (char device 0:0) for a deletion
+            }
+        }
+    }
+
+    /// Size of the largest regular file in the upper layer (to tell a file-size limit from other failures).
+    func largestChangedFile() -> UInt64 {
+        var largest: UInt64 = 0
+        let enumerator = FileManager.default.enumerator(atPath: upper.path)
+        while let relative = enumerator?.nextObject() as? String {
+            var info = stat()
+            if lstat(upper.path + "/" + relative, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG {
+                largest = max(largest, UInt64(info.st_size))
+            }
+        }
+        return largest
+    }
+
+    /// Deletes the upper and work directories; nothing is left behind.
+    /// - Throws: `SandboxError` (step `workspace`) when something could not be removed.
+    public func remove() throws {
+        try Self.removeTree(directory.path)
+    }
+
+    /// rm -rf that also enters directories without permissions (overlayfs leaves `work/work` at mode 000).
+    static func removeTree(_ path: String) throws {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            chmod(path, 0o700)
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
+                try removeTree(path + "/" + name)
+            }
+            guard rmdir(path) == 0 else { throw SandboxError(step: "workspace", errno: errno, message: "rmdir \(path)") }
+        } else {
+            guard unlink(path) == 0 else { throw SandboxError(step: "workspace", errno: errno, message: "unlink \(path)") }
+        }
+    }
+}

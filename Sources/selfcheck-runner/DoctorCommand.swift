@@ -1,0 +1,22 @@
+import ArgumentParser
+import Foundation
+import Sandbox
+
+/// `selfcheck-runner doctor`: which isolation layers work on this host, in words a user can act on.
+struct DoctorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Check which sandbox isolation layers work on this host.")
+
+    @Option(name: .long, help: "Sandbox profile to try.")
+    var profile: String = SandboxProfile.defaultName
+
+    func run() async throws {
+        let report = await HostDoctor.check(profileName: profile)
+        for check in report.checks {
+            print("\(check.state.rawValue.uppercased().padding(toLength: 9, withPad: " ", startingAt: 0)) \(check.name): \(check.detail)")
+        }
+        print(report.canRunJobs ? "=> jobs can run sandboxed" : "=> jobs cannot run: the sandbox fails closed until the FAIL items are fixed")
+        if !report.canRunJobs { throw ExitCode(1) }
+    }
+}
