@@ -63,17 +63,17 @@ static bool mount_dev(const csb_mount *m) {
     return set_attrs(m->target, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0);
 }
 
-static bool append_fd(char *buf, size_t size, const char *key, int fd) {
-    return csb_concat(buf, size, buf, key) && csb_concat(buf, size, buf, OLDROOT "/proc/self/fd/")
-        && csb_append_uint(buf, size, (uint64_t)fd);
+static bool append_option(char *buf, size_t size, const char *key, const char *path) {
+    return csb_concat(buf, size, buf, key) && csb_concat(buf, size, buf, OLDROOT) && csb_concat(buf, size, buf, path);
 }
 
-/* overlayfs with the parent's O_PATH descriptors, so no path of the caller needs to be traversable. */
+/* overlayfs over host paths seen through /oldroot: the layers must be mounts of our own namespace
+ * (overlayfs clones them privately), so descriptors opened by the parent would not do. */
 static bool mount_overlay(const csb_mount *m) {
-    char options[512] = "";
-    if (!append_fd(options, sizeof options, "lowerdir=", m->lower_fd)) return false;
-    if (!append_fd(options, sizeof options, ",upperdir=", m->upper_fd)) return false;
-    if (!append_fd(options, sizeof options, ",workdir=", m->work_fd)) return false;
+    char options[3 * CSB_PATH_MAX] = "";
+    if (!append_option(options, sizeof options, "lowerdir=", m->source)) return false;
+    if (!append_option(options, sizeof options, ",upperdir=", m->upper)) return false;
+    if (!append_option(options, sizeof options, ",workdir=", m->work)) return false;
     if (!csb_concat(options, sizeof options, options, ",userxattr")) return false;
     if (!csb_mkdirs(m->target)) return false;
     return mount("overlay", m->target, "overlay", MS_NOSUID | MS_NODEV, options) == 0;

@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/eventfd.h>
@@ -31,22 +32,30 @@ int csb_wait(int pid, int *status, int64_t *cpu_us, int64_t *maxrss_kb) {
     return 0;
 }
 
-int csb_idmapped_tree(const char *path, int userns_fd) {
+int csb_attach_tree(const char *path, const char *target, int userns_fd) {
     int fd = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
     if (fd < 0) return -errno;
-    struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns_fd};
-    if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) {
-        int err = errno;
-        close(fd);
-        return -err;
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+    if (userns_fd >= 0) {
+        attr.attr_set |= MOUNT_ATTR_IDMAP;
+        attr.userns_fd = (uint64_t)userns_fd;
     }
-    return fd;
+    int err = 0;
+    if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) err = errno;
+    if (!err && syscall(SYS_move_mount, fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0) err = errno;
+    close(fd);
+    return -err;
+}
+
+int csb_detach(const char *target) {
+    return umount2(target, MNT_DETACH) == 0 ? 0 : -errno;
 }
 
 static int helper_main(void *arg) {
-    int fd = *(int *)arg;
+    int *fds = arg;
+    close(fds[1]); /* else our own copy of the write end keeps the pipe open */
     char byte;
-    while (read(fd, &byte, 1) < 0 && errno == EINTR) {}
+    while (read(fds[0], &byte, 1) < 0 && errno == EINTR) {}
     _exit(0);
 }
 
@@ -56,7 +65,7 @@ int csb_userns_helper(int *release_fd) {
     size_t size = 64 * 1024;
     void *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) { int err = errno; close(fds[0]); close(fds[1]); return -err; }
-    int pid = clone(helper_main, (char *)stack + size, CLONE_NEWUSER | SIGCHLD, &fds[0]);
+    int pid = clone(helper_main, (char *)stack + size, CLONE_NEWUSER | SIGCHLD, fds);
     int err = errno;
     munmap(stack, size);
     close(fds[0]);

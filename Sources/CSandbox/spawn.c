@@ -29,11 +29,13 @@ static bool reset_signals(void) {
     return true;
 }
 
-static bool wait_for_parent(const csb_config *cfg) {
+/* Waits for the parent's go byte: 'G' once the id maps are written, 'C' once we are in our cgroups
+ * (joining is slow, so it overlaps with the mount set-up). */
+static bool wait_for_parent(const csb_config *cfg, char expected) {
     char byte = 0;
     ssize_t n;
     do { n = read(cfg->sync_fd, &byte, 1); } while (n < 0 && errno == EINTR);
-    if (n == 1 && byte == 'G') return true;
+    if (n == 1 && byte == expected) return true;
     if (n >= 0) errno = ECANCELED; /* the parent gave up (closed the pipe) */
     return false;
 }
@@ -43,9 +45,8 @@ static int child_main(void *arg) {
     int64_t detail = 0;
     csb_status_fd = cfg->status_fd;
     RUN_STEP(CSB_STEP_PDEATHSIG, prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && reset_signals(), 0);
-    RUN_STEP(CSB_STEP_SYNC, wait_for_parent(cfg), 0);
+    RUN_STEP(CSB_STEP_SYNC, wait_for_parent(cfg, 'G'), 0);
     RUN_STEP(CSB_STEP_IDS, csb_userns_init(cfg), 0);
-    if (cfg->new_cgroup_ns) RUN_STEP(CSB_STEP_CGROUP_NS, unshare(CLONE_NEWCGROUP) == 0, 0);
     int step = CSB_STEP_MOUNT;
     if (!csb_mounts_init(cfg, &step, &detail)) {
         csb_report_failure(cfg, step, errno, detail);
@@ -55,6 +56,8 @@ static int child_main(void *arg) {
     RUN_STEP(CSB_STEP_HOSTNAME, csb_uts_init(cfg), 0);
     RUN_STEP(CSB_STEP_RLIMITS, csb_rlimits_init(cfg, &detail), detail);
     RUN_STEP(CSB_STEP_SESSION, setsid() >= 0, 0);
+    RUN_STEP(CSB_STEP_SYNC, wait_for_parent(cfg, 'C'), 1);
+    if (cfg->new_cgroup_ns) RUN_STEP(CSB_STEP_CGROUP_NS, unshare(CLONE_NEWCGROUP) == 0, 0);
     RUN_STEP(CSB_STEP_FDS, csb_fds_init(cfg), 0);
     RUN_STEP(CSB_STEP_CAPS, csb_caps_drop(), 0);
     RUN_STEP(CSB_STEP_NO_NEW_PRIVS, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, 0);

@@ -11,10 +11,15 @@ public final class Workspace: Sendable {
     public let directory: URL
     public var upper: URL { directory.appendingPathComponent("upper") }
     var work: URL { directory.appendingPathComponent("work") }
+    /// The lower layer as the sandbox mounts it: the checkout, or its idmapped copy when the runner is root.
+    let overlayLower: URL
+    private let attachedLower: Bool
 
-    private init(lower: URL, directory: URL) {
+    private init(lower: URL, directory: URL, attachedLower: Bool) {
         self.lower = lower
         self.directory = directory
+        self.attachedLower = attachedLower
+        overlayLower = attachedLower ? directory.appendingPathComponent("lower") : lower
     }
 
     /// Creates the upper and work directories in a private temporary directory. O(1) in the checkout size.
@@ -30,14 +35,30 @@ public final class Workspace: Sendable {
             throw SandboxError(step: "workspace", errno: errno, message: "mkdtemp")
         }
         let directory = URL(fileURLWithPath: String(cString: made))
-        let workspace = Workspace(lower: lower.standardizedFileURL, directory: directory)
-        // The overlay is mounted by the sandbox's unprivileged user, which must own upper and work.
+        let checkout = lower.standardizedFileURL.resolvingSymlinksInPath()
         let identity = HostIdentity.current(unprivilegedUid: 65534, unprivilegedGid: 65534)
-        for path in [workspace.upper.path, workspace.work.path] {
-            guard mkdir(path, 0o755) == 0 else { throw SandboxError(step: "workspace", errno: errno, message: "mkdir \(path)") }
-            if identity.isRoot, chown(path, identity.outerUid, identity.outerGid) != 0 {
-                throw SandboxError(step: "workspace", errno: errno, message: "chown \(path)")
+        let workspace = Workspace(lower: checkout, directory: directory, attachedLower: identity.isRoot)
+        do {
+            guard !checkout.path.contains(where: { ",:\\".contains($0) }) else {
+                throw SandboxError(step: "workspace", errno: EINVAL, message: "overlayfs cannot take a path with , : or \\: \(checkout.path)")
             }
+            // The sandbox's unprivileged user mounts the overlay: it must reach and own upper and work.
+            chmod(directory.path, 0o711)
+            for path in [workspace.upper.path, workspace.work.path] {
+                guard mkdir(path, 0o755) == 0 else { throw SandboxError(step: "workspace", errno: errno, message: "mkdir \(path)") }
+                if identity.isRoot, chown(path, identity.outerUid, identity.outerGid) != 0 {
+                    throw SandboxError(step: "workspace", errno: errno, message: "chown \(path)")
+                }
+            }
+            if identity.isRoot {
+                guard mkdir(workspace.overlayLower.path, 0o755) == 0 else {
+                    throw SandboxError(step: "workspace", errno: errno, message: "mkdir \(workspace.overlayLower.path)")
+                }
+                try IdmappedLower.attach(lower: checkout.path, at: workspace.overlayLower.path, identity: identity)
+            }
+        } catch {
+            try? workspace.remove()
+            throw error
         }
         return workspace
     }
@@ -90,17 +111,26 @@ public final class Workspace: Sendable {
     /// Deletes the upper and work directories; nothing is left behind.
     /// - Throws: `SandboxError` (step `workspace`) when something could not be removed.
     public func remove() throws {
-        try Self.removeTree(directory.path)
+        if attachedLower {
+            _ = csb_detach(overlayLower.path)
+        }
+        var info = stat()
+        guard lstat(directory.path, &info) == 0 else { return }
+        try Self.removeTree(directory.path, device: info.st_dev)
     }
 
-    /// rm -rf that also enters directories without permissions (overlayfs leaves `work/work` at mode 000).
-    static func removeTree(_ path: String) throws {
+    /// rm -rf that also enters directories without permissions (overlayfs leaves `work/work` at mode 000)
+    /// and never crosses into another file system (the attached checkout, should its detach have failed).
+    static func removeTree(_ path: String, device: dev_t) throws {
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
         if (info.st_mode & S_IFMT) == S_IFDIR {
+            guard info.st_dev == device else {
+                throw SandboxError(step: "workspace", errno: EBUSY, message: "\(path) is still a mount; not removed")
+            }
             chmod(path, 0o700)
             for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
-                try removeTree(path + "/" + name)
+                try removeTree(path + "/" + name, device: device)
             }
             guard rmdir(path) == 0 else { throw SandboxError(step: "workspace", errno: errno, message: "rmdir \(path)") }
         } else {

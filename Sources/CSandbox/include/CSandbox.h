@@ -47,7 +47,7 @@ typedef enum {
     CSB_MOUNT_TMPFS,         /* data: tmpfs options, e.g. "size=256m,mode=1777" */
     CSB_MOUNT_PROC,          /* a new /proc for the new pid namespace */
     CSB_MOUNT_DEV,           /* minimal /dev: null zero full random urandom, fd links, /dev/shm */
-    CSB_MOUNT_OVERLAY,       /* lower/upper/work fds opened by the parent (O_PATH) */
+    CSB_MOUNT_OVERLAY,       /* source = lower, upper, work: host paths (resolved in our own mount namespace) */
     CSB_MOUNT_SYMLINK,       /* target -> source (e.g. /bin -> usr/bin on merged-/usr hosts) */
     CSB_MOUNT_DIR,           /* an empty directory */
 } csb_mount_kind;
@@ -59,7 +59,8 @@ typedef struct {
     const char *CSB_NULLABLE data;
     int writable;
     int source_is_dir;
-    int lower_fd, upper_fd, work_fd;
+    const char *CSB_NULLABLE upper;
+    const char *CSB_NULLABLE work;
 } csb_mount;
 
 typedef struct {
@@ -71,7 +72,7 @@ typedef struct {
     /* user namespace: the job runs as inside_uid/gid (mapped by the parent to an unprivileged host id) */
     uint32_t inside_uid, inside_gid;
     int may_setgroups;
-    int new_cgroup_ns;               /* unshare(CLONE_NEWCGROUP) after the parent moved us into cgroups */
+    int new_cgroup_ns;               /* unshare(CLONE_NEWCGROUP) once the parent moved us into cgroups */
     const char *CSB_NULLABLE hostname;
 
     const csb_mount *CSB_NULLABLE mounts;
@@ -92,7 +93,7 @@ typedef struct {
     int stdin_fd;      /* becomes fd 0 */
     int output_fd;     /* becomes fd 1 and 2 */
     int status_fd;     /* records to the parent (csb_record) */
-    int sync_fd;       /* one byte from the parent once the id maps are written */
+    int sync_fd;       /* 'G' from the parent once the id maps are written, then 'C' once in the cgroups */
 
     /* supervision by pid 1 (0 = not checked there) */
     uint64_t memory_limit_bytes;
@@ -138,9 +139,12 @@ int csb_open_path(const char *CSB_NONNULL path);
 int csb_pidfd_kill(int pidfd, int sig);
 /* wait4() on a pid; fills status, CPU microseconds and peak RSS (KiB); -errno on failure. */
 int csb_wait(int pid, int *CSB_NONNULL status, int64_t *CSB_NONNULL cpu_us, int64_t *CSB_NONNULL maxrss_kb);
-/* A detached copy of the tree at `path` whose owner uid/gid appear as the ids of the user namespace
- * `userns_fd` maps them to (open_tree + mount_setattr(MOUNT_ATTR_IDMAP)); -errno on failure. */
-int csb_idmapped_tree(const char *CSB_NONNULL path, int userns_fd);
+/* Attaches at `target` a copy of the tree at `path` whose ids appear as the user namespace `userns_fd`
+ * maps them (open_tree + mount_setattr(MOUNT_ATTR_IDMAP) + move_mount); userns_fd < 0: a plain read-only
+ * bind. Root only. -errno on failure. */
+int csb_attach_tree(const char *CSB_NONNULL path, const char *CSB_NONNULL target, int userns_fd);
+/* umount2(target, MNT_DETACH); -errno on failure. */
+int csb_detach(const char *CSB_NONNULL target);
 /* A user namespace owned by a short-lived helper process, with uid_map/gid_map lines written by the
  * caller through the callback-free protocol: returns the helper's pid; the caller writes the maps,
  * opens /proc/<pid>/ns/user, then calls csb_userns_helper_release(). -errno on failure. */

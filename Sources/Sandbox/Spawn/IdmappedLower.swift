@@ -3,22 +3,24 @@ import Foundation
 import Synchronization
 
 /// When the runner is root, the job's user (65534) does not own the checkout, so overlayfs would refuse
-/// every write to an existing file. An idmapped copy of the checkout's mount shows the checkout owner's
-/// files as owned by the job's user; the checkout itself is untouched (overlay never writes the lower layer).
+/// every write to an existing file, and the checkout's path may not even be traversable by that user. So a
+/// root runner attaches an idmapped, read-only copy of the checkout's mount inside the workspace's private
+/// directory: the owner's files appear as the job user's. The checkout itself is untouched.
 enum IdmappedLower {
     /// User namespaces describing owner -> job user, kept per owner (an fd keeps a namespace alive).
     private static let namespaces = Mutex<[String: Int32]>([:])
 
-    /// A detached idmapped mount of `lower`, or nil when the checkout is already owned by the job's user.
+    /// Attaches the checkout at `target`, read-only, with the checkout owner's ids shown as the job's.
     /// - Throws: `SandboxError` (step `idmapped lower`).
-    static func make(lower: String, identity: HostIdentity) throws -> Int32? {
+    static func attach(lower: String, at target: String, identity: HostIdentity) throws {
         var info = stat()
         guard stat(lower, &info) == 0 else { throw SandboxError(step: "idmapped lower", errno: errno, message: lower) }
-        if info.st_uid == identity.outerUid { return nil }
-        let userns = try namespace(ownerUid: info.st_uid, ownerGid: info.st_gid, identity: identity)
-        let fd = csb_idmapped_tree(lower, userns)
-        guard fd >= 0 else { throw SandboxError(step: "idmapped lower", errno: -fd, message: "open_tree/mount_setattr(MOUNT_ATTR_IDMAP) \(lower)") }
-        return fd
+        let userns = info.st_uid == identity.outerUid && info.st_gid == identity.outerGid
+            ? -1 : try namespace(ownerUid: info.st_uid, ownerGid: info.st_gid, identity: identity)
+        let result = csb_attach_tree(lower, target, userns)
+        guard result == 0 else {
+            throw SandboxError(step: "idmapped lower", errno: -result, message: "open_tree/mount_setattr(MOUNT_ATTR_IDMAP)/move_mount \(lower)")
+        }
     }
 
     private static func namespace(ownerUid: UInt32, ownerGid: UInt32, identity: HostIdentity) throws -> Int32 {

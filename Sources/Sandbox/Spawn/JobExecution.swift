@@ -32,27 +32,11 @@ struct JobExecution: Sendable {
             profile.network == .loopback ? "netns (loopback only)" : "netns (no interfaces)", "ipcns", "utsns", "cgroupns",
         ]
 
-        // The workspace: O_PATH descriptors, so no path of the caller must be traversable by the job's user.
-        var descriptors: [Int32] = []
-        defer { descriptors.forEach { close($0) } }
-        func openPath(_ path: String) throws -> Int32 {
-            let fd = csb_open_path(path)
-            guard fd >= 0 else { throw SandboxError(step: "workspace", errno: -fd, message: "open \(path)") }
-            descriptors.append(fd)
-            return fd
-        }
-        var overlay: (target: String, lower: Int32, upper: Int32, work: Int32)?
-        if let workspace = job.workspace {
-            var lower = try openPath(workspace.lower.path)
-            if identity.isRoot, let mapped = try IdmappedLower.make(lower: workspace.lower.path, identity: identity) {
-                descriptors.append(mapped)
-                lower = mapped
-                isolation.append("idmapped lower (checkout owner appears as the job's user)")
-            }
-            overlay = (profile.workspaceTarget, lower, try openPath(workspace.upper.path), try openPath(workspace.work.path))
+        if job.workspace != nil {
             isolation.append("overlayfs workspace (checkout read-only, changes in the upper layer)")
+            if identity.isRoot { isolation.append("idmapped read-only lower (the checkout owner's files appear as the job user's)") }
         }
-        let plan = try MountPlan(profile: profile, config: config, overlay: overlay)
+        let plan = try MountPlan(profile: profile, config: config, workspace: job.workspace)
 
         let status = try Pipe2(), sync = try Pipe2(), output = try Pipe2()
         let input = job.stdin.map { _ in try? Pipe2() } ?? nil
@@ -105,11 +89,15 @@ struct JobExecution: Sendable {
         output.closeWrite()
         input?.closeRead()
 
+        func send(_ byte: Character) throws {
+            var value = byte.asciiValue!
+            guard Glibc.write(sync.writeEnd, &value, 1) == 1 else { throw SandboxError(step: "sync", errno: errno) }
+        }
         do {
             try identity.writeMaps(pid: pid)
-            try cgroups?.join(pid: pid)
-            var go: UInt8 = UInt8(ascii: "G")
-            guard Glibc.write(sync.writeEnd, &go, 1) == 1 else { throw SandboxError(step: "sync", errno: errno) }
+            try send("G")
+            try cgroups?.join(pid: pid)   // slow on cgroup v1 (an RCU grace period): overlaps the child's mounts
+            try send("C")
         } catch {
             _ = csb_pidfd_kill(pidfd, SIGKILL)
             var st: Int32 = 0, cpu: Int64 = 0, rss: Int64 = 0

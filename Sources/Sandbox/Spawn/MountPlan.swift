@@ -6,7 +6,7 @@ struct MountPlan {
     var mounts: [csb_mount] = []
 
     /// - Throws: `SandboxError` (step `mount plan`) when a required bind source is missing.
-    init(profile: SandboxProfile, config: ChildConfig, overlay: (target: String, lower: Int32, upper: Int32, work: Int32)?) throws {
+    init(profile: SandboxProfile, config: ChildConfig, workspace: Workspace?) throws {
         for mount in profile.mounts {
             let target = mount.target ?? mount.source ?? ""
             guard target.hasPrefix("/") else {
@@ -47,13 +47,13 @@ struct MountPlan {
             }
             mounts.append(entry)
         }
-        if let overlay {
+        if let workspace {
             var entry = csb_mount()
             entry.kind = Int32(CSB_MOUNT_OVERLAY.rawValue)
-            entry.target = config.string(overlay.target)
-            entry.lower_fd = overlay.lower
-            entry.upper_fd = overlay.upper
-            entry.work_fd = overlay.work
+            entry.target = config.string(profile.workspaceTarget)
+            entry.source = config.string(workspace.overlayLower.path)
+            entry.upper = config.string(workspace.upper.path)
+            entry.work = config.string(workspace.work.path)
             entry.writable = 1
             mounts.append(entry)
         }
