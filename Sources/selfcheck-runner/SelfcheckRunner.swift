@@ -7,7 +7,7 @@ struct SelfcheckRunner: AsyncParsableCommand {
         commandName: "selfcheck-runner",
         abstract: "Applies untrusted patches and runs repository code, only inside a hardened sandbox.",
         version: productVersion,
-        subcommands: [VersionCommand.self, ExecCommand.self, DoctorCommand.self]
+        subcommands: [CheckCommand.self, ServeCommand.self, ExecCommand.self, DoctorCommand.self, VersionCommand.self]
     )
 }
 

@@ -41,7 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 /// Turns SIGTERM and SIGINT into one call of `onSignal` (graceful shutdown).
-final class ShutdownSignals: Sendable {
+final class ShutdownSignals {
     private let sources: [any DispatchSourceSignal]
 
     init(onSignal: @escaping @Sendable () -> Void) {
