@@ -143,7 +143,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SelfCheckTests",
-            dependencies: ["SelfCheck", "Contracts", "TestSupport"],
+            dependencies: ["SelfCheck", "Contracts", "RunnerProtocol", "TestSupport"],
             swiftSettings: packageSwiftSettings
         ),
         .testTarget(

@@ -1,0 +1,107 @@
+import Contracts
+import Foundation
+import RunnerProtocol
+import TestSupport
+import Testing
+
+/// `selfcheck-runner serve` with the real pipeline, driven by the client library the agent uses.
+@Suite(.serialized, .timeLimit(.minutes(5))) struct ServeTests {
+    /// A running `serve` process on a socket in a fresh directory.
+    final class Server {
+        let process = Process()
+        let directory: URL
+        var socket: String { directory.appendingPathComponent("run/runner.sock").path }
+
+        init() throws {
+            directory = try makeTemporaryDirectory("serve")
+            process.executableURL = URL(fileURLWithPath: RunnerCLITests.runner)
+            process.arguments = ["serve", "--socket", directory.appendingPathComponent("run/runner.sock").path,
+                                 "--cache-dir", directory.appendingPathComponent("cache").path, "--jobs", "2"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let deadline = ContinuousClock.now + .seconds(20)
+            while !FileManager.default.fileExists(atPath: socket) && ContinuousClock.now < deadline { usleep(20_000) }
+        }
+
+        /// The processes the runner started (sandboxes) that are still alive.
+        var children: [String] {
+            ((try? run(["pgrep", "-P", "\(process.processIdentifier)"], check: false).stdout) ?? "")
+                .split(separator: "\n").map(String.init)
+        }
+
+        func stop() {
+            if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+            process.waitUntilExit()
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
+    func request(_ repo: FixtureRepo, _ diff: String, id: String) -> CheckRequest {
+        .with {
+            $0.requestID = id
+            $0.repoPath = repo.root.path
+            $0.diff = diff
+        }
+    }
+
+    @Test func checkOverTheSocketStreamsEventsThenThePassingReport() async throws {
+        let server = try Server()
+        defer { server.stop() }
+        let repo = try FixtureRepo.make("toolz")
+        defer { repo.remove() }
+        let patch = try diff(in: repo) { try append(PipelineTests.goodFunction, to: "toolz/itertoolz.py", in: $0) }
+        var started: [String] = [], finished: [String] = []
+        var report: CheckReport?
+        for try await update in RunnerClient(socketPath: server.socket).check(request(repo, patch, id: "ok-1")) {
+            switch update {
+            case .event(let event):
+                if case .stepStarted(let step) = event.kind { started.append(step.name) }
+                if case .stepFinished(let step) = event.kind { finished.append(step.name) }
+            case .report(let final):
+                report = final
+            }
+        }
+        let final = try #require(report)
+        #expect(final.verdict == "pass", "\(final.reason)")
+        #expect(final.requestID == "ok-1")
+        #expect(started == ["black", "ruff", "pytest"])
+        #expect(finished == started)
+    }
+
+    @Test func disconnectingMidCheckKillsTheSandboxAndLeavesNothing() async throws {
+        let server = try Server()
+        defer { server.stop() }
+        let repo = try FixtureRepo.make("toolz")
+        defer { repo.remove() }
+        let patch = try diff(in: repo) {
+            try append("\n\ndef test_sleeps_forever():\n    import time\n\n    time.sleep(3600)\n", to: "toolz/tests/test_utils.py", in: $0)
+        }
+        let workspacesBefore = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("selfcheck-ws-") }
+        // Leave as soon as pytest starts: the sandboxed test is then sleeping.
+        for try await update in RunnerClient(socketPath: server.socket).check(request(repo, patch, id: "leave-1")) {
+            if case .event(let event) = update, case .stepStarted(let step) = event.kind, step.name == "pytest" {
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(!server.children.isEmpty, "the sandbox is running")
+                break
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !server.children.isEmpty && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(server.children.isEmpty, "no sandbox process outlives the cancelled check")
+        try await Task.sleep(for: .milliseconds(300))
+        let workspacesAfter = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("selfcheck-ws-") }
+        #expect(Set(workspacesAfter).subtracting(workspacesBefore).isEmpty, "the overlay directories are removed")
+        #expect(server.process.isRunning, "the runner keeps serving")
+    }
+
+    @Test func sigtermStopsTheRunnerAndRemovesItsSocket() async throws {
+        let server = try Server()
+        defer { server.stop() }
+        #expect(FileManager.default.fileExists(atPath: server.socket))
+        kill(server.process.processIdentifier, SIGTERM)
+        server.process.waitUntilExit()
+        #expect(server.process.terminationStatus == 0)
+        #expect(!FileManager.default.fileExists(atPath: server.socket))
+    }
+}
