@@ -116,7 +116,7 @@ let package = Package(
         // Benchmarks print figures next to a baseline measured in the same run (scripts/bench).
         .executableTarget(
             name: "bench",
-            dependencies: ["Patch", "Sandbox", "Kafka", "Contracts"],
+            dependencies: ["Patch", "Sandbox", "Kafka", "Contracts", "RunnerProtocol"],
             swiftSettings: packageSwiftSettings
         ),
 

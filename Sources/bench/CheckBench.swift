@@ -1,0 +1,118 @@
+import Contracts
+import Foundation
+import RunnerProtocol
+
+/// The runner's `check` on toolz against the same three tools run bare, in one run:
+/// a one-line patch, full check (apply, black, ruff, pytest) cold and with a warm baseline cache;
+/// then the runner's memory while serving 4 concurrent checks.
+enum CheckBench {
+    static let runs = 5
+
+    static func run() async throws {
+        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("selfcheck-runner").path
+        guard FileManager.default.isExecutableFile(atPath: runner) else {
+            print("selfcheck-runner is not built next to bench (\(runner)); scripts/bench builds both")
+            return
+        }
+        let base = try PatchBench.makeToolzCheckout()
+        let scratch = base.deletingLastPathComponent()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let file = "toolz/itertoolz.py"
+        let patched = scratch.appendingPathComponent("patched")
+        try command(["cp", "-a", base.path, patched.path])
+        try replaceFirst("    \"\"\" Return those items of sequence for which predicate(item) is False",
+                         with: "    \"\"\" Return the items of sequence for which predicate(item) is False", in: patched.appendingPathComponent(file))
+        let diff = try command(["git", "diff"], in: patched)
+        let diffFile = scratch.appendingPathComponent("one-line.diff")
+        try Data(diff.utf8).write(to: diffFile)
+
+        let tools = "/opt/selfcheck-tools/bin"
+        func bare() throws {
+            _ = try? command(["\(tools)/python", "-m", "black", "--check", "--diff", "-q", file], in: patched)
+            _ = try command(["\(tools)/ruff", "check", "--no-cache", "--exit-zero", "--output-format", "json", file], in: patched)
+            _ = try command(["\(tools)/python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--continue-on-collection-errors"], in: patched)
+        }
+        func check(cache: URL) throws {
+            let output = try command([runner, "check", "--repo", base.path, "--diff", diffFile.path, "--format", "json",
+                                      "--cache-dir", cache.path])
+            precondition(output.contains("\"verdict\":\"pass\""), "the benchmark patch did not pass: \(output.prefix(2000))")
+        }
+
+        let clock = ContinuousClock()
+        var bareTimes: [Duration] = [], cold: [Duration] = [], warm: [Duration] = []
+        try bare()  // warm the page cache and Python's bytecode caches alike
+        for round in 0..<runs {
+            let cache = scratch.appendingPathComponent("cache-\(round)")
+            bareTimes.append(try clock.measure { try bare() })
+            cold.append(try clock.measure { try check(cache: cache) })
+            warm.append(try clock.measure { try check(cache: cache) })
+        }
+        let bareMedian = median(bareTimes), coldMedian = median(cold), warmMedian = median(warm)
+        print("one-line patch on toolz (\(file)), medians of \(runs) interleaved runs:")
+        print("  black + ruff + pytest run bare:        \(ms(bareMedian)) ms")
+        print("  selfcheck-runner check, cold baseline: \(ms(coldMedian)) ms  ratio to bare \(String(format: "%.2f", coldMedian / bareMedian))x (target <= 1.15x)")
+        print("  selfcheck-runner check, warm baseline: \(ms(warmMedian)) ms  ratio to bare \(String(format: "%.2f", warmMedian / bareMedian))x, to cold \(String(format: "%.2f", warmMedian / coldMedian))x")
+
+        try await servingMemory(runner: runner, base: base, diff: diff, scratch: scratch)
+    }
+
+    /// Peak RSS of `selfcheck-runner serve` while it runs 4 checks at once.
+    static func servingMemory(runner: String, base: URL, diff: String, scratch: URL) async throws {
+        let socket = scratch.appendingPathComponent("run/runner.sock").path
+        let serve = Process()
+        serve.executableURL = URL(fileURLWithPath: runner)
+        serve.arguments = ["serve", "--socket", socket, "--jobs", "4", "--no-cache"]
+        serve.standardError = FileHandle.nullDevice
+        try serve.run()
+        defer { kill(serve.processIdentifier, SIGTERM); serve.waitUntilExit() }
+        while !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(for: .milliseconds(20)) }
+        let idle = peakKB(serve.processIdentifier)
+        let verdicts = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<4 {
+                group.addTask {
+                    let request = CheckRequest.with { $0.requestID = "mem-\(index)"; $0.repoPath = base.path; $0.diff = diff }
+                    var verdict = "none"
+                    for try await update in RunnerClient(socketPath: socket).check(request) {
+                        if case .report(let report) = update { verdict = report.verdict }
+                    }
+                    return verdict
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        print("selfcheck-runner serve: peak RSS \(peakKB(serve.processIdentifier) / 1024) MiB after 4 concurrent checks (\(verdicts.sorted().joined(separator: ","))), \(idle / 1024) MiB idle")
+    }
+
+    static func peakKB(_ pid: Int32) -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+
+    static func replaceFirst(_ old: String, with new: String, in url: URL) throws {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        guard let range = text.range(of: old) else { throw CocoaError(.fileReadCorruptFile) }
+        try text.replacingCharacters(in: range, with: new).write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    @discardableResult
+    static func command(_ arguments: [String], in directory: URL? = nil) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw NSError(domain: "bench", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: arguments.joined(separator: " ")])
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func median(_ values: [Duration]) -> Duration { values.sorted()[values.count / 2] }
+    static func ms(_ value: Duration) -> Int { Int(value.components.seconds * 1000 + value.components.attoseconds / 1_000_000_000_000_000) }
+}
