@@ -109,6 +109,11 @@ import Testing
         #expect(PatchEngine.extract("Here:\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b") == "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n")
     }
 
+    @Test func anIndentedFenceLosesItsIndentation() {
+        let answer = "1. Apply this:\n   ```diff\n   --- a/x\n   +++ b/x\n   @@ -1,2 +1,2 @@\n    a\n   -b\n   +c\n   ```\n"
+        #expect(PatchEngine.extract(answer) == "--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n")
+    }
+
     @Test func anUnclosedFenceRunsToTheEnd() {
         #expect(PatchEngine.extract("```diff\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n") == "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n")
     }

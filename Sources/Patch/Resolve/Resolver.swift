@@ -28,7 +28,8 @@ enum Resolver {
         let output = Renderer.render(changes)
         let verdict = GitApply.check(output.text, in: tree)
         guard verdict.succeeded else {
-            throw PatchError(.applyCheck, "git apply --check refused the repaired diff: \(verdict.errors.trimmingCharacters(in: .whitespacesAndNewlines))")
+            let errors = verdict.errors.trimmingCharacters(in: .whitespacesAndNewlines)
+            throw PatchError(.applyCheck, path: changes.map(\.touchedPath).first { errors.contains($0) }, "git apply --check refused the repaired diff: \(errors)")
         }
         return ResolvedPatch(
             canonicalDiff: output.text, files: changes.map(\.touchedPath), repairs: resolver.repairs,
