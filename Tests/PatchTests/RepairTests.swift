@@ -224,6 +224,17 @@ import TestSupport
         try expectApplies(scenario.diff, scenario, repaired: false)
     }
 
+    @Test func contextLinesWithoutTheirSpaceAreRead() throws {
+        let scenario = try Scenario(base: Bases.toolz()) { root in
+            try replace("    \"\"\" Repeatedly apply binary function", with: "    \"\"\" Repeatedly apply a binary function", in: "toolz/itertoolz.py", at: root)
+        }
+        // The model dropped the space before the `def accumulate` context line, right before the change.
+        let text = scenario.diff.replacingOccurrences(of: "\n def accumulate(", with: "\ndef accumulate(")
+        #expect(text != scenario.diff)
+        let resolved = try expectApplies(text, scenario, repaired: true)
+        #expect(resolved?.repairs.contains { $0.contains("leading space") } == true, "\(resolved?.repairs ?? [])")
+    }
+
     @Test func inflectionFixtureWorksToo() throws {
         let scenario = try Scenario(base: Bases.inflection()) { root in
             try replace("def camelize(", with: "def camelize(  # noqa\n", in: "inflection/__init__.py", at: root)

@@ -125,6 +125,7 @@ struct DiffParser {
         }
         index += 1
         var body: [HunkLine] = []
+        var unmarked: [Int] = []
         reading: while index < lines.count {
             let line = lines[index]
             if line.hasPrefix("@@") || line.hasPrefix("diff --git ") { break }
@@ -136,12 +137,19 @@ struct DiffParser {
             case "-": body.append(HunkLine(.removed, text))
             case "+": body.append(HunkLine(.added, text))
             case "\\": if !body.isEmpty { body[body.count - 1].noNewline = true }
-            default: break reading  // anything else ends the hunk
+            default:
+                // Inside an unfinished hunk that goes on below, a line without a marker is context whose
+                // leading space was lost (the resolver still has to find it in the file). Otherwise it ends
+                // the hunk: prose, or the next file.
+                guard !countsReached(body: body, numbers: numbers), continuesHunk(after: index) else { break reading }
+                body.append(HunkLine(.context, line))
+                unmarked.append(index + 1)
             }
             index += 1
         }
         trimTrailingBlankContext(&body, numbers: numbers)
-        let hunk = Hunk(oldStart: numbers.oldStart, oldCount: numbers.oldCount, newStart: numbers.newStart, newCount: numbers.newCount, lines: body, diffLine: headerLine)
+        var hunk = Hunk(oldStart: numbers.oldStart, oldCount: numbers.oldCount, newStart: numbers.newStart, newCount: numbers.newCount, lines: body, diffLine: headerLine)
+        hunk.unmarkedContextLines = unmarked
         guard body.contains(where: { $0.kind != .context }) else {
             throw PatchError(.parse, path: file.displayPath, hunk: number, line: headerLine, "Line \(headerLine): hunk \(number) of \(file.displayPath) changes nothing (it has no `+` or `-` lines).")
         }
@@ -151,9 +159,20 @@ struct DiffParser {
     /// A `--- `/`+++ ` pair inside a hunk is the next file when the hunk is complete or a hunk follows it;
     /// otherwise it is a removed line that happens to start with `--`.
     private func startsNextFile(body: [HunkLine], numbers: HunkHeader) -> Bool {
-        let old = body.count { $0.kind != .added }, new = body.count { $0.kind != .removed }
-        if let oldCount = numbers.oldCount, let newCount = numbers.newCount, old >= oldCount, new >= newCount { return true }
-        return index + 2 < lines.count && lines[index + 2].hasPrefix("@@")
+        countsReached(body: body, numbers: numbers) || (index + 2 < lines.count && lines[index + 2].hasPrefix("@@"))
+    }
+
+    /// Whether the body already holds as many lines as the header declares (false without numbers).
+    private func countsReached(body: [HunkLine], numbers: HunkHeader) -> Bool {
+        guard let oldCount = numbers.oldCount, let newCount = numbers.newCount else { return false }
+        return body.count { $0.kind != .added } >= oldCount && body.count { $0.kind != .removed } >= newCount
+    }
+
+    /// Whether the line after `position` is a hunk line (and not the start of another file or hunk).
+    private func continuesHunk(after position: Int) -> Bool {
+        let next = position + 1
+        guard next < lines.count, let marker = lines[next].first, " +-\\".contains(marker) else { return false }
+        return !Extraction.isFileHeader(lines[...], at: next)
     }
 
     /// Blank lines after a hunk are usually the gap before prose or the next file, not context.

@@ -149,6 +149,10 @@ struct FileResolver {
     }
 
     private mutating func noteLocation(_ location: HunkLocator.Location, hunk: Hunk, number: Int, path: String) {
+        if !hunk.unmarkedContextLines.isEmpty {
+            let lines = hunk.unmarkedContextLines.map(String.init).joined(separator: ", ")
+            repairs.append("\(path) hunk \(number): diff line(s) \(lines) lacked the leading space of a context line; read as context")
+        }
         if !hunk.countsMatchBody, hunk.oldCount != nil {
             repairs.append("\(path) hunk \(number): header counts -\(hunk.oldCount!) +\(hunk.newCount!) did not match its body (\(hunk.bodyOldCount) old, \(hunk.bodyNewCount) new lines); recounted")
         }
