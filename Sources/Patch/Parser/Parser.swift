@@ -26,7 +26,9 @@ struct DiffParser {
                 parseTraditionalFile()
             } else if line.hasPrefix("@@") {
                 guard !files.isEmpty else {
-                    throw PatchError(.parse, line: index + 1, "Line \(index + 1): the hunk header `\(line)` comes before any file header; start each file with `--- a/PATH` and `+++ b/PATH`.")
+                    throw PatchError(
+                        .parse, line: index + 1,
+                        "Line \(index + 1): the hunk header `\(line)` comes before any file header; start each file with `--- a/PATH` and `+++ b/PATH`.")
                 }
                 let hunk = try parseHunk(number: files[files.count - 1].hunks.count + 1, file: files[files.count - 1])
                 files[files.count - 1].hunks.append(hunk)
@@ -84,7 +86,9 @@ struct DiffParser {
             readNames(into: &file)
         }
         guard file.oldPath != nil || file.newPath != nil else {
-            throw PatchError(.parse, line: headerLine, "Line \(headerLine): cannot read the file names in `\(lines[headerLine - 1])`; write `diff --git a/PATH b/PATH`.")
+            throw PatchError(
+                .parse, line: headerLine,
+                "Line \(headerLine): cannot read the file names in `\(lines[headerLine - 1])`; write `diff --git a/PATH b/PATH`.")
         }
         finishHeader(&file)
         files.append(file)
@@ -121,7 +125,9 @@ struct DiffParser {
         let headerLine = index + 1
         let header = lines[index]
         guard let numbers = HunkHeader(header) else {
-            throw PatchError(.parse, path: file.displayPath, hunk: number, line: headerLine, "Line \(headerLine): malformed hunk header `\(header)`; expected `@@ -START,COUNT +START,COUNT @@`.")
+            throw PatchError(
+                .parse, path: file.displayPath, hunk: number, line: headerLine,
+                "Line \(headerLine): malformed hunk header `\(header)`; expected `@@ -START,COUNT +START,COUNT @@`.")
         }
         index += 1
         var body: [HunkLine] = []
@@ -151,7 +157,9 @@ struct DiffParser {
         var hunk = Hunk(oldStart: numbers.oldStart, oldCount: numbers.oldCount, newStart: numbers.newStart, newCount: numbers.newCount, lines: body, diffLine: headerLine)
         hunk.unmarkedContextLines = unmarked
         guard body.contains(where: { $0.kind != .context }) else {
-            throw PatchError(.parse, path: file.displayPath, hunk: number, line: headerLine, "Line \(headerLine): hunk \(number) of \(file.displayPath) changes nothing (it has no `+` or `-` lines).")
+            throw PatchError(
+                .parse, path: file.displayPath, hunk: number, line: headerLine,
+                "Line \(headerLine): hunk \(number) of \(file.displayPath) changes nothing (it has no `+` or `-` lines).")
         }
         return hunk
     }
@@ -189,10 +197,14 @@ struct DiffParser {
     private func checkConsistency(_ file: FilePatch) throws(PatchError) {
         let path = file.displayPath
         if file.isNewFile, let (number, hunk) = file.numberedHunks.first(where: { $0.1.lines.contains { $0.kind != .added } }) {
-            throw PatchError(.parse, path: path, hunk: number, line: hunk.diffLine, "Line \(hunk.diffLine): \(path) is a new file, so its hunks may only add lines (`+`), but hunk \(number) has context or removed lines.")
+            throw PatchError(
+                .parse, path: path, hunk: number, line: hunk.diffLine,
+                "Line \(hunk.diffLine): \(path) is a new file, so its hunks may only add lines (`+`), but hunk \(number) has context or removed lines.")
         }
         if file.isDeletion, let (number, hunk) = file.numberedHunks.first(where: { $0.1.lines.contains { $0.kind != .removed } }) {
-            throw PatchError(.parse, path: path, hunk: number, line: hunk.diffLine, "Line \(hunk.diffLine): \(path) is deleted, so its hunks may only remove lines (`-`), but hunk \(number) has context or added lines.")
+            throw PatchError(
+                .parse, path: path, hunk: number, line: hunk.diffLine,
+                "Line \(hunk.diffLine): \(path) is deleted, so its hunks may only remove lines (`-`), but hunk \(number) has context or added lines.")
         }
         let meaningful = !file.hunks.isEmpty || file.isNewFile || file.isDeletion || file.isRename || file.isCopy || file.isBinary || file.newMode != nil
         if !meaningful {

@@ -29,7 +29,9 @@ enum Resolver {
         let verdict = GitApply.check(output.text, in: tree)
         guard verdict.succeeded else {
             let errors = verdict.errors.trimmingCharacters(in: .whitespacesAndNewlines)
-            throw PatchError(.applyCheck, path: changes.map(\.touchedPath).first { errors.contains($0) }, "git apply --check refused the repaired diff: \(errors)")
+            throw PatchError(
+                .applyCheck, path: changes.map(\.touchedPath).first { errors.contains($0) },
+                "git apply --check refused the repaired diff: \(errors)")
         }
         return ResolvedPatch(
             canonicalDiff: output.text, files: changes.map(\.touchedPath), repairs: resolver.repairs,
@@ -49,7 +51,9 @@ enum Resolver {
             }
             for path in Set([file.oldPath, file.newPath].compactMap(\.self)) {
                 if seen[path] != nil {
-                    throw PatchError(.duplicatePath, path: path, line: file.diffLine, "\(path) is changed by more than one file section in a way that cannot be merged; write each file's changes once.")
+                    throw PatchError(
+                        .duplicatePath, path: path, line: file.diffLine,
+                        "\(path) is changed by more than one file section in a way that cannot be merged; write each file's changes once.")
                 }
                 seen[path] = merged.count
             }
