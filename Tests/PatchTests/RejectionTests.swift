@@ -34,6 +34,7 @@ import TestSupport
 
     @Test func ambiguousContextIsRejected() throws {
         let (base, line) = try Self.duplicatedBlockBase()
+        defer { try? FileManager.default.removeItem(at: base) }
         let hunk = { (start: Int) in "--- a/toolz/itertoolz.py\n+++ b/toolz/itertoolz.py\n@@ -\(start),3 +\(start),3 @@\n def twice(x):\n-    y = x + 1\n+    y = x + 2\n     return y\n" }
         for wrong in [line - 5, line + 3, 1] {
             let error = try expectRejected(hunk(wrong), against: base, rule: "ambiguous-context")
@@ -55,6 +56,7 @@ import TestSupport
             try "def f():\n    y = 1\n    z = 2\n    return y\n\n\nTEMPLATE = '''\n  y = 1\n  z = 2\n  return y\n'''\n"
                 .write(to: root.appendingPathComponent("toolz/twin.py"), atomically: false, encoding: .utf8)
         }
+        defer { try? FileManager.default.removeItem(at: base) }
         // Declared at line 2 (the 4-space copy) but written with the 2-space copy's exact text.
         let model = "--- a/toolz/twin.py\n+++ b/toolz/twin.py\n@@ -2,3 +2,3 @@\n   y = 1\n-  z = 2\n+  z = 3\n   return y\n"
         let error = try expectRejected(model, against: base, rule: "ambiguous-context")

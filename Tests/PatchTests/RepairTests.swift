@@ -68,6 +68,7 @@ import TestSupport
             let text = try String(contentsOf: url, encoding: .utf8)
             try text.replacingOccurrences(of: "\n", with: "\r\n").write(to: url, atomically: false, encoding: .utf8)
         }
+        defer { try? FileManager.default.removeItem(at: base) }
         let scenario = try Scenario(base: base) { root in
             try replace("        return True\r\n", with: "        return True\r\n    finally:\r\n        pass\r\n", in: "toolz/utils.py", at: root)
         }
@@ -89,6 +90,7 @@ import TestSupport
             let text = try String(contentsOf: url, encoding: .utf8)
             try String(text.dropLast()).write(to: url, atomically: false, encoding: .utf8)
         }
+        defer { try? FileManager.default.removeItem(at: base) }
         let edits: [(String, String)] = [
             ("no_default = '__no__default__'", "no_default = '__no_default__'"),
             ("no_default = '__no__default__'", "no_default = '__no__default__'\nno_pad = '__no__pad__'"),
