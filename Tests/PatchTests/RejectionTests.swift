@@ -66,6 +66,8 @@ import TestSupport
     @Test func missingFilesAreRejected() throws {
         let error = try expectRejected(SafetyTests.modification("toolz/nothere.py"), against: Bases.toolz(), rule: "file-missing")
         #expect(error?.path == "toolz/nothere.py")
+        let misplaced = try expectRejected(SafetyTests.modification("toolz-1.2.0/toolz/utils.py"), against: Bases.toolz(), rule: "file-missing")
+        #expect(misplaced?.message.contains("did you mean `toolz/utils.py`?") == true, "\(misplaced?.message ?? "")")
         try expectRejected("diff --git a/toolz/nothere.py b/toolz/nothere.py\ndeleted file mode 100644\n", against: Bases.toolz(), rule: "file-missing")
     }
 

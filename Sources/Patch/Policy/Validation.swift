@@ -128,6 +128,23 @@ struct TreeInspector {
         }
     }
 
+    /// " (did you mean `x`?)" when files with the same name exist, for a retry's benefit; empty otherwise.
+    /// Only run on the error path: it walks the tree (skipping `.git`, at most 20 000 entries).
+    func suggestion(for missingPath: String) -> String {
+        let name = (missingPath as NSString).lastPathComponent
+        guard let walker = FileManager.default.enumerator(atPath: root) else { return "" }
+        var matches: [String] = []
+        var visited = 0
+        // Bounded, in case the file system walk meets something huge.
+        while visited < 20_000, let path = walker.nextObject() as? String, matches.count < 4 {
+            visited += 1
+            if path == ".git" || path.hasSuffix("/.git") { walker.skipDescendants() }
+            if (path as NSString).lastPathComponent == name, kind(of: path) == .regular { matches.append(path) }
+        }
+        guard !matches.isEmpty else { return "" }
+        return " (did you mean " + matches.prefix(3).map { "`\($0)`" }.joined(separator: " or ") + "?)"
+    }
+
     /// Whether a symlink in the tree resolves to somewhere outside it. A dangling link is followed by its
     /// spelling, so a link to a not-yet-existing outside path still counts as escaping.
     private func escapes(_ relativePath: String) -> Bool {

@@ -14,7 +14,7 @@ struct FileResolver {
             }
             throw PatchError(
                 .fileMissing, path: oldPath, line: file.diffLine,
-                "\(oldPath) does not exist in the repository. Paths are relative to the repository root; to create a file use `--- /dev/null`.")
+                "\(oldPath) does not exist in the repository\(inspector.suggestion(for: oldPath)). Paths are relative to the repository root; to create a file use `--- /dev/null`.")
         }
         let text = try FileText.read(oldPath, root: inspector.root)
         if file.isDeletion { return try delete(file, path: oldPath, text: text) }
