@@ -2,6 +2,8 @@
 struct FileResolver {
     let inspector: TreeInspector
     var repairs: [String] = []
+    /// Files deleted earlier in the patch: they may be created again.
+    var deleted: Set<String> = []
 
     mutating func resolve(_ file: FilePatch) throws(PatchError) -> FileChange {
         noteHeaderRepairs(file)
@@ -25,7 +27,7 @@ struct FileResolver {
 
     private mutating func create(_ file: FilePatch) throws(PatchError) -> FileChange {
         let path = file.newPath ?? file.displayPath
-        guard inspector.kind(of: path) == .missing else {
+        guard inspector.kind(of: path) == .missing || deleted.contains(path) else {
             throw PatchError(
                 .fileExists, path: path, line: file.diffLine,
                 "\(path) already exists, so it cannot be created; write a diff that modifies it instead.")
@@ -37,7 +39,7 @@ struct FileResolver {
         return change
     }
 
-    private func delete(_ file: FilePatch, path: String, text: FileText) throws(PatchError) -> FileChange {
+    private mutating func delete(_ file: FilePatch, path: String, text: FileText) throws(PatchError) -> FileChange {
         let removed = file.hunks.flatMap(\.oldLines)
         // A deletion that lists lines must list the file's lines: anything else is a hallucination.
         if !removed.isEmpty, removed != text.keys, removed.map(FileText.normalize) != text.normalizedKeys {
@@ -45,6 +47,7 @@ struct FileResolver {
                 .contextNotFound, path: path, line: file.diffLine,
                 "\(path): the diff deletes the file but its removed lines are not the file's content (\(removed.count) lines listed, the file has \(text.lineCount)). To delete a file, remove every line exactly as it is.")
         }
+        deleted.insert(path)
         var change = FileChange(kind: .delete, oldPath: path, newPath: nil, oldMode: text.mode)
         change.oldFile = text
         change.oldEndsWithNewline = text.endsWithNewline
