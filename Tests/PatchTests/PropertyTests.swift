@@ -5,7 +5,7 @@ import TestSupport
 
 /// Real diffs with their headers perturbed at random (seeded, so a failure reproduces) must repair to
 /// exactly the intended tree.
-@Suite(.timeLimit(.minutes(1))) struct PropertyTests {
+@Suite(.timeLimit(.minutes(2))) struct PropertyTests {
     /// SplitMix64: small, deterministic, good enough to pick perturbations.
     struct SeededGenerator: RandomNumberGenerator {
         var state: UInt64

@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// Diffs that cannot be placed with certainty are refused with a message a model can act on.
-@Suite(.timeLimit(.minutes(1))) struct RejectionTests {
+@Suite(.timeLimit(.minutes(2))) struct RejectionTests {
     @Test func hallucinatedContextIsRejected() throws {
         let model = "--- a/toolz/itertoolz.py\n+++ b/toolz/itertoolz.py\n@@ -25,4 +25,4 @@\n     [1, 3]\n     \"\"\"\n-    return filterfalse(predicate, seq)\n+    return filterfalse(predicate, list(seq))\n     # this comment is not in the file\n"
         let error = try expectRejected(model, against: Bases.toolz(), rule: "context-not-found")

@@ -5,7 +5,7 @@ import TestSupport
 
 /// Each repair case: git's diff of an intended change, perturbed the way models get it wrong, must be
 /// repaired into a canonical diff that `git apply` takes and that gives exactly the intended tree.
-@Suite(.timeLimit(.minutes(1))) struct RepairTests {
+@Suite(.timeLimit(.minutes(2))) struct RepairTests {
     /// Two hunks in itertoolz.py and one in dicttoolz.py, far enough apart to stay separate hunks.
     static func threeHunks() throws -> Scenario {
         try Scenario(base: Bases.toolz()) { root in

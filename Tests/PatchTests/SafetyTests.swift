@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// Unsafe shapes are refused by rule, naming the path, before any file is read or changed.
-@Suite(.timeLimit(.minutes(1))) struct SafetyTests {
+@Suite(.timeLimit(.minutes(2))) struct SafetyTests {
     static func modification(_ path: String) -> String {
         "--- a/\(path)\n+++ b/\(path)\n@@ -1 +1 @@\n-x\n+y\n"
     }
