@@ -1,7 +1,7 @@
 import Foundation
 
 /// A diff that `git apply` takes as is against the base tree, with what was repaired to get there.
-public struct ResolvedPatch: Sendable {
+public struct ResolvedPatch: Sendable, Equatable {
     /// `diff --git` text with exact counts; `git apply --check` accepted it against the tree.
     public var canonicalDiff: String
     /// Repository-relative paths the patch touches (the new path of a rename, the old one of a deletion).

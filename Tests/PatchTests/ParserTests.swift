@@ -82,6 +82,14 @@ import Testing
         #expect(patch.files[0].hunks[0].lines.map(\.text) == ["a", "-- b", "++ c", "d"])
     }
 
+    @Test func unmarkedLinesInsideAHunkAreContext() throws {
+        let diff = "--- a/x.py\n+++ b/x.py\n@@ -1,4 +1,4 @@\n a\nb\n-c\n+d\n e\nThanks!\n"
+        let hunk = try PatchEngine.parse(diff).files[0].hunks[0]
+        #expect(hunk.lines.map(\.text) == ["a", "b", "c", "d", "e"])
+        #expect(hunk.lines[1].kind == .context)
+        #expect(hunk.unmarkedContextLines == [5])
+    }
+
     @Test func noNewlineMarkersAttachToTheirLine() throws {
         let diff = "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n\\ No newline at end of file\n+b\n"
         let lines = try PatchEngine.parse(diff).files[0].hunks[0].lines
@@ -107,6 +115,11 @@ import Testing
 
     @Test func leadingProseOfABareDiffIsDropped() {
         #expect(PatchEngine.extract("Here:\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b") == "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n")
+    }
+
+    @Test func anIndentedFenceLosesItsIndentation() {
+        let answer = "1. Apply this:\n   ```diff\n   --- a/x\n   +++ b/x\n   @@ -1,2 +1,2 @@\n    a\n   -b\n   +c\n   ```\n"
+        #expect(PatchEngine.extract(answer) == "--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n")
     }
 
     @Test func anUnclosedFenceRunsToTheEnd() {

@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// Diffs that cannot be placed with certainty are refused with a message a model can act on.
-@Suite struct RejectionTests {
+@Suite(.timeLimit(.minutes(2))) struct RejectionTests {
     @Test func hallucinatedContextIsRejected() throws {
         let model = "--- a/toolz/itertoolz.py\n+++ b/toolz/itertoolz.py\n@@ -25,4 +25,4 @@\n     [1, 3]\n     \"\"\"\n-    return filterfalse(predicate, seq)\n+    return filterfalse(predicate, list(seq))\n     # this comment is not in the file\n"
         let error = try expectRejected(model, against: Bases.toolz(), rule: "context-not-found")
@@ -34,6 +34,7 @@ import TestSupport
 
     @Test func ambiguousContextIsRejected() throws {
         let (base, line) = try Self.duplicatedBlockBase()
+        defer { try? FileManager.default.removeItem(at: base) }
         let hunk = { (start: Int) in "--- a/toolz/itertoolz.py\n+++ b/toolz/itertoolz.py\n@@ -\(start),3 +\(start),3 @@\n def twice(x):\n-    y = x + 1\n+    y = x + 2\n     return y\n" }
         for wrong in [line - 5, line + 3, 1] {
             let error = try expectRejected(hunk(wrong), against: base, rule: "ambiguous-context")
@@ -55,6 +56,7 @@ import TestSupport
             try "def f():\n    y = 1\n    z = 2\n    return y\n\n\nTEMPLATE = '''\n  y = 1\n  z = 2\n  return y\n'''\n"
                 .write(to: root.appendingPathComponent("toolz/twin.py"), atomically: false, encoding: .utf8)
         }
+        defer { try? FileManager.default.removeItem(at: base) }
         // Declared at line 2 (the 4-space copy) but written with the 2-space copy's exact text.
         let model = "--- a/toolz/twin.py\n+++ b/toolz/twin.py\n@@ -2,3 +2,3 @@\n   y = 1\n-  z = 2\n+  z = 3\n   return y\n"
         let error = try expectRejected(model, against: base, rule: "ambiguous-context")
@@ -64,6 +66,8 @@ import TestSupport
     @Test func missingFilesAreRejected() throws {
         let error = try expectRejected(SafetyTests.modification("toolz/nothere.py"), against: Bases.toolz(), rule: "file-missing")
         #expect(error?.path == "toolz/nothere.py")
+        let misplaced = try expectRejected(SafetyTests.modification("toolz-1.2.0/toolz/utils.py"), against: Bases.toolz(), rule: "file-missing")
+        #expect(misplaced?.message.contains("did you mean `toolz/utils.py`?") == true, "\(misplaced?.message ?? "")")
         try expectRejected("diff --git a/toolz/nothere.py b/toolz/nothere.py\ndeleted file mode 100644\n", against: Bases.toolz(), rule: "file-missing")
     }
 

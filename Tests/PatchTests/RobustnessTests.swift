@@ -5,7 +5,7 @@ import TestSupport
 
 /// The diff is attacker-controlled: mangled input must give a clean answer, never a crash, and never a
 /// "canonical" diff that git then refuses.
-@Suite struct RobustnessTests {
+@Suite(.timeLimit(.minutes(2))) struct RobustnessTests {
     static let garbage = ["@@ -99999999999999999999,1 +1 @@", "@@ -9223372036854775807,2 +1,2 @@", "@@ -0,0 +0,0 @@",
                           "\\ No newline at end of file", "--- /dev/null", "+++ /dev/null", "diff --git a/ b/",
                           "rename from ../x", "new file mode 120000", "GIT binary patch", "```", "+", "-", " ", "",

@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// Unsafe shapes are refused by rule, naming the path, before any file is read or changed.
-@Suite struct SafetyTests {
+@Suite(.timeLimit(.minutes(2))) struct SafetyTests {
     static func modification(_ path: String) -> String {
         "--- a/\(path)\n+++ b/\(path)\n@@ -1 +1 @@\n-x\n+y\n"
     }
@@ -43,17 +43,20 @@ import TestSupport
             try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("utils_link.py").path, withDestinationPath: "toolz/utils.py")
             try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("pkg").path, withDestinationPath: "toolz")
         }
+        defer { try? FileManager.default.removeItem(at: withLink) }
         try expectRejected(Self.modification("utils_link.py"), against: withLink, rule: "symlink")
         try expectRejected(Self.creation("pkg/new.py"), against: withLink, rule: "symlink")
     }
 
     @Test func symlinkEscapesAreRefused() throws {
         let outside = try makeTemporaryDirectory("outside")
+        defer { try? FileManager.default.removeItem(at: outside) }
         let base = try Bases.derived(from: Bases.toolz()) { root in
             try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("out").path, withDestinationPath: outside.path)
             try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("toolz/up").path, withDestinationPath: "../../..")
             try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("dangling").path, withDestinationPath: "/nonexistent/place")
         }
+        defer { try? FileManager.default.removeItem(at: base) }
         let error = try expectRejected(Self.creation("out/evil.py"), against: base, rule: "symlink-escape")
         #expect(error?.path == "out/evil.py")
         try expectRejected(Self.creation("toolz/up/evil.py"), against: base, rule: "symlink-escape")
@@ -71,6 +74,7 @@ import TestSupport
         let withBinary = try Bases.derived(from: base) { root in
             try Data([0x78, 0x00, 0x0A]).write(to: root.appendingPathComponent("blob.dat"))
         }
+        defer { try? FileManager.default.removeItem(at: withBinary) }
         try expectRejected(Self.modification("blob.dat"), against: withBinary, rule: "binary")
     }
 
@@ -82,6 +86,7 @@ import TestSupport
         try expectRejected(device, against: base, rule: "special-file")
         try expectRejected(Self.modification("toolz"), against: base, rule: "special-file")
         let withFifo = try copyTree(base)
+        defer { try? FileManager.default.removeItem(at: withFifo) }
         try run(["mkfifo", withFifo.appendingPathComponent("toolz/pipe").path])
         let error = try expectRejected(Self.modification("toolz/pipe"), against: withFifo, rule: "special-file")
         #expect(error?.path == "toolz/pipe")

@@ -19,10 +19,20 @@ enum Bases {
             throw EditError(message: "no fixture \(name) in \(Paths.fixtures.path)")
         }
         let parent = try makeTemporaryDirectory("patch-fixture-\(name)")
+        removeAtExit(parent)
         try run(["tar", "--no-same-owner", "-xzf", Paths.fixtures.appendingPathComponent(archive).path, "-C", parent.path])
         let root = parent.appendingPathComponent(String(archive.dropLast(".tar.gz".count)))
         try FixtureRepo.initializeRepository(at: root)
         return root
+    }
+
+    /// The shared bases live as long as the test process; they are removed when it exits.
+    private static let pending = PendingRemovals()
+    private static let cleanupRegistered: Void = { atexit { Bases.pending.removeAll() } }()
+
+    private static func removeAtExit(_ url: URL) {
+        _ = cleanupRegistered
+        pending.add(url)
     }
 
     /// A new base: a copy of `base` with `edit` applied and committed (for shapes the fixtures lack).
@@ -32,6 +42,21 @@ enum Bases {
         try FixtureRepo.git(["add", "-A"], in: copy)
         try FixtureRepo.git(["commit", "-q", "-m", "derived base"], in: copy)
         return copy
+    }
+}
+
+/// Folders to remove at exit, guarded by a lock (fixtures are made from whichever test needs them first).
+final class PendingRemovals: @unchecked Sendable {
+    private let lock = NSLock()
+    private var urls: [URL] = []
+
+    func add(_ url: URL) { lock.withLock { urls.append(url) } }
+
+    func removeAll() {
+        lock.withLock {
+            for url in urls { try? FileManager.default.removeItem(at: url) }
+            urls = []
+        }
     }
 }
 

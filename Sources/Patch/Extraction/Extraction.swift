@@ -24,23 +24,28 @@ enum Extraction {
         Lines.split(text)
     }
 
-    /// The contents of each markdown code fence (``` or ~~~ at the start of a line). An unclosed fence
-    /// runs to the end, as when a model's answer was cut short.
+    /// The contents of each markdown code fence (``` or ~~~). As in CommonMark, a fence may be indented by
+    /// up to three spaces (a fence in a list item), and that indentation is removed from its lines. An
+    /// unclosed fence runs to the end, as when a model's answer was cut short.
     private static func fencedBlocks(_ lines: [String]) -> [[String]] {
         var blocks: [[String]] = []
         var current: [String]?
-        var fence = ""
+        var fence = "", indent = 0
         for line in lines {
+            let leading = line.prefix(while: { $0 == " " }).count
+            let body = line.dropFirst(leading)
             if current == nil {
-                if line.hasPrefix("```") || line.hasPrefix("~~~") {
-                    fence = String(line.prefix(while: { $0 == line.first }))
+                if leading <= 3, body.hasPrefix("```") || body.hasPrefix("~~~") {
+                    fence = String(body.prefix(while: { $0 == body.first }))
+                    indent = leading
                     current = []
                 }
-            } else if line.hasPrefix(fence) && line.trimmingCharacters(in: .whitespaces).allSatisfy({ $0 == fence.first }) {
+            } else if leading <= 3, body.hasPrefix(fence), body.trimmingCharacters(in: .whitespaces).allSatisfy({ $0 == fence.first }) {
                 blocks.append(current!)
                 current = nil
             } else {
-                current!.append(line)
+                let removable = min(indent, leading)
+                current!.append(String(line.dropFirst(removable)))
             }
         }
         if let current { blocks.append(current) }

@@ -50,6 +50,8 @@ public struct Hunk: Sendable, Equatable {
     public var lines: [HunkLine]
     /// 1-based line of the `@@` header in the diff.
     public var diffLine: Int
+    /// Diff lines read as context although they lacked the leading space.
+    public var unmarkedContextLines: [Int] = []
 
     public init(oldStart: Int?, oldCount: Int?, newStart: Int?, newCount: Int?, lines: [HunkLine], diffLine: Int) {
         self.oldStart = oldStart

@@ -26,7 +26,9 @@ struct DiffParser {
                 parseTraditionalFile()
             } else if line.hasPrefix("@@") {
                 guard !files.isEmpty else {
-                    throw PatchError(.parse, line: index + 1, "Line \(index + 1): the hunk header `\(line)` comes before any file header; start each file with `--- a/PATH` and `+++ b/PATH`.")
+                    throw PatchError(
+                        .parse, line: index + 1,
+                        "Line \(index + 1): the hunk header `\(line)` comes before any file header; start each file with `--- a/PATH` and `+++ b/PATH`.")
                 }
                 let hunk = try parseHunk(number: files[files.count - 1].hunks.count + 1, file: files[files.count - 1])
                 files[files.count - 1].hunks.append(hunk)
@@ -84,7 +86,9 @@ struct DiffParser {
             readNames(into: &file)
         }
         guard file.oldPath != nil || file.newPath != nil else {
-            throw PatchError(.parse, line: headerLine, "Line \(headerLine): cannot read the file names in `\(lines[headerLine - 1])`; write `diff --git a/PATH b/PATH`.")
+            throw PatchError(
+                .parse, line: headerLine,
+                "Line \(headerLine): cannot read the file names in `\(lines[headerLine - 1])`; write `diff --git a/PATH b/PATH`.")
         }
         finishHeader(&file)
         files.append(file)
@@ -121,10 +125,13 @@ struct DiffParser {
         let headerLine = index + 1
         let header = lines[index]
         guard let numbers = HunkHeader(header) else {
-            throw PatchError(.parse, path: file.displayPath, hunk: number, line: headerLine, "Line \(headerLine): malformed hunk header `\(header)`; expected `@@ -START,COUNT +START,COUNT @@`.")
+            throw PatchError(
+                .parse, path: file.displayPath, hunk: number, line: headerLine,
+                "Line \(headerLine): malformed hunk header `\(header)`; expected `@@ -START,COUNT +START,COUNT @@`.")
         }
         index += 1
         var body: [HunkLine] = []
+        var unmarked: [Int] = []
         reading: while index < lines.count {
             let line = lines[index]
             if line.hasPrefix("@@") || line.hasPrefix("diff --git ") { break }
@@ -136,14 +143,23 @@ struct DiffParser {
             case "-": body.append(HunkLine(.removed, text))
             case "+": body.append(HunkLine(.added, text))
             case "\\": if !body.isEmpty { body[body.count - 1].noNewline = true }
-            default: break reading  // anything else ends the hunk
+            default:
+                // Inside an unfinished hunk that goes on below, a line without a marker is context whose
+                // leading space was lost (the resolver still has to find it in the file). Otherwise it ends
+                // the hunk: prose, or the next file.
+                guard !countsReached(body: body, numbers: numbers), continuesHunk(after: index) else { break reading }
+                body.append(HunkLine(.context, line))
+                unmarked.append(index + 1)
             }
             index += 1
         }
         trimTrailingBlankContext(&body, numbers: numbers)
-        let hunk = Hunk(oldStart: numbers.oldStart, oldCount: numbers.oldCount, newStart: numbers.newStart, newCount: numbers.newCount, lines: body, diffLine: headerLine)
+        var hunk = Hunk(oldStart: numbers.oldStart, oldCount: numbers.oldCount, newStart: numbers.newStart, newCount: numbers.newCount, lines: body, diffLine: headerLine)
+        hunk.unmarkedContextLines = unmarked
         guard body.contains(where: { $0.kind != .context }) else {
-            throw PatchError(.parse, path: file.displayPath, hunk: number, line: headerLine, "Line \(headerLine): hunk \(number) of \(file.displayPath) changes nothing (it has no `+` or `-` lines).")
+            throw PatchError(
+                .parse, path: file.displayPath, hunk: number, line: headerLine,
+                "Line \(headerLine): hunk \(number) of \(file.displayPath) changes nothing (it has no `+` or `-` lines).")
         }
         return hunk
     }
@@ -151,9 +167,20 @@ struct DiffParser {
     /// A `--- `/`+++ ` pair inside a hunk is the next file when the hunk is complete or a hunk follows it;
     /// otherwise it is a removed line that happens to start with `--`.
     private func startsNextFile(body: [HunkLine], numbers: HunkHeader) -> Bool {
-        let old = body.count { $0.kind != .added }, new = body.count { $0.kind != .removed }
-        if let oldCount = numbers.oldCount, let newCount = numbers.newCount, old >= oldCount, new >= newCount { return true }
-        return index + 2 < lines.count && lines[index + 2].hasPrefix("@@")
+        countsReached(body: body, numbers: numbers) || (index + 2 < lines.count && lines[index + 2].hasPrefix("@@"))
+    }
+
+    /// Whether the body already holds as many lines as the header declares (false without numbers).
+    private func countsReached(body: [HunkLine], numbers: HunkHeader) -> Bool {
+        guard let oldCount = numbers.oldCount, let newCount = numbers.newCount else { return false }
+        return body.count { $0.kind != .added } >= oldCount && body.count { $0.kind != .removed } >= newCount
+    }
+
+    /// Whether the line after `position` is a hunk line (and not the start of another file or hunk).
+    private func continuesHunk(after position: Int) -> Bool {
+        let next = position + 1
+        guard next < lines.count, let marker = lines[next].first, " +-\\".contains(marker) else { return false }
+        return !Extraction.isFileHeader(lines[...], at: next)
     }
 
     /// Blank lines after a hunk are usually the gap before prose or the next file, not context.
@@ -170,10 +197,14 @@ struct DiffParser {
     private func checkConsistency(_ file: FilePatch) throws(PatchError) {
         let path = file.displayPath
         if file.isNewFile, let (number, hunk) = file.numberedHunks.first(where: { $0.1.lines.contains { $0.kind != .added } }) {
-            throw PatchError(.parse, path: path, hunk: number, line: hunk.diffLine, "Line \(hunk.diffLine): \(path) is a new file, so its hunks may only add lines (`+`), but hunk \(number) has context or removed lines.")
+            throw PatchError(
+                .parse, path: path, hunk: number, line: hunk.diffLine,
+                "Line \(hunk.diffLine): \(path) is a new file, so its hunks may only add lines (`+`), but hunk \(number) has context or removed lines.")
         }
         if file.isDeletion, let (number, hunk) = file.numberedHunks.first(where: { $0.1.lines.contains { $0.kind != .removed } }) {
-            throw PatchError(.parse, path: path, hunk: number, line: hunk.diffLine, "Line \(hunk.diffLine): \(path) is deleted, so its hunks may only remove lines (`-`), but hunk \(number) has context or added lines.")
+            throw PatchError(
+                .parse, path: path, hunk: number, line: hunk.diffLine,
+                "Line \(hunk.diffLine): \(path) is deleted, so its hunks may only remove lines (`-`), but hunk \(number) has context or added lines.")
         }
         let meaningful = !file.hunks.isEmpty || file.isNewFile || file.isDeletion || file.isRename || file.isCopy || file.isBinary || file.newMode != nil
         if !meaningful {

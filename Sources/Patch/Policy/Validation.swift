@@ -11,7 +11,9 @@ enum Validation {
             throw PatchError(.tooLarge, "The diff is \(patch.byteCount) bytes, more than the limit of \(policy.maxBytes); make a smaller change.")
         }
         if patch.files.count > policy.maxFiles {
-            throw PatchError(.tooManyFiles, "The diff touches \(patch.files.count) files, more than the limit of \(policy.maxFiles); make a smaller change.")
+            throw PatchError(
+                .tooManyFiles,
+                "The diff touches \(patch.files.count) files, more than the limit of \(policy.maxFiles); make a smaller change.")
         }
         let root = TreeInspector(tree: tree)
         for file in patch.files {
@@ -30,7 +32,9 @@ enum Validation {
             throw PatchError(.binary, path: path, line: file.diffLine, "\(path): binary patches are not accepted; change text files only.")
         }
         if file.isCopy {
-            throw PatchError(.unsupported, path: path, line: file.diffLine, "\(path): copy patches are not supported; create the new file with `--- /dev/null` instead.")
+            throw PatchError(
+                .unsupported, path: path, line: file.diffLine,
+                "\(path): copy patches are not supported; create the new file with `--- /dev/null` instead.")
         }
         for mode in [file.oldMode, file.newMode].compactMap(\.self) {
             switch mode {
@@ -38,7 +42,9 @@ enum Validation {
             case "120000":
                 throw PatchError(.symlink, path: path, line: file.diffLine, "\(path): symbolic links may not be created or changed (mode 120000).")
             default:
-                throw PatchError(.specialFile, path: path, line: file.diffLine, "\(path): mode \(mode) is not a regular file (100644 or 100755); submodules and special files may not be changed.")
+                throw PatchError(
+                    .specialFile, path: path, line: file.diffLine,
+                    "\(path): mode \(mode) is not a regular file (100644 or 100755); submodules and special files may not be changed.")
             }
         }
     }
@@ -50,7 +56,9 @@ enum Validation {
             throw PatchError(.badPath, path: path, line: at, "The path `\(path.debugDescription)` is empty or holds control characters.")
         }
         if path.hasPrefix("/") || path.hasPrefix("~") || path.hasPrefix("\\") || path.dropFirst().hasPrefix(":") {
-            throw PatchError(.absolutePath, path: path, line: at, "\(path): absolute paths are not allowed; use a path relative to the repository root.")
+            throw PatchError(
+                .absolutePath, path: path, line: at,
+                "\(path): absolute paths are not allowed; use a path relative to the repository root.")
         }
         let components = path.split(separator: "/", omittingEmptySubsequences: false)
         if components.contains("..") || path.contains("\\..") {
@@ -99,7 +107,9 @@ struct TreeInspector {
                 return
             case .symlink:
                 if escapes(prefix) {
-                    throw PatchError(.symlinkEscape, path: path, line: file.diffLine, "\(path): `\(prefix)` is a symbolic link that points outside the repository.")
+                    throw PatchError(
+                        .symlinkEscape, path: path, line: file.diffLine,
+                        "\(path): `\(prefix)` is a symbolic link that points outside the repository.")
                 }
                 throw PatchError(.symlink, path: path, line: file.diffLine, isLast
                     ? "\(path) is a symbolic link; symbolic links may not be changed."
@@ -107,13 +117,32 @@ struct TreeInspector {
             case .directory where isLast:
                 throw PatchError(.specialFile, path: path, line: file.diffLine, "\(path) is a directory, not a file.")
             case .special:
-                throw PatchError(.specialFile, path: path, line: file.diffLine, "\(path): `\(prefix)` is a device, socket or pipe, not a regular file.")
+                throw PatchError(
+                    .specialFile, path: path, line: file.diffLine,
+                    "\(path): `\(prefix)` is a device, socket or pipe, not a regular file.")
             case .regular where !isLast:
                 throw PatchError(.fileExists, path: path, line: file.diffLine, "\(path): `\(prefix)` is a file, so it cannot be a directory.")
             case .regular, .directory:
                 continue
             }
         }
+    }
+
+    /// " (did you mean `x`?)" when files with the same name exist, for a retry's benefit; empty otherwise.
+    /// Only run on the error path: it walks the tree (skipping `.git`, at most 20 000 entries).
+    func suggestion(for missingPath: String) -> String {
+        let name = (missingPath as NSString).lastPathComponent
+        guard let walker = FileManager.default.enumerator(atPath: root) else { return "" }
+        var matches: [String] = []
+        var visited = 0
+        // Bounded, in case the file system walk meets something huge.
+        while visited < 20_000, let path = walker.nextObject() as? String, matches.count < 4 {
+            visited += 1
+            if path == ".git" || path.hasSuffix("/.git") { walker.skipDescendants() }
+            if (path as NSString).lastPathComponent == name, kind(of: path) == .regular { matches.append(path) }
+        }
+        guard !matches.isEmpty else { return "" }
+        return " (did you mean " + matches.prefix(3).map { "`\($0)`" }.joined(separator: " or ") + "?)"
     }
 
     /// Whether a symlink in the tree resolves to somewhere outside it. A dangling link is followed by its

@@ -2,6 +2,8 @@
 struct FileResolver {
     let inspector: TreeInspector
     var repairs: [String] = []
+    /// Files deleted earlier in the patch: they may be created again.
+    var deleted: Set<String> = []
 
     mutating func resolve(_ file: FilePatch) throws(PatchError) -> FileChange {
         noteHeaderRepairs(file)
@@ -12,7 +14,9 @@ struct FileResolver {
                 repairs.append("\(oldPath): the file does not exist and the hunks only add lines; created it as a new file")
                 return try create(file)
             }
-            throw PatchError(.fileMissing, path: oldPath, line: file.diffLine, "\(oldPath) does not exist in the repository. Paths are relative to the repository root; to create a file use `--- /dev/null`.")
+            throw PatchError(
+                .fileMissing, path: oldPath, line: file.diffLine,
+                "\(oldPath) does not exist in the repository\(inspector.suggestion(for: oldPath)). Paths are relative to the repository root; to create a file use `--- /dev/null`.")
         }
         let text = try FileText.read(oldPath, root: inspector.root)
         if file.isDeletion { return try delete(file, path: oldPath, text: text) }
@@ -23,8 +27,10 @@ struct FileResolver {
 
     private mutating func create(_ file: FilePatch) throws(PatchError) -> FileChange {
         let path = file.newPath ?? file.displayPath
-        guard inspector.kind(of: path) == .missing else {
-            throw PatchError(.fileExists, path: path, line: file.diffLine, "\(path) already exists, so it cannot be created; write a diff that modifies it instead.")
+        guard inspector.kind(of: path) == .missing || deleted.contains(path) else {
+            throw PatchError(
+                .fileExists, path: path, line: file.diffLine,
+                "\(path) already exists, so it cannot be created; write a diff that modifies it instead.")
         }
         let lines = file.hunks.flatMap(\.lines)
         var change = FileChange(kind: .create, oldPath: nil, newPath: path, newMode: file.newMode ?? "100644")
@@ -33,12 +39,15 @@ struct FileResolver {
         return change
     }
 
-    private func delete(_ file: FilePatch, path: String, text: FileText) throws(PatchError) -> FileChange {
+    private mutating func delete(_ file: FilePatch, path: String, text: FileText) throws(PatchError) -> FileChange {
         let removed = file.hunks.flatMap(\.oldLines)
         // A deletion that lists lines must list the file's lines: anything else is a hallucination.
         if !removed.isEmpty, removed != text.keys, removed.map(FileText.normalize) != text.normalizedKeys {
-            throw PatchError(.contextNotFound, path: path, line: file.diffLine, "\(path): the diff deletes the file but its removed lines are not the file's content (\(removed.count) lines listed, the file has \(text.lineCount)). To delete a file, remove every line exactly as it is.")
+            throw PatchError(
+                .contextNotFound, path: path, line: file.diffLine,
+                "\(path): the diff deletes the file but its removed lines are not the file's content (\(removed.count) lines listed, the file has \(text.lineCount)). To delete a file, remove every line exactly as it is.")
         }
+        deleted.insert(path)
         var change = FileChange(kind: .delete, oldPath: path, newPath: nil, oldMode: text.mode)
         change.oldFile = text
         change.oldEndsWithNewline = text.endsWithNewline
@@ -73,7 +82,9 @@ struct FileResolver {
         for (previous, next) in zip(ordered, ordered.dropFirst()) {
             let previousEnd = previous.start + previous.hunk.bodyOldCount
             if previousEnd > next.start || (previous.start == next.start && previous.hunk.bodyOldCount == 0) {
-                throw PatchError(.overlappingHunks, path: path, hunk: next.number, line: next.hunk.diffLine, "\(path): hunks \(previous.number) and \(next.number) change the same lines of the file; merge them into one hunk.")
+                throw PatchError(
+                    .overlappingHunks, path: path, hunk: next.number, line: next.hunk.diffLine,
+                    "\(path): hunks \(previous.number) and \(next.number) change the same lines of the file; merge them into one hunk.")
             }
         }
         var edits: [Edit] = []
@@ -149,6 +160,10 @@ struct FileResolver {
     }
 
     private mutating func noteLocation(_ location: HunkLocator.Location, hunk: Hunk, number: Int, path: String) {
+        if !hunk.unmarkedContextLines.isEmpty {
+            let lines = hunk.unmarkedContextLines.map(String.init).joined(separator: ", ")
+            repairs.append("\(path) hunk \(number): diff line(s) \(lines) lacked the leading space of a context line; read as context")
+        }
         if !hunk.countsMatchBody, hunk.oldCount != nil {
             repairs.append("\(path) hunk \(number): header counts -\(hunk.oldCount!) +\(hunk.newCount!) did not match its body (\(hunk.bodyOldCount) old, \(hunk.bodyNewCount) new lines); recounted")
         }

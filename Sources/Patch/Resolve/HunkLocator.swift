@@ -1,6 +1,6 @@
 /// Finds where a hunk's context and removed lines sit in the base file. A place is accepted only when it
 /// is certain: the declared line when the lines are there, otherwise the one and only place they occur.
-enum HunkLocator {
+struct HunkLocator {
     struct Location {
         enum Method: Equatable { case declared, moved, whitespace }
         /// 0-based index of the first old line of the hunk (for a pure insertion: the line it goes before).
@@ -8,13 +8,25 @@ enum HunkLocator {
         var method: Method
     }
 
+    let hunk: Hunk
+    /// The hunk's number in its file and the file's path, for messages.
+    let number: Int
+    let path: String
+    let file: FileText
+
     static func locate(_ hunk: Hunk, number: Int, path: String, in file: FileText) throws(PatchError) -> Location {
+        try HunkLocator(hunk: hunk, number: number, path: path, file: file).locate()
+    }
+
+    private func locate() throws(PatchError) -> Location {
         let needle = hunk.oldLines
         let declared = hunk.oldStart.map { needle.isEmpty ? $0 : max($0 - 1, 0) }
         guard !needle.isEmpty else {
             // Nothing to anchor on: only the line number places a hunk that only adds lines.
             guard let declared, declared <= file.lineCount else {
-                throw PatchError(.contextNotFound, path: path, hunk: number, line: hunk.diffLine, "\(path) hunk \(number) only adds lines and has no valid line number, so its place is unknown; include a few unchanged context lines from the file.")
+                throw error(
+                    .contextNotFound,
+                    "only adds lines and has no valid line number, so its place is unknown; include a few unchanged context lines from the file.")
             }
             return Location(start: declared, method: .declared)
         }
@@ -23,29 +35,32 @@ enum HunkLocator {
             return Location(start: declared, method: .declared)
         }
         let normalizedNeedle = needle.map(FileText.normalize)
-        if let found = try find(needle, in: file.keys, declared: declared, method: .moved, hunk: hunk, number: number, path: path) {
+        if let found = try find(needle, in: file.keys, declared: declared, method: .moved) {
             // An exact copy elsewhere competes with a whitespace-drifted copy at the declared line: no certainty.
-            if let declared, matches(normalizedNeedle, file.normalizedKeys, at: declared) {
-                throw PatchError(.ambiguousContext, path: path, hunk: number, line: hunk.diffLine, "\(path) hunk \(number): its lines match exactly at line \(found.start + 1), and also at line \(declared + 1) where its header points if whitespace is ignored, so where to apply it is ambiguous; copy the context exactly from the place you mean.")
+            if let declared, Self.matches(normalizedNeedle, file.normalizedKeys, at: declared) {
+                throw error(
+                    .ambiguousContext,
+                    "its lines match exactly at line \(found.start + 1), and also at line \(declared + 1) where its header points if whitespace is ignored, so where to apply it is ambiguous; copy the context exactly from the place you mean.")
             }
             return found
         }
-        let normalizedFile = file.normalizedKeys
-        if let found = try find(normalizedNeedle, in: normalizedFile, declared: declared, method: .whitespace, hunk: hunk, number: number, path: path) {
+        if let found = try find(normalizedNeedle, in: file.normalizedKeys, declared: declared, method: .whitespace) {
             return found
         }
-        throw notFound(normalizedNeedle, original: needle, in: normalizedFile, hunk: hunk, number: number, path: path)
+        throw notFound(normalizedNeedle, original: needle)
     }
 
     /// The declared place if the lines are there, else the unique place they occur; nil when nowhere.
-    private static func find(_ needle: [String], in haystack: [String], declared: Int?, method: Location.Method, hunk: Hunk, number: Int, path: String) throws(PatchError) -> Location? {
-        if let declared, matches(needle, haystack, at: declared) {
+    private func find(_ needle: [String], in haystack: [String], declared: Int?, method: Location.Method) throws(PatchError) -> Location? {
+        if let declared, Self.matches(needle, haystack, at: declared) {
             return Location(start: declared, method: method == .moved ? .declared : .whitespace)
         }
-        let places = positions(of: needle, in: haystack, limit: 2)
+        let places = Self.positions(of: needle, in: haystack, limit: 2)
         if places.count > 1 {
             let stated = declared.map { "its header says line \($0 + 1)" } ?? "its header has no line number"
-            throw PatchError(.ambiguousContext, path: path, hunk: number, line: hunk.diffLine, "\(path) hunk \(number): its context and removed lines occur more than once in the file (at lines \(places[0] + 1) and \(places[1] + 1)) and \(stated), so where to apply it is ambiguous; include more unchanged lines around the change so it matches one place.")
+            throw error(
+                .ambiguousContext,
+                "its context and removed lines occur more than once in the file (at lines \(places[0] + 1) and \(places[1] + 1)) and \(stated), so where to apply it is ambiguous; include more unchanged lines around the change so it matches one place.")
         }
         return places.first.map { Location(start: $0, method: method) }
     }
@@ -67,10 +82,13 @@ enum HunkLocator {
     }
 
     /// Says which line is hallucinated, or where the closest near-match breaks, so a retry can fix it.
-    private static func notFound(_ needle: [String], original: [String], in haystack: [String], hunk: Hunk, number: Int, path: String) -> PatchError {
+    private func notFound(_ needle: [String], original: [String]) -> PatchError {
+        let haystack = file.normalizedKeys
         let present = Set(haystack)
         if let missing = needle.firstIndex(where: { !present.contains($0) }) {
-            return PatchError(.contextNotFound, path: path, hunk: number, line: hunk.diffLine, "\(path) hunk \(number): the line `\(original[missing])` does not appear anywhere in the file. Context and removed lines must be copied exactly from the current file.")
+            return error(
+                .contextNotFound,
+                "the line `\(original[missing])` does not appear anywhere in the file. Context and removed lines must be copied exactly from the current file.")
         }
         var best = (start: 0, score: -1)
         for start in 0...max(0, haystack.count - needle.count) {
@@ -79,7 +97,13 @@ enum HunkLocator {
         }
         let broken = needle.indices.first { best.start + $0 >= haystack.count || haystack[best.start + $0] != needle[$0] } ?? 0
         let fileLine = best.start + broken
-        let fileText = fileLine < haystack.count ? "`\(haystack[fileLine])`" : "the end of the file"
-        return PatchError(.contextNotFound, path: path, hunk: number, line: hunk.diffLine, "\(path) hunk \(number): its lines exist in the file but not together in this order; near line \(fileLine + 1) the file has \(fileText) where the hunk expects `\(original[broken])`. Copy the context exactly from the current file.")
+        let found = fileLine < file.lineCount ? "`\(file.keys[fileLine])`" : "the end of the file"
+        return error(
+            .contextNotFound,
+            "its lines exist in the file but not together in this order; near line \(fileLine + 1) the file has \(found) where the hunk expects `\(original[broken])`. Copy the context exactly from the current file.")
+    }
+
+    private func error(_ rule: PatchRule, _ message: String) -> PatchError {
+        PatchError(rule, path: path, hunk: number, line: hunk.diffLine, "\(path) hunk \(number): \(message)")
     }
 }

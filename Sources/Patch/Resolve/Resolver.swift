@@ -28,15 +28,19 @@ enum Resolver {
         let output = Renderer.render(changes)
         let verdict = GitApply.check(output.text, in: tree)
         guard verdict.succeeded else {
-            throw PatchError(.applyCheck, "git apply --check refused the repaired diff: \(verdict.errors.trimmingCharacters(in: .whitespacesAndNewlines))")
+            let errors = verdict.errors.trimmingCharacters(in: .whitespacesAndNewlines)
+            throw PatchError(
+                .applyCheck, path: changes.map(\.touchedPath).first { errors.contains($0) },
+                "git apply --check refused the repaired diff: \(errors)")
         }
         return ResolvedPatch(
-            canonicalDiff: output.text, files: changes.map(\.touchedPath), repairs: resolver.repairs,
+            canonicalDiff: output.text, files: unique(changes.map(\.touchedPath)), repairs: resolver.repairs,
             linesAdded: output.added, linesRemoved: output.removed)
     }
 
     /// Models sometimes split one file's hunks over two sections; those are merged (both were written
-    /// against the base). Any other path that appears twice is refused: its order would matter.
+    /// against the base). Deleting a file and then creating it again is kept, as git applies it. Any other
+    /// path that appears twice is refused: its order would matter.
     static func mergeSections(_ files: [FilePatch], repairs: inout [String]) throws(PatchError) -> [FilePatch] {
         var merged: [FilePatch] = []
         var seen: [String: Int] = [:]
@@ -47,8 +51,10 @@ enum Resolver {
                 continue
             }
             for path in Set([file.oldPath, file.newPath].compactMap(\.self)) {
-                if seen[path] != nil {
-                    throw PatchError(.duplicatePath, path: path, line: file.diffLine, "\(path) is changed by more than one file section in a way that cannot be merged; write each file's changes once.")
+                if let first = seen[path], !(merged[first].isDeletion && file.isNewFile) {
+                    throw PatchError(
+                        .duplicatePath, path: path, line: file.diffLine,
+                        "\(path) is changed by more than one file section in a way that cannot be merged; write each file's changes once.")
                 }
                 seen[path] = merged.count
             }
@@ -56,6 +62,12 @@ enum Resolver {
         }
         return merged
     }
+}
+
+/// `paths` without repeats, in first-seen order.
+private func unique(_ paths: [String]) -> [String] {
+    var seen: Set<String> = []
+    return paths.filter { seen.insert($0).inserted }
 }
 
 extension FilePatch {
