@@ -20,8 +20,8 @@ enum CheckBench {
         let file = "toolz/itertoolz.py"
         let patched = scratch.appendingPathComponent("patched")
         try command(["cp", "-a", base.path, patched.path])
-        try replaceFirst("    \"\"\" Return those items of sequence for which predicate(item) is False",
-                         with: "    \"\"\" Return the items of sequence for which predicate(item) is False", in: patched.appendingPathComponent(file))
+        try replaceFirst("    return filterfalse(predicate, seq)\n",
+                         with: "    return filterfalse(predicate, seq)  # lazily, in order\n", in: patched.appendingPathComponent(file))
         let diff = try command(["git", "diff"], in: patched)
         let diffFile = scratch.appendingPathComponent("one-line.diff")
         try Data(diff.utf8).write(to: diffFile)
