@@ -12,6 +12,8 @@ public struct CheckPipeline: Sendable {
         public var defaultStepTimeoutsMs: [String: UInt64] = ["apply": 60_000, "black": 120_000, "ruff": 120_000, "pytest": 900_000]
         /// How much of a step's output the report keeps (the tail).
         public var outputTailBytes = 4000
+        /// Run pytest in its own workspace alongside black and ruff (it is cancelled when they fail).
+        public var testsAlongside = true
         public init(cacheDirectory: URL? = nil) { self.cacheDirectory = cacheDirectory }
     }
 
@@ -100,28 +102,39 @@ public struct CheckPipeline: Sendable {
         }
 
         let steps = request.steps.isEmpty ? Self.defaultSteps : request.steps
+        // pytest is the slow step. When it comes last, it starts at once in a workspace of its own (the
+        // patch applied again) while the quick steps run, and is cancelled if one of them fails.
+        let alongside = configuration.testsAlongside && steps.count > 1 && steps.last == "pytest"
+        let sequential = alongside ? Array(steps.dropLast()) : steps
         var stopped = false
-        for name in steps {
-            if stopped || Task.isCancelled {
-                report.steps.append(.with { $0.name = name; $0.status = "skipped"; $0.note = "an earlier step failed" })
-                continue
+        var testRun: CheckRun?
+        await withTaskGroup(of: TestsOutcome.self) { group in
+            if alongside {
+                group.addTask { await self.testsInOwnWorkspace(request, checkout: checkout, patch: prepared, emit: emit) }
             }
-            emit(.stepStarted(.with { $0.name = name }))
-            let result: StepResult
-            switch name {
-            case "black": result = await run.blackStep()
-            case "ruff": result = await run.ruffStep()
-            case "pytest": result = await run.pytestStep()
-            default: result = .with { $0.name = name; $0.status = "error"; $0.note = "unknown step \(name)" }
+            for name in sequential {
+                if stopped || Task.isCancelled {
+                    report.steps.append(Self.skippedAfterFailure(name))
+                    continue
+                }
+                let result = await run.step(name)
+                report.steps.append(result)
+                if result.status != "passed" && result.status != "skipped" && !request.keepGoing {
+                    stopped = true
+                    group.cancelAll()
+                }
             }
-            emit(.stepFinished(result))
+            guard alongside, let outcome = await group.next() else { return }
+            // Deterministic whatever the timing: after a failed step, pytest counts as skipped.
+            let result = stopped ? Self.skippedAfterFailure("pytest") : outcome.step
+            if !stopped { emit(.stepFinished(result)) }
             report.steps.append(result)
-            if result.status != "passed" && result.status != "skipped" && !request.keepGoing { stopped = true }
+            testRun = outcome.run
         }
 
-        report.tamper = run.tamper
+        report.tamper = run.tamper + (testRun?.tamper ?? [])
         report.isolation = run.isolation
-        report.notes = run.notes
+        report.notes = run.notes + (testRun?.notes ?? [])
         let failed = report.steps.filter { $0.status == "failed" }.map(\.name)
         let errored = report.steps.filter { $0.status == "error" }.map(\.name)
         if !errored.isEmpty {
@@ -137,6 +150,40 @@ public struct CheckPipeline: Sendable {
             report.reason = "every step passed"
         }
         return report
+    }
+
+    struct TestsOutcome: Sendable {
+        var step: StepResult
+        var run: CheckRun?
+    }
+
+    /// pytest in a second copy-on-write workspace with the patch applied, so it can run alongside the
+    /// quick steps (they only read the tree; pytest writes caches and reports).
+    private func testsInOwnWorkspace(_ request: CheckRequest, checkout: URL, patch: PreparedPatch, emit: @escaping Emit) async -> TestsOutcome {
+        let workspace: any CheckWorkspace
+        do { workspace = try await runner.makeWorkspace(checkout: checkout) } catch {
+            return TestsOutcome(step: .with { $0.name = "pytest"; $0.status = "error"; $0.note = "no sandbox workspace: \(error)" })
+        }
+        defer { try? workspace.remove() }
+        var run = CheckRun(pipeline: self, request: request, checkout: checkout, workspace: workspace, patch: patch, emit: emit)
+        let apply = await run.applyStep()
+        guard apply.status == "passed" else {
+            run.removeBase()
+            return TestsOutcome(step: .with { $0.name = "pytest"; $0.status = "error"; $0.note = "the patch did not apply a second time" }, run: run)
+        }
+        guard !Task.isCancelled else { return TestsOutcome(step: Self.skippedAfterFailure("pytest"), run: run) }
+        emit(.stepStarted(.with { $0.name = "pytest" }))
+        let result = await run.pytestStep()
+        run.removeBase()
+        return TestsOutcome(step: result, run: run)
+    }
+
+    static func skippedAfterFailure(_ name: String) -> StepResult {
+        .with {
+            $0.name = name
+            $0.status = "skipped"
+            $0.note = "an earlier step failed"
+        }
     }
 
     static func error(_ reason: String, patch: PatchSummary? = nil) -> CheckReport {

@@ -3,7 +3,7 @@ import Foundation
 
 /// The state of one check while its steps run: the patched workspace, and — only when a step found
 /// something — a second workspace at the base to tell new failures from old ones.
-struct CheckRun {
+struct CheckRun: Sendable {
     let pipeline: CheckPipeline
     let request: CheckRequest
     let checkout: URL
@@ -45,6 +45,20 @@ struct CheckRun {
     }
 
     // MARK: Steps
+
+    /// Runs one named step with its start and finish events.
+    mutating func step(_ name: String) async -> StepResult {
+        emit(.stepStarted(.with { $0.name = name }))
+        let result: StepResult
+        switch name {
+        case "black": result = await blackStep()
+        case "ruff": result = await ruffStep()
+        case "pytest": result = await pytestStep()
+        default: result = .with { $0.name = name; $0.status = "error"; $0.note = "unknown step \(name)" }
+        }
+        emit(.stepFinished(result))
+        return result
+    }
 
     mutating func applyStep() async -> StepResult {
         let (result, step) = await execute("apply", pipeline.configuration.tools.gitApply(), stdin: Array(patch.canonicalDiff.utf8))

@@ -65,8 +65,9 @@ import Testing
         let final = try #require(report)
         #expect(final.verdict == "pass", "\(final.reason)")
         #expect(final.requestID == "ok-1")
-        #expect(started == ["black", "ruff", "pytest"])
-        #expect(finished == started)
+        // pytest starts alongside black and ruff, so only the set of steps is fixed.
+        #expect(started.sorted() == ["black", "pytest", "ruff"])
+        #expect(finished.sorted() == started.sorted())
     }
 
     @Test func disconnectingMidCheckKillsTheSandboxAndLeavesNothing() async throws {
