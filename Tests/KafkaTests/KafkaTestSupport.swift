@@ -102,3 +102,11 @@ final class Collected: Sendable {
     var messages: [KafkaMessage] { storage.withLock { $0 } }
     var values: [String] { messages.map(\.valueString) }
 }
+
+/// A value shared between test tasks.
+final class Shared<Value: Sendable>: Sendable {
+    private let storage: Mutex<Value>
+    init(_ value: Value) { storage = Mutex(value) }
+    func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { storage.withLock { body(&$0) } }
+    var value: Value { storage.withLock { $0 } }
+}
