@@ -85,7 +85,9 @@ enum KafkaBench {
         var line = "  \(name.padding(toLength: 46, withPad: " ", startingAt: 0)) \(format(figure.perSecond, 9)) msg/s  \(format(figure.microsecondsEach, 7)) µs/msg"
         if let (label, base) = baseline {
             let overhead = figure.microsecondsEach - base.microsecondsEach
-            line += "   [\(label): \(format(base.perSecond, 0)) msg/s; our overhead \(format(overhead, 0)) µs/msg]"
+            let comparison = overhead >= 0
+                ? "our overhead \(format(overhead, 0)) µs/msg" : "we are \(format(-overhead, 0)) µs/msg faster"
+            line += "   [\(label): \(format(base.perSecond, 0)) msg/s; \(comparison)]"
         }
         print(line)
     }
