@@ -75,17 +75,6 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         .rebalanceInProgress,
     ]
 
-    /// Takes ownership of an `rd_kafka_error_t` and destroys it.
-    init(consuming error: OpaquePointer, context: String) {
-        defer { rd_kafka_error_destroy(error) }
-        self.init(
-            code: KafkaErrorCode(rd_kafka_error_code(error)),
-            message: String(cString: rd_kafka_error_string(error)),
-            isRetriable: rd_kafka_error_is_retriable(error) != 0,
-            isFatal: rd_kafka_error_is_fatal(error) != 0,
-            context: context)
-    }
-
     /// The instance's fatal error (`rd_kafka_fatal_error`) when `code` is `_FATAL`, else a plain error.
     static func from(_ err: rd_kafka_resp_err_t, handle: OpaquePointer?, context: String) -> KafkaError {
         if err == RD_KAFKA_RESP_ERR__FATAL, let handle {

@@ -6,6 +6,7 @@ final class Flag: Sendable {
 
     var isSet: Bool { value.load(ordering: .acquiring) }
 
-    /// Sets the flag. - Returns: whether this call set it (false if it was already set).
+    /// Sets the flag.
+    /// - Returns: whether this call set it (false if it was already set).
     func set() -> Bool { !value.exchange(true, ordering: .acquiringAndReleasing) }
 }

@@ -60,14 +60,6 @@ final class RDKafkaHandle: @unchecked Sendable {
         context.release()
     }
 
-    /// The instance's fatal error, if one was raised (`rd_kafka_fatal_error`).
-    var fatalError: KafkaError? {
-        var buffer = [CChar](repeating: 0, count: 512)
-        let code = rd_kafka_fatal_error(pointer, &buffer, buffer.count)
-        guard code != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
-        return KafkaError(code: KafkaErrorCode(code), message: Self.string(buffer), isRetriable: false, isFatal: true, context: "fatal error")
-    }
-
     static func string(_ buffer: [CChar]) -> String {
         buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
