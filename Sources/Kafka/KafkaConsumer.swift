@@ -12,7 +12,7 @@ import Logging
 /// librdkafka's blocking calls (`rd_kafka_consumer_poll`, `rd_kafka_consumer_close`) run on a
 /// dedicated serial queue, and commit results are served by a dedicated thread.
 public final class KafkaConsumer: Sendable {
-    private let handle: RDKafkaHandle
+    let handle: RDKafkaHandle
     /// Serializes poll and close: librdkafka wants one thread at a time in `rd_kafka_consumer_poll`.
     private let pollQueue = DispatchQueue(label: "kafka.consumer.poll")
     private let commits: CommitTable
@@ -25,7 +25,7 @@ public final class KafkaConsumer: Sendable {
     /// - Throws: `KafkaError` for an invalid configuration property or subscription.
     public init(configuration: KafkaConsumerConfiguration, logger: Logger = Logger(label: "kafka.consumer")) throws(KafkaError) {
         let handle = try RDKafkaHandle(kind: RD_KAFKA_CONSUMER, properties: configuration.librdkafkaProperties, logger: logger) { conf in
-            rd_kafka_conf_set_rebalance_cb(conf, rebalance)
+            rd_kafka_conf_set_rebalance_cb(conf, rdKafkaRebalance)
         }
         rd_kafka_poll_set_consumer(handle.pointer)
         let topics = rd_kafka_topic_partition_list_new(Int32(configuration.topics.count))!
@@ -69,19 +69,6 @@ public final class KafkaConsumer: Sendable {
             commits.start(handle: handle.pointer, topic: topic, partition: partition, offset: nextOffset, context: context, continuation: continuation)
         }
         try result.get()
-    }
-
-    /// The offset after the last message of each partition of `topic` (its high watermark).
-    /// - Throws: `KafkaError` when the broker does not answer within `timeout`.
-    public func endOffsets(topic: String, timeout: Duration = .seconds(10)) async throws(KafkaError) -> [Int32: Int64] {
-        let handle = self.handle
-        let result: Result<[Int32: Int64], KafkaError> = await withCheckedContinuation { continuation in
-            // Metadata and watermark queries block; they are thread-safe, so any plain thread will do.
-            DispatchQueue.global().async {
-                continuation.resume(returning: Self.queryEndOffsets(handle.pointer, topic: topic, timeoutMs: Int32(clamping: timeout.milliseconds)))
-            }
-        }
-        return try result.get()
     }
 
     /// Leaves the group (`rd_kafka_consumer_close`: partitions are revoked and handed over at once)
@@ -138,97 +125,4 @@ public final class KafkaConsumer: Sendable {
             }
         }
     }
-
-    private static func queryEndOffsets(_ handle: OpaquePointer, topic: String, timeoutMs: Int32) -> Result<[Int32: Int64], KafkaError> {
-        let context = "end offsets of \(topic)"
-        guard let topicHandle = rd_kafka_topic_new(handle, topic, nil) else {
-            return .failure(KafkaError(code: KafkaErrorCode(rd_kafka_last_error()), context: context))
-        }
-        defer { rd_kafka_topic_destroy(topicHandle) }
-        var metadata: UnsafePointer<rd_kafka_metadata>?
-        let err = rd_kafka_metadata(handle, 0, topicHandle, &metadata, timeoutMs)
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
-            return .failure(KafkaError(code: KafkaErrorCode(err), context: context))
-        }
-        defer { rd_kafka_metadata_destroy(metadata) }
-        guard metadata.pointee.topic_cnt == 1, metadata.pointee.topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            let topicErr = metadata.pointee.topic_cnt == 1 ? metadata.pointee.topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
-            return .failure(KafkaError(code: KafkaErrorCode(topicErr), context: context))
-        }
-        let topicMetadata = metadata.pointee.topics[0]
-        var result: [Int32: Int64] = [:]
-        for index in 0..<Int(topicMetadata.partition_cnt) {
-            let partition = topicMetadata.partitions[index].id
-            var low: Int64 = 0, high: Int64 = 0
-            let err = rd_kafka_query_watermark_offsets(handle, topic, partition, &low, &high, timeoutMs)
-            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                return .failure(KafkaError(code: KafkaErrorCode(err), context: "\(context)[\(partition)]"))
-            }
-            result[partition] = high
-        }
-        return .success(result)
-    }
-}
-
-/// The `AsyncSequence` of a consumer's messages.
-public struct KafkaConsumerMessages: AsyncSequence, Sendable {
-    public typealias Element = KafkaMessage
-    let consumer: KafkaConsumer
-
-    public struct AsyncIterator: AsyncIteratorProtocol {
-        let consumer: KafkaConsumer
-
-        /// The next message; `nil` once the consumer is closed or the task is cancelled.
-        /// - Throws: a fatal `KafkaError`.
-        public mutating func next() async throws -> KafkaMessage? {
-            while !Task.isCancelled {
-                switch await consumer.pollOnce() {
-                case .message(let message): return message
-                case .idle: continue
-                case .closed: return nil
-                case .failed(let error): throw error
-                }
-            }
-            return nil
-        }
-    }
-
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(consumer: consumer) }
-}
-
-/// Called inside `rd_kafka_consumer_poll` when the group hands out or takes back partitions.
-/// Commits are synchronous for the caller, so nothing is pending here: revoking just stops fetching,
-/// and the next owner starts at the last acknowledged commit.
-private let rebalance: @convention(c) (
-    OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?
-) -> Void = { handle, err, partitions, _ in
-    guard let handle else { return }
-    let cooperative = rd_kafka_rebalance_protocol(handle).map { String(cString: $0) } == "COOPERATIVE"
-    let logger = RDKafkaContext.of(handle)?.logger
-    let names = describe(partitions)
-    if err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
-        logger?.info("assigned \(names)")
-        if cooperative {
-            if let error = rd_kafka_incremental_assign(handle, partitions) { rd_kafka_error_destroy(error) }
-        } else {
-            _ = rd_kafka_assign(handle, partitions)
-        }
-    } else {
-        let lost = rd_kafka_assignment_lost(handle) != 0
-        logger?.info("\(lost ? "lost" : "revoked") \(names)")
-        if cooperative {
-            if let error = rd_kafka_incremental_unassign(handle, partitions) { rd_kafka_error_destroy(error) }
-        } else {
-            _ = rd_kafka_assign(handle, nil)
-        }
-    }
-}
-
-private func describe(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> String {
-    guard let list else { return "[]" }
-    let items = (0..<Int(list.pointee.cnt)).map { index in
-        let element = list.pointee.elems[index]
-        return "\(String(cString: element.topic))[\(element.partition)]"
-    }
-    return "[\(items.joined(separator: ", "))]"
 }
