@@ -25,6 +25,10 @@ struct SubmitCommand: AsyncParsableCommand {
 
     @OptionGroup var kafka: KafkaOptions
 
+    func validate() throws {
+        guard timeout >= 1 else { throw ValidationError("--timeout must be at least 1 second") }
+    }
+
     func run() async throws {
         let bundle: TaskBundle
         do {
