@@ -1,1 +1,0 @@
-// Kafka consumer and producer over librdkafka, and the development cluster.

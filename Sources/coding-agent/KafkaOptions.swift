@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Synchronization
+
+/// Settings read from the environment (the original design's names), each also a flag.
+enum Environment {
+    static var values: [String: String] { ProcessInfo.processInfo.environment }
+    /// `KAFKA_BOOTSTRAP`, default `kafka:9092` (the docker-compose broker).
+    static var kafkaBootstrap: String { values["KAFKA_BOOTSTRAP"] ?? "kafka:9092" }
+    /// `TASK_TOPIC`, default `coding-tasks`: where `TaskBundle`s are published.
+    static var taskTopic: String { values["TASK_TOPIC"] ?? "coding-tasks" }
+    /// `RESULT_TOPIC`, default `commit-results`: where `CommitResult`s are published.
+    static var resultTopic: String { values["RESULT_TOPIC"] ?? "commit-results" }
+}
+
+/// Options shared by the commands that talk to Kafka.
+struct KafkaOptions: ParsableArguments {
+    @Option(help: "Kafka bootstrap servers, host:port[,host:port…] (env KAFKA_BOOTSTRAP, default kafka:9092).")
+    var bootstrap: String = Environment.kafkaBootstrap
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env LOG_LEVEL).")
+    var logLevel: String = Environment.values["LOG_LEVEL"] ?? "warning"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown log level \(logLevel)") }
+        guard !bootstrap.isEmpty else { throw ValidationError("--bootstrap must not be empty") }
+    }
+
+    /// Logging to standard error, bootstrapped once per process.
+    func makeLogger(_ label: String) -> Logger {
+        LogSetup.bootstrapOnce(level: Logger.Level(rawValue: logLevel) ?? .warning)
+        return Logger(label: label)
+    }
+}
+
+/// Bootstraps swift-log once per process: standard error, at the level the command was given.
+enum LogSetup {
+    private static let done = Mutex(false)
+
+    static func bootstrapOnce(level: Logger.Level) {
+        done.withLock { done in
+            guard !done else { return }
+            done = true
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        }
+    }
+}
+
+/// Writes one line to standard error.
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
