@@ -28,7 +28,7 @@ extension CheckReport {
             if !step.limitHit.isEmpty { head += "  limit hit: \(step.limitHit)" }
             if !step.note.isEmpty { head += "  (\(step.note))" }
             lines.append(head)
-            for finding in step.newFailures.prefix(20) { lines.append("      new: \(finding.key)  \(finding.message.prefix(160))") }
+            for finding in step.newFailures.prefix(20) { lines.append("      new: \(finding.key)  \(oneLine(finding.message))") }
             if step.newFailures.count > 20 { lines.append("      … \(step.newFailures.count - 20) more new") }
             if !step.preexistingFailures.isEmpty {
                 lines.append("      pre-existing (not held against the patch): \(step.preexistingFailures.count)")
@@ -45,4 +45,9 @@ extension CheckReport {
         lines.append("  took \(durationMs) ms")
         return lines.joined(separator: "\n")
     }
+}
+
+/// A finding's message on one line, short enough for a terminal.
+private func oneLine(_ text: String) -> String {
+    String(text.split(whereSeparator: \.isNewline).joined(separator: " ").prefix(160))
 }
