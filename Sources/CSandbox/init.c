@@ -39,9 +39,9 @@ static void add_process(int proc, const char *pid, usage *total) {
         if (*p == ' ') { field++; continue; }
         if (*p >= '0' && *p <= '9' && field < 25) fields[field] = fields[field] * 10 + (uint64_t)(*p - '0');
     }
-    total->cpu_us += (fields[13] + fields[14] + fields[15] + fields[16]) * (1000000 / TICKS_PER_SECOND);
-    total->tasks += fields[19];
-    total->rss_bytes += fields[23] * PAGE_BYTES;
+    total->cpu_us += (fields[14] + fields[15] + fields[16] + fields[17]) * (1000000 / TICKS_PER_SECOND);
+    total->tasks += fields[20];
+    total->rss_bytes += fields[24] * PAGE_BYTES;
 }
 
 static usage measure(void) {

@@ -14,7 +14,7 @@ void csb_report_failure(const csb_config *cfg, int step, int err, int64_t extra)
 
 const char *csb_step_name(int step) {
     switch (step) {
-    case CSB_STEP_PDEATHSIG: return "prctl(PR_SET_PDEATHSIG)";
+    case CSB_STEP_PDEATHSIG: return "prctl(PR_SET_PDEATHSIG/PR_SET_DUMPABLE)";
     case CSB_STEP_SYNC: return "read(sync pipe)";
     case CSB_STEP_IDS: return "setresuid/setresgid";
     case CSB_STEP_CGROUP_NS: return "unshare(CLONE_NEWCGROUP)";

@@ -46,7 +46,13 @@ static int child_main(void *arg) {
     csb_status_fd = cfg->status_fd;
     RUN_STEP(CSB_STEP_PDEATHSIG, prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && reset_signals(), 0);
     RUN_STEP(CSB_STEP_SYNC, wait_for_parent(cfg, 'G'), 0);
+    /* We are a copy of the runner's memory (its environment included): the job must not read it
+     * through /proc/1/environ or /proc/1/mem. Only now, since the parent had to write our id maps. */
+    RUN_STEP(CSB_STEP_PDEATHSIG, prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0, 0);
     RUN_STEP(CSB_STEP_IDS, csb_userns_init(cfg), 0);
+    /* Changing credentials clears the parent-death signal: set it again. Should the runner die before
+     * this point, the 'C' read below sees the pipe closed and we exit. */
+    RUN_STEP(CSB_STEP_PDEATHSIG, prctl(PR_SET_PDEATHSIG, SIGKILL) == 0, 0);
     int step = CSB_STEP_MOUNT;
     if (!csb_mounts_init(cfg, &step, &detail)) {
         csb_report_failure(cfg, step, errno, detail);

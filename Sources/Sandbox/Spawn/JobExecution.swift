@@ -112,10 +112,17 @@ struct JobExecution: Sendable {
             cgroups: cgroups, onOutput: job.onOutput, started: started)
         let result = monitor.run()
 
+        if let failure = result.setupFailure, failure.step == Int32(CSB_STEP_EXEC.rawValue) {
+            // The sandbox worked; the command does not exist or is not executable (the shell's 127 / 126).
+            var outcome = finish(result, limits: limits, isolation: isolation, cgroups: cgroups)
+            outcome.exitCode = failure.errno == ENOENT || failure.errno == ENOTDIR ? 127 : 126
+            outcome.signal = nil
+            outcome.output += Array("sandbox: cannot execute \(job.command[0]): \(String(cString: strerror(failure.errno)))\n".utf8)
+            return outcome
+        }
         if let failure = result.setupFailure {
             var detail = ""
             if failure.step == Int32(CSB_STEP_MOUNT.rawValue) { detail = plan.describe(Int(failure.detail)) }
-            if failure.step == Int32(CSB_STEP_EXEC.rawValue) { detail = job.command[0] }
             throw SandboxError(step: String(cString: csb_step_name(failure.step)), errno: failure.errno, message: detail)
         }
         return finish(result, limits: limits, isolation: isolation, cgroups: cgroups)
