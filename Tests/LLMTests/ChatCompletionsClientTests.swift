@@ -184,6 +184,24 @@ struct ChatCompletionsClientTests {
         }
     }
 
+    @Test func cancellingTheCallerStopsTheRequest() async throws {
+        try await withServer([.patch(diff: sampleDiff).withDelay(.seconds(5))]) { server in
+            let client = ChatCompletionsClient(configuration: testConfiguration(server, timeout: .seconds(10)))
+            let task = Task { await expectFailure { try await client.proposePatch(samplePrompt) } }
+            for _ in 0..<200 where server.requests.isEmpty {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try #require(server.requests.count == 1)
+            let cancelledAt = ContinuousClock.now
+            task.cancel()
+            let error = try #require(await task.value)
+            #expect(error.kind == .cancelled)
+            #expect(!error.isRetriable)
+            #expect(ContinuousClock.now - cancelledAt < .seconds(2))
+            #expect(server.requests.count == 1)
+        }
+    }
+
     @Test func connectionRefusedIsATransportError() async throws {
         // A port that was just free: start a server, note its port, stop it.
         let server = try await ScriptedHTTPServer.start([])

@@ -27,7 +27,8 @@ public struct PromptBuilder: Sendable {
     ///   - goal: the task's goal.
     ///   - path: the task's file, if it names one.
     ///   - snippets: context in relevance order.
-    ///   - previousFailures: earlier failed attempts at this task, oldest first.
+    ///   - previousFailures: earlier failed attempts at this task, oldest first; the prompt's attempt
+    ///     number follows the last one.
     public func build(goal: String, path: String?, snippets: [ContextSnippet], previousFailures: [AttemptFailure] = []) -> PatchPrompt {
         var user = """
             TASK GOAL:
@@ -43,7 +44,8 @@ public struct PromptBuilder: Sendable {
             user += "\n\n" + retrySection(previousFailures)
         }
         return PatchPrompt(
-            system: Self.systemPrompt, user: user, attempt: previousFailures.count + 1, path: path, snippets: snippets)
+            system: Self.systemPrompt, user: user, attempt: (previousFailures.last?.attempt ?? 0) + 1, path: path,
+            snippets: snippets)
     }
 
     // MARK: Context
