@@ -80,9 +80,9 @@ struct ChatCompletionsClientTests {
     }
 
     @Test func slowReplyTimesOutAndIsRetried() async throws {
-        let slow = ScriptedHTTPServer.Response.patch(diff: "--- slow\n").withDelay(.seconds(3))
+        let slow = ScriptedHTTPServer.Response.patch(diff: "--- slow\n").withDelay(.seconds(10))
         try await withServer([slow, .patch(diff: sampleDiff)]) { server in
-            let client = ChatCompletionsClient(configuration: testConfiguration(server, timeout: .milliseconds(400)))
+            let client = ChatCompletionsClient(configuration: testConfiguration(server, timeout: .seconds(1)))
             let completion = try await client.complete(samplePrompt)
             #expect(completion.attempts == 2)
             #expect(server.requests.count == 2)
@@ -91,14 +91,28 @@ struct ChatCompletionsClientTests {
     }
 
     @Test func staysSlowEndsInATimeoutError() async throws {
-        let slow = ScriptedHTTPServer.Response.patch(diff: sampleDiff).withDelay(.seconds(3))
+        let slow = ScriptedHTTPServer.Response.patch(diff: sampleDiff).withDelay(.seconds(10))
         try await withServer([slow, slow, slow]) { server in
-            let client = ChatCompletionsClient(configuration: testConfiguration(server, timeout: .milliseconds(300), maxRetries: 2))
+            let client = ChatCompletionsClient(configuration: testConfiguration(server, timeout: .milliseconds(700), maxRetries: 2))
             let error = try #require(await expectFailure { try await client.proposePatch(samplePrompt) })
             #expect(error.kind == .timeout)
             #expect(error.isRetriable)
             #expect(error.attempts == 3)
             #expect(server.requests.count == 3)
+        }
+    }
+
+    @Test func aBodyThatStallsAfterTheHeadersTimesOut() async throws {
+        var stalled = ScriptedHTTPServer.Response.patch(diff: "--- stalled\n")
+        stalled.bodyDelay = .seconds(10)
+        try await withServer([stalled, .patch(diff: sampleDiff)]) { server in
+            let client = ChatCompletionsClient(configuration: testConfiguration(server, timeout: .seconds(1)))
+            let started = ContinuousClock.now
+            let reply = try await client.proposePatch(samplePrompt)
+            // The second, prompt reply: the first was abandoned mid-body rather than awaited.
+            #expect(reply.diff == sampleDiff)
+            #expect(server.requests.count == 2)
+            #expect(ContinuousClock.now - started < .seconds(8))
         }
     }
 

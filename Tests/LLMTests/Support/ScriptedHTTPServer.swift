@@ -13,6 +13,8 @@ final class ScriptedHTTPServer: Sendable {
         var body: String
         /// Wait this long before answering (a slow server).
         var delay: Duration = .zero
+        /// Wait this long between the response head and its body (a server that stalls mid-response).
+        var bodyDelay: Duration = .zero
 
         init(status: Int = 200, headers: [(String, String)] = [("Content-Type", "application/json")], body: String, delay: Duration = .zero) {
             self.status = status
@@ -124,6 +126,9 @@ final class ScriptedHTTPServer: Sendable {
                     headers.replaceOrAdd(name: "Content-Length", value: String(response.body.utf8.count))
                     let status = HTTPResponseStatus(statusCode: response.status)
                     try await outbound.write(.head(HTTPResponseHead(version: head.version, status: status, headers: headers)))
+                    if response.bodyDelay > .zero {
+                        try await Task.sleep(for: response.bodyDelay)
+                    }
                     try await outbound.write(.body(.byteBuffer(ByteBuffer(string: response.body))))
                     try await outbound.write(.end(nil))
                 }
