@@ -61,6 +61,8 @@ struct PatchModelFactoryTests {
         ["LLM_SCRIPT": "/nonexistent/replies.json"],
         ["OPENAI_API_KEY": "k", "OPENAI_BASE_URL": "api.openai.com"],
         ["OPENAI_API_KEY": "k", "LLM_TIMEOUT_SECONDS": "soon"],
+        ["OPENAI_API_KEY": "k", "LLM_TIMEOUT_SECONDS": "inf"],
+        ["OPENAI_API_KEY": "k", "LLM_MAX_RETRIES": "-1"],
     ])
     func refusesConfusingConfiguration(environment: [String: String]) {
         #expect(throws: LLMConfigurationError.self) {

@@ -26,6 +26,9 @@ struct RetryPolicyTests {
         #expect(RetryPolicy.parseRetryAfter("1") == .seconds(1))
         #expect(RetryPolicy.parseRetryAfter(" 2.5 ") == .seconds(2.5))
         #expect(RetryPolicy.parseRetryAfter("-3") == nil)
+        // Absurd values are clamped rather than overflowing.
+        #expect(RetryPolicy.parseRetryAfter("1e308") == .seconds(7 * 86_400))
+        #expect(RetryPolicy.parseRetryAfter("inf") == .seconds(7 * 86_400))
         #expect(RetryPolicy.parseRetryAfter("soon") == nil)
     }
 

@@ -65,8 +65,8 @@ public struct ChatCompletionsConfiguration: Sendable, CustomStringConvertible, C
         }
         if let model = value("CODING_MODEL") { configuration.model = model }
         if let timeout = value("LLM_TIMEOUT_SECONDS") {
-            guard let seconds = Double(timeout), seconds > 0 else {
-                throw LLMConfigurationError("LLM_TIMEOUT_SECONDS must be a positive number of seconds, not \"\(timeout)\"")
+            guard let seconds = Double(timeout), seconds > 0, seconds <= 86_400 else {
+                throw LLMConfigurationError("LLM_TIMEOUT_SECONDS must be a number of seconds in (0, 86400], not \"\(timeout)\"")
             }
             configuration.requestTimeout = .milliseconds(Int64(seconds * 1000))
         }

@@ -42,11 +42,13 @@ public struct RetryPolicy: Sendable, Equatable {
 
     /// Reads a `Retry-After` header: a number of seconds or an HTTP date.
     /// - Parameter now: the moment an HTTP date is measured from.
-    /// - Returns: nil when the value is neither; zero for a date already past.
+    /// - Returns: nil when the value is neither; zero for a date already past; at most a week, so that an
+    ///   absurd value cannot overflow a `Duration` (``maxRetryAfter`` caps it much lower anyway).
     public static func parseRetryAfter(_ value: String, now: Date = Date()) -> Duration? {
+        let week = 7 * 86_400.0
         let trimmed = value.trimmingCharacters(in: .whitespaces)
         if let seconds = Double(trimmed) {
-            return seconds >= 0 && seconds.isFinite ? .seconds(seconds) : nil
+            return seconds >= 0 && !seconds.isNaN ? .seconds(min(seconds, week)) : nil
         }
         for format in httpDateFormats {
             let formatter = DateFormatter()
@@ -54,7 +56,7 @@ public struct RetryPolicy: Sendable, Equatable {
             formatter.timeZone = TimeZone(identifier: "GMT")
             formatter.dateFormat = format
             if let date = formatter.date(from: trimmed) {
-                return .seconds(max(0, date.timeIntervalSince(now)))
+                return .seconds(min(max(0, date.timeIntervalSince(now)), week))
             }
         }
         return nil
