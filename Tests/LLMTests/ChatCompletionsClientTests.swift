@@ -75,23 +75,29 @@ struct ChatCompletionsClientTests {
             let requests = server.requests
             try #require(requests.count == 2)
             let gap = requests[1].receivedAt - requests[0].receivedAt
-            #expect(gap >= .milliseconds(150) && gap < .seconds(3), "waited \(gap) for a Retry-After capped at 200 ms")
+            #expect(gap >= .milliseconds(150) && gap < .seconds(20), "waited \(gap) for a Retry-After capped at 200 ms")
         }
     }
 
+    // The timeout tests script a spare prompt reply: on a loaded machine a prompt reply may itself be
+    // judged late once, and the test is about the slow one being abandoned, not about exact counts.
+
     @Test func slowReplyTimesOutAndIsRetried() async throws {
-        let slow = ScriptedHTTPServer.Response.patch(diff: "--- slow\n").withDelay(.seconds(10))
-        try await withServer([slow, .patch(diff: sampleDiff)]) { server in
-            let client = ChatCompletionsClient(configuration: testConfiguration(server, timeout: .seconds(1)))
+        let slow = ScriptedHTTPServer.Response.patch(diff: "--- slow\n").withDelay(.seconds(20))
+        try await withServer([slow, .patch(diff: sampleDiff), .patch(diff: sampleDiff)]) { server in
+            let client = ChatCompletionsClient(configuration: testConfiguration(server, timeout: .seconds(1), maxRetries: 3))
+            let started = ContinuousClock.now
             let completion = try await client.complete(samplePrompt)
-            #expect(completion.attempts == 2)
-            #expect(server.requests.count == 2)
+            // The slow reply would have been "--- slow": it was abandoned, and a retry answered.
             #expect(try ReplyParser.parse(content: completion.content).diff == sampleDiff)
+            #expect(completion.attempts >= 2)
+            #expect(server.requests.count == completion.attempts)
+            #expect(ContinuousClock.now - started < .seconds(15))
         }
     }
 
     @Test func staysSlowEndsInATimeoutError() async throws {
-        let slow = ScriptedHTTPServer.Response.patch(diff: sampleDiff).withDelay(.seconds(10))
+        let slow = ScriptedHTTPServer.Response.patch(diff: sampleDiff).withDelay(.seconds(20))
         try await withServer([slow, slow, slow]) { server in
             let client = ChatCompletionsClient(configuration: testConfiguration(server, timeout: .milliseconds(700), maxRetries: 2))
             let error = try #require(await expectFailure { try await client.proposePatch(samplePrompt) })
@@ -104,15 +110,16 @@ struct ChatCompletionsClientTests {
 
     @Test func aBodyThatStallsAfterTheHeadersTimesOut() async throws {
         var stalled = ScriptedHTTPServer.Response.patch(diff: "--- stalled\n")
-        stalled.bodyDelay = .seconds(10)
-        try await withServer([stalled, .patch(diff: sampleDiff)]) { server in
-            let client = ChatCompletionsClient(configuration: testConfiguration(server, timeout: .seconds(1)))
+        stalled.bodyDelay = .seconds(20)
+        try await withServer([stalled, .patch(diff: sampleDiff), .patch(diff: sampleDiff)]) { server in
+            let client = ChatCompletionsClient(configuration: testConfiguration(server, timeout: .seconds(1), maxRetries: 3))
             let started = ContinuousClock.now
-            let reply = try await client.proposePatch(samplePrompt)
-            // The second, prompt reply: the first was abandoned mid-body rather than awaited.
-            #expect(reply.diff == sampleDiff)
-            #expect(server.requests.count == 2)
-            #expect(ContinuousClock.now - started < .seconds(8))
+            let completion = try await client.complete(samplePrompt)
+            // The stalled body would have been "--- stalled": it was abandoned mid-body, not awaited.
+            #expect(try ReplyParser.parse(content: completion.content).diff == sampleDiff)
+            #expect(completion.attempts >= 2)
+            #expect(server.requests.count == completion.attempts)
+            #expect(ContinuousClock.now - started < .seconds(15))
         }
     }
 
@@ -199,10 +206,10 @@ struct ChatCompletionsClientTests {
     }
 
     @Test func cancellingTheCallerStopsTheRequest() async throws {
-        try await withServer([.patch(diff: sampleDiff).withDelay(.seconds(5))]) { server in
-            let client = ChatCompletionsClient(configuration: testConfiguration(server, timeout: .seconds(10)))
+        try await withServer([.patch(diff: sampleDiff).withDelay(.seconds(40))]) { server in
+            let client = ChatCompletionsClient(configuration: testConfiguration(server))
             let task = Task { await expectFailure { try await client.proposePatch(samplePrompt) } }
-            for _ in 0..<200 where server.requests.isEmpty {
+            for _ in 0..<1000 where server.requests.isEmpty {
                 try await Task.sleep(for: .milliseconds(10))
             }
             try #require(server.requests.count == 1)
@@ -211,7 +218,8 @@ struct ChatCompletionsClientTests {
             let error = try #require(await task.value)
             #expect(error.kind == .cancelled)
             #expect(!error.isRetriable)
-            #expect(ContinuousClock.now - cancelledAt < .seconds(2))
+            // Far sooner than the 40 s the server would take, or the 30 s timeout.
+            #expect(ContinuousClock.now - cancelledAt < .seconds(10))
             #expect(server.requests.count == 1)
         }
     }

@@ -5,8 +5,10 @@ import Testing
 /// The key the tests send; every redaction test looks for it in output.
 let testAPIKey = "sk-test-SECRET-4f2a9c"
 
-/// A configuration aimed at `server`, with short timeouts and backoff so failure paths run in milliseconds.
-func testConfiguration(_ server: ScriptedHTTPServer, timeout: Duration = .seconds(5), maxRetries: Int = 2) -> ChatCompletionsConfiguration {
+/// A configuration aimed at `server`, with short backoff so failure paths run in milliseconds. The default
+/// timeout is long on purpose: when the whole suite shares two cores with process-heavy tests, a prompt
+/// reply can still be late by seconds, and only the timeout tests should ever see a timeout.
+func testConfiguration(_ server: ScriptedHTTPServer, timeout: Duration = .seconds(30), maxRetries: Int = 2) -> ChatCompletionsConfiguration {
     var configuration = ChatCompletionsConfiguration(baseURL: server.baseURL, apiKey: testAPIKey, model: "test-model")
     configuration.requestTimeout = timeout
     configuration.maxRetries = maxRetries
