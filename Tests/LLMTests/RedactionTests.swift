@@ -3,6 +3,7 @@ import LLM
 import Testing
 
 /// The key must not leak through any way of printing the objects that hold it.
+@Suite(.timeLimit(.minutes(1)))
 struct RedactionTests {
     func renderings(_ value: Any) -> [String] {
         var dumped = ""
