@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // MARK: C libraries and shims
@@ -85,6 +87,15 @@ let package = Package(
             name: "RunnerProtocol",
             dependencies: [
                 "Contracts",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: packageSwiftSettings
+        ),
+        .target(
+            name: "LLM",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: packageSwiftSettings
@@ -155,6 +166,18 @@ let package = Package(
         .testTarget(
             name: "RunnerProtocolTests",
             dependencies: ["RunnerProtocol", "Contracts", "TestSupport"],
+            swiftSettings: packageSwiftSettings
+        ),
+        // Talks to a real SwiftNIO HTTP/1.1 server on 127.0.0.1, scripted per test.
+        .testTarget(
+            name: "LLMTests",
+            dependencies: [
+                "LLM", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: packageSwiftSettings
         ),
     ]
