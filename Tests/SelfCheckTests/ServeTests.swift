@@ -17,11 +17,21 @@ import Testing
             process.executableURL = URL(fileURLWithPath: RunnerCLITests.runner)
             process.arguments = ["serve", "--socket", directory.appendingPathComponent("run/runner.sock").path,
                                  "--cache-dir", directory.appendingPathComponent("cache").path, "--jobs", "2"]
+            // Its own TMPDIR, so the overlay directories it makes can be counted without other runs' ones.
+            try FileManager.default.createDirectory(at: directory.appendingPathComponent("tmp"), withIntermediateDirectories: true)
+            var environment = ProcessInfo.processInfo.environment
+            environment["TMPDIR"] = directory.appendingPathComponent("tmp").path
+            process.environment = environment
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
             let deadline = ContinuousClock.now + .seconds(20)
             while !FileManager.default.fileExists(atPath: socket) && ContinuousClock.now < deadline { usleep(20_000) }
+        }
+
+        /// What the runner left in its TMPDIR (overlay workspaces while checks run).
+        var temporaryEntries: [String] {
+            (try? FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("tmp").path)) ?? []
         }
 
         /// The processes the runner started (sandboxes) that are still alive.
@@ -78,12 +88,12 @@ import Testing
         let patch = try diff(in: repo) {
             try append("\n\ndef test_sleeps_forever():\n    import time\n\n    time.sleep(3600)\n", to: "toolz/tests/test_utils.py", in: $0)
         }
-        let workspacesBefore = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("selfcheck-ws-") }
         // Leave as soon as pytest starts: the sandboxed test is then sleeping.
         for try await update in RunnerClient(socketPath: server.socket).check(request(repo, patch, id: "leave-1")) {
             if case .event(let event) = update, case .stepStarted(let step) = event.kind, step.name == "pytest" {
                 try await Task.sleep(for: .milliseconds(500))
                 #expect(!server.children.isEmpty, "the sandbox is running")
+                #expect(!server.temporaryEntries.isEmpty, "its overlay workspaces exist")
                 break
             }
         }
@@ -91,8 +101,7 @@ import Testing
         while !server.children.isEmpty && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
         #expect(server.children.isEmpty, "no sandbox process outlives the cancelled check")
         try await Task.sleep(for: .milliseconds(300))
-        let workspacesAfter = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("selfcheck-ws-") }
-        #expect(Set(workspacesAfter).subtracting(workspacesBefore).isEmpty, "the overlay directories are removed")
+        #expect(server.temporaryEntries.isEmpty, "the overlay directories are removed")
         #expect(server.process.isRunning, "the runner keeps serving")
     }
 
