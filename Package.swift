@@ -155,7 +155,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SelfCheckTests",
-            dependencies: ["SelfCheck", "Contracts", "RunnerProtocol", "TestSupport"],
+            dependencies: ["SelfCheck", "Contracts", "Patch", "RunnerProtocol", "TestSupport"],
             swiftSettings: packageSwiftSettings
         ),
         .testTarget(

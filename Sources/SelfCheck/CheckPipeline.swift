@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import Patch
 
 /// The self-check: resolve the patch, apply it to a copy-on-write workspace, then black → ruff → pytest,
 /// judging the patch rather than the repository (see the README, "Judging the patch").
@@ -61,11 +62,11 @@ public struct CheckPipeline: Sendable {
             return Self.error("repository \(request.repoPath) is not a directory")
         }
 
-        let prepared: PreparedPatch
+        let prepared: ResolvedPatch
         switch patches.prepare(request.diff, against: checkout) {
         case .failure(let rejection):
             report.verdict = "rejected"
-            report.reason = "\(rejection.rule): \(rejection.message)"
+            report.reason = rejection.description
             report.patch = .with { $0.rejectionRule = rejection.rule }
             return report
         case .success(let patch):
@@ -159,7 +160,7 @@ public struct CheckPipeline: Sendable {
 
     /// pytest in a second copy-on-write workspace with the patch applied, so it can run alongside the
     /// quick steps (they only read the tree; pytest writes caches and reports).
-    private func testsInOwnWorkspace(_ request: CheckRequest, checkout: URL, patch: PreparedPatch, emit: @escaping Emit) async -> TestsOutcome {
+    private func testsInOwnWorkspace(_ request: CheckRequest, checkout: URL, patch: ResolvedPatch, emit: @escaping Emit) async -> TestsOutcome {
         let workspace: any CheckWorkspace
         do { workspace = try await runner.makeWorkspace(checkout: checkout) } catch {
             return TestsOutcome(step: .with { $0.name = "pytest"; $0.status = "error"; $0.note = "no sandbox workspace: \(error)" })

@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import Patch
 
 /// The state of one check while its steps run: the patched workspace, and — only when a step found
 /// something — a second workspace at the base to tell new failures from old ones.
@@ -8,7 +9,7 @@ struct CheckRun: Sendable {
     let request: CheckRequest
     let checkout: URL
     let workspace: any CheckWorkspace
-    let patch: PreparedPatch
+    let patch: ResolvedPatch
     let emit: CheckPipeline.Emit
 
     var isolation: [String] = []
@@ -20,7 +21,7 @@ struct CheckRun: Sendable {
     private let cache: BaselineCache
 
     init(pipeline: CheckPipeline, request: CheckRequest, checkout: URL, workspace: any CheckWorkspace,
-         patch: PreparedPatch, emit: @escaping CheckPipeline.Emit) {
+         patch: ResolvedPatch, emit: @escaping CheckPipeline.Emit) {
         self.pipeline = pipeline
         self.request = request
         self.checkout = checkout

@@ -19,21 +19,21 @@ enum CheckBench {
         defer { try? FileManager.default.removeItem(at: scratch) }
         let file = "toolz/itertoolz.py"
         let patched = scratch.appendingPathComponent("patched")
-        try command(["cp", "-a", base.path, patched.path])
+        try PatchBench.shell(["cp", "-a", base.path, patched.path])
         try replaceFirst("    return filterfalse(predicate, seq)\n",
                          with: "    return filterfalse(predicate, seq)  # lazily, in order\n", in: patched.appendingPathComponent(file))
-        let diff = try command(["git", "diff"], in: patched)
+        let diff = try PatchBench.shell(["git", "diff"], in: patched)
         let diffFile = scratch.appendingPathComponent("one-line.diff")
         try Data(diff.utf8).write(to: diffFile)
 
         let tools = "/opt/selfcheck-tools/bin"
         func bare() throws {
-            _ = try? command(["\(tools)/python", "-m", "black", "--check", "--diff", "-q", file], in: patched)
-            _ = try command(["\(tools)/ruff", "check", "--no-cache", "--exit-zero", "--output-format", "json", file], in: patched)
-            _ = try command(["\(tools)/python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--continue-on-collection-errors"], in: patched)
+            _ = try? PatchBench.shell(["\(tools)/python", "-m", "black", "--check", "--diff", "-q", file], in: patched)
+            _ = try PatchBench.shell(["\(tools)/ruff", "check", "--no-cache", "--exit-zero", "--output-format", "json", file], in: patched)
+            _ = try PatchBench.shell(["\(tools)/python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--continue-on-collection-errors"], in: patched)
         }
         func check(cache: URL) throws {
-            let output = try command([runner, "check", "--repo", base.path, "--diff", diffFile.path, "--format", "json",
+            let output = try PatchBench.shell([runner, "check", "--repo", base.path, "--diff", diffFile.path, "--format", "json",
                                       "--cache-dir", cache.path])
             precondition(output.contains("\"verdict\":\"pass\""), "the benchmark patch did not pass: \(output.prefix(2000))")
         }
@@ -47,7 +47,7 @@ enum CheckBench {
             cold.append(try clock.measure { try check(cache: cache) })
             warm.append(try clock.measure { try check(cache: cache) })
         }
-        let bareMedian = median(bareTimes), coldMedian = median(cold), warmMedian = median(warm)
+        let bareMedian = PatchBench.median(bareTimes), coldMedian = PatchBench.median(cold), warmMedian = PatchBench.median(warm)
         print("one-line patch on toolz (\(file)), medians of \(runs) interleaved runs:")
         print("  black + ruff + pytest run bare:        \(ms(bareMedian)) ms")
         print("  selfcheck-runner check, cold baseline: \(ms(coldMedian)) ms  ratio to bare \(String(format: "%.2f", coldMedian / bareMedian))x (target <= 1.15x)")
@@ -95,24 +95,5 @@ enum CheckBench {
         try text.replacingCharacters(in: range, with: new).write(to: url, atomically: true, encoding: .utf8)
     }
 
-    @discardableResult
-    static func command(_ arguments: [String], in directory: URL? = nil) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw NSError(domain: "bench", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: arguments.joined(separator: " ")])
-        }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    static func median(_ values: [Duration]) -> Duration { values.sorted()[values.count / 2] }
     static func ms(_ value: Duration) -> Int { Int(value.components.seconds * 1000 + value.components.attoseconds / 1_000_000_000_000_000) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Patch
 import Contracts
 @testable import SelfCheck
 import TestSupport
@@ -68,13 +69,13 @@ final class HostRunner: JobRunner, @unchecked Sendable {
 
 /// Resolves only diffs that `git apply --check` takes as they are (the real engine is in Patch).
 struct GitCheckResolver: PatchResolver {
-    func prepare(_ modelText: String, against checkout: URL) -> Result<PreparedPatch, PatchRejection> {
+    func prepare(_ modelText: String, against checkout: URL) -> Result<ResolvedPatch, PatchError> {
         guard let output = try? run(["git", "apply", "--check", "-"], in: checkout, input: Data(modelText.utf8), check: false),
               output.succeeded
-        else { return .failure(PatchRejection(rule: "context-not-found", message: "git apply --check refused it")) }
+        else { return .failure(PatchError(rule: "context-not-found", message: "git apply --check refused it")) }
         let files = modelText.split(separator: "\n").filter { $0.hasPrefix("+++ b/") || $0.hasPrefix("--- a/") }
             .map { String($0.dropFirst(6)) }
-        return .success(PreparedPatch(canonicalDiff: modelText, files: Array(Set(files)).sorted(), repairs: [],
+        return .success(ResolvedPatch(canonicalDiff: modelText, files: Array(Set(files)).sorted(), repairs: [],
                                       linesAdded: 0, linesRemoved: 0))
     }
 }
