@@ -1,0 +1,90 @@
+import Foundation
+
+/// Who a commit is by: used as both author and committer.
+public struct GitIdentity: Sendable, Equatable {
+    public var name: String
+    public var email: String
+
+    public init(name: String, email: String) {
+        self.name = name
+        self.email = email
+    }
+
+    var environment: [String: String] {
+        ["GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email]
+    }
+}
+
+extension TaskCheckout {
+    /// Applies `diff` to the index, commits it on the new local branch `branch` with `author` as author
+    /// and committer, and pushes the branch to the mirror's remote (never forced).
+    /// - Parameters:
+    ///   - diff: a canonical unified diff (the runner's), applied with `git apply --index`.
+    ///   - message: the whole commit message, kept verbatim except surrounding blank lines.
+    ///   - author: author and committer.
+    ///   - branch: e.g. `AgentCommit.branch(taskID:)`.
+    /// - Returns: the id of the pushed commit (its parent is `baseCommit`).
+    /// - Throws: `GitWorkspaceError` — `.patchDoesNotApply`; `.branchHeldByForeignCommit` naming the
+    ///   commit that holds `branch` on the remote; `.pushRejected`; `.remoteUnreachable`; `.gitFailed`.
+    public func commitAndPush(diff: String, message: String, author: GitIdentity, branch: String) async throws -> String {
+        let branch = try Validation.branch(branch)
+        // Inputs go through files in .git: outside the working tree, so never committed, and no pipes.
+        let gitDirectory = directory.appendingPathComponent(".git")
+        let diffFile = gitDirectory.appendingPathComponent("agent-change.diff")
+        let messageFile = gitDirectory.appendingPathComponent("agent-message.txt")
+        defer {
+            try? FileManager.default.removeItem(at: diffFile)
+            try? FileManager.default.removeItem(at: messageFile)
+        }
+        do {
+            try Data(diff.utf8).write(to: diffFile)
+            try Data(message.utf8).write(to: messageFile)
+        } catch {
+            throw GitWorkspaceError(.gitFailed, "cannot write the change into \(gitDirectory.path): \(error)")
+        }
+        do {
+            try await runner.run(["apply", "--index", "--whitespace=nowarn", diffFile.path], in: directory)
+        } catch {
+            throw GitWorkspaceError(.patchDoesNotApply, "the diff does not apply at \(baseCommit)", underlying: error)
+        }
+        let commit: String
+        do {
+            try await runner.run(["checkout", "--quiet", "-b", branch], in: directory)
+            try await runner.run(
+                ["commit", "--quiet", "--no-verify", "--no-gpg-sign", "--cleanup=whitespace", "-F", messageFile.path],
+                in: directory, environment: author.environment)
+            commit = try await runner.run(["rev-parse", "HEAD"], in: directory).stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        } catch {
+            throw GitWorkspaceError(.gitFailed, "cannot commit the change for task \(taskID)", underlying: error)
+        }
+        try await push(branch: branch)
+        return commit
+    }
+
+    /// Pushes `refs/heads/<branch>` to the remote without force and classifies a refusal.
+    private func push(branch: String) async throws {
+        let ref = "refs/heads/\(branch)"
+        let arguments = ["push", "--porcelain", mirror.remote, "\(ref):\(ref)"]
+        let output = await runner.runUnchecked(arguments, in: directory, network: true)
+        if output.status == 0, !output.timedOut { return }
+        let failure = runner.commandError(arguments, output)
+        // `--porcelain` prints "To <url>" once it has talked to the remote; without it the remote was
+        // never reached.
+        guard output.stdout.contains("To ") else {
+            throw GitWorkspaceError(
+                .remoteUnreachable, "cannot push to \(mirror.displayRemote)", branch: branch, underlying: failure)
+        }
+        let refused = output.stdout.split(separator: "\n").contains { $0.hasPrefix("!") && $0.contains("[rejected]") }
+        guard refused else {
+            throw GitWorkspaceError(
+                .pushRejected, "\(mirror.displayRemote) refused \(branch)", branch: branch, underlying: failure)
+        }
+        // Not a fast-forward: the branch holds a commit we do not descend from.
+        let holder = try await mirror.remoteTip(of: branch)
+        throw GitWorkspaceError(
+            .branchHeldByForeignCommit,
+            "\(branch) on \(mirror.displayRemote) already holds commit \(holder ?? "unknown")",
+            commit: holder, branch: branch, underlying: failure)
+    }
+}
