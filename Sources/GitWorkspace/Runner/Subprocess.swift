@@ -55,6 +55,9 @@ enum Subprocess {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = stdout
         process.standardError = stderr
+        // Foundation's waitUntilExit spins a run loop on Linux; a semaphore sleeps.
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
         try box.start(process)
 
         var timer: DispatchWorkItem?
@@ -70,7 +73,7 @@ enum Subprocess {
         queue.async(group: group) { errorData.data = stderr.fileHandleForReading.readDataToEndOfFile() }
         let outData = stdout.fileHandleForReading.readDataToEndOfFile()
         group.wait()
-        process.waitUntilExit()
+        exited.wait()
         timer?.cancel()
         return SubprocessOutput(
             status: process.terminationStatus,
@@ -99,11 +102,18 @@ private final class ProcessBox: @unchecked Sendable {
         }
     }
 
+    /// SIGTERM lets git remove its lock files; SIGKILL follows for a child that ignores SIGTERM
+    /// (signal dispositions set to "ignore" are inherited across exec).
     func terminate(timedOut: Bool = false) {
         lock.withLock {
             cancelled = true
             if timedOut { didTimeOut = true }
-            if let process, process.isRunning { process.terminate() }
+            guard let process, process.isRunning else { return }
+            let pid = process.processIdentifier
+            kill(pid, SIGTERM)
+            DispatchQueue.global().asyncAfter(deadline: .now() + 5) {
+                if process.isRunning { kill(pid, SIGKILL) }
+            }
         }
     }
 }

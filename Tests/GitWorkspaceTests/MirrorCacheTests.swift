@@ -1,0 +1,98 @@
+import Foundation
+import GitWorkspace
+import Testing
+import TestSupport
+
+extension GitWorkspaceTests {
+    @Test func mirrorIsCreatedOnceAndReusedWithoutTheServer() async throws {
+        try await withTestBed { bed in
+            let cache = try bed.makeCache()
+            let mirror = try await cache.ensure(commit: bed.baseCommit, in: bed.remote)
+            #expect(try await cache.mirror(for: bed.remote) === mirror)
+            let created = try FileManager.default.attributesOfItem(atPath: mirror.path.path)[.creationDate] as? Date
+            #expect(FileManager.default.fileExists(atPath: mirror.path.appendingPathComponent("HEAD").path))
+
+            // Server gone: a known commit needs no network, and neither does a checkout of it.
+            bed.daemon.stop()
+            #expect(try await mirror.ensure(commit: bed.baseCommit) == bed.baseCommit)
+            #expect(try await mirror.ensure(commit: String(bed.baseCommit.prefix(12))) == bed.baseCommit)
+            let checkout = try await mirror.checkout(commit: bed.baseCommit, taskID: "offline", in: bed.checkouts)
+            defer { checkout.remove() }
+            #expect(FileManager.default.fileExists(atPath: checkout.directory.appendingPathComponent("toolz/__init__.py").path))
+
+            // A second cache object on the same directory (a restarted agent) reuses the same mirror.
+            let restarted = MirrorCache(directory: await cache.directory, runner: await cache.runner)
+            let again = try await restarted.ensure(commit: bed.baseCommit, in: bed.remote)
+            #expect(again.path.standardizedFileURL.path == mirror.path.standardizedFileURL.path)
+            #expect(try FileManager.default.attributesOfItem(atPath: again.path.path)[.creationDate] as? Date == created)
+            let entries = try FileManager.default.contentsOfDirectory(atPath: await cache.directory.path)
+            #expect(entries.count == 1)
+        }
+    }
+
+    @Test func commitPushedAfterMirroringIsFetchedOnDemand() async throws {
+        try await withTestBed { bed in
+            let cache = try bed.makeCache()
+            let mirror = try await cache.ensure(commit: bed.baseCommit, in: bed.remote)
+            let upstream = try bed.publish()
+            #expect(try run(["git", "-C", mirror.path.path, "cat-file", "-e", upstream], check: false).status != 0)
+
+            #expect(try await mirror.ensure(commit: upstream) == upstream)
+            #expect(try run(["git", "-C", mirror.path.path, "cat-file", "-e", upstream], check: false).status == 0)
+            let checkout = try await mirror.checkout(commit: upstream, taskID: "t-fetch", in: bed.checkouts)
+            defer { checkout.remove() }
+            #expect(try FixtureRepo.head(of: checkout.directory) == upstream)
+        }
+    }
+
+    @Test func unknownCommitIsADistinctErrorNamingIt() async throws {
+        try await withTestBed { bed in
+            let cache = try bed.makeCache()
+            let missing = String(repeating: "deadbeef", count: 5)
+            let error = await #expect(throws: GitWorkspaceError.self) {
+                try await cache.ensure(commit: missing, in: bed.remote)
+            }
+            #expect(error?.code == .unknownCommit)
+            #expect(error?.commit == missing)
+            #expect(error?.description.contains(missing) == true)
+
+            // The remote itself was fine: a real commit still works through the same cache.
+            #expect(try await cache.ensure(commit: bed.baseCommit, in: bed.remote).path.path.isEmpty == false)
+        }
+    }
+
+    @Test func unreachableServerIsADistinctError() async throws {
+        try await withTestBed { bed in
+            bed.daemon.stop()
+            let cache = try bed.makeCache()
+            let error = await #expect(throws: GitWorkspaceError.self) {
+                try await cache.ensure(commit: bed.baseCommit, in: bed.remote)
+            }
+            #expect(error?.code == .remoteUnreachable)
+            #expect(error?.underlying?.status != 0)
+
+            let lookup = await #expect(throws: GitWorkspaceError.self) {
+                try await cache.mirror(for: bed.remote).existingAgentCommit(branch: "agt/t1", taskID: "t1")
+            }
+            #expect(lookup?.code == .remoteUnreachable)
+
+            // Once the server is back the same cache recovers (the failed fetch left a usable mirror).
+            try bed.daemon.start()
+            #expect(try await cache.ensure(commit: bed.baseCommit, in: bed.remote).path.lastPathComponent.hasSuffix(".git"))
+        }
+    }
+
+    @Test func filePathRemoteWorksEndToEnd() async throws {
+        try await withTestBed { bed in
+            let cache = try bed.makeCache()
+            let mirror = try await cache.ensure(commit: bed.baseCommit, in: bed.serverRepo.path)
+            let sha = try await mirror.withCheckout(commit: bed.baseCommit, taskID: "file-1", in: bed.checkouts) { checkout in
+                try await checkout.commitAndPush(
+                    diff: try bed.sampleDiff(), message: AgentCommit.message(kind: "FIX", goal: "by path", taskID: "file-1"),
+                    author: bed.author, branch: "agt/file-1")
+            }
+            #expect(try bed.server(["rev-parse", "refs/heads/agt/file-1"]) == sha)
+            #expect(try await mirror.existingAgentCommit(branch: "agt/file-1", taskID: "file-1") == sha)
+        }
+    }
+}
