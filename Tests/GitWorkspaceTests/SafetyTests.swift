@@ -98,3 +98,40 @@ extension GitWorkspaceTests {
         }
     }
 }
+
+extension GitWorkspaceTests {
+    @Test(.enabled(if: HTTPGitServer.isAvailable, "needs python3 for the HTTP git server"))
+    func credentialsAuthenticateFetchAndPushOverHTTP() async throws {
+        try await withTestBed { bed in
+            let token = "tok-HTTP-9191"
+            let server = try HTTPGitServer(
+                projectRoot: bed.serverRepo.deletingLastPathComponent(), username: "robot", token: token, scratch: bed.root)
+            defer { server.stop() }
+            let remote = server.url("toolz.git")
+
+            // Without credentials git must fail at once (no prompt), and with a wrong token too.
+            let anonymous = await #expect(throws: GitWorkspaceError.self) {
+                try await bed.makeCache("anonymous").ensure(commit: bed.baseCommit, in: remote)
+            }
+            #expect(anonymous?.code == .remoteUnreachable)
+            let wrongToken = "wrong-token-7373"
+            let wrong = await #expect(throws: GitWorkspaceError.self) {
+                try await bed.makeCache("wrong", credentials: GitCredentials(username: "robot", token: wrongToken))
+                    .ensure(commit: bed.baseCommit, in: remote)
+            }
+            #expect(wrong?.code == .remoteUnreachable)
+            #expect(wrong.map { "\($0)".contains(wrongToken) } == false)
+
+            // The right token: fetch, push and the redelivery lookup all authenticate through askpass.
+            let cache = try bed.makeCache("right", credentials: GitCredentials(username: "robot", token: token))
+            let mirror = try await cache.ensure(commit: bed.baseCommit, in: remote)
+            let sha = try await mirror.withCheckout(commit: bed.baseCommit, taskID: "h1", in: bed.checkouts) { checkout in
+                try await checkout.commitAndPush(
+                    diff: try bed.sampleDiff(), message: AgentCommit.message(kind: "fix", goal: "g", taskID: "h1"),
+                    author: bed.author, branch: "agt/h1")
+            }
+            #expect(try bed.server(["rev-parse", "refs/heads/agt/h1"]) == sha)
+            #expect(try await mirror.existingAgentCommit(branch: "agt/h1", taskID: "h1") == sha)
+        }
+    }
+}
