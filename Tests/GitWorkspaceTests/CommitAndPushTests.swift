@@ -122,3 +122,25 @@ extension GitWorkspaceTests {
         }
     }
 }
+
+extension GitWorkspaceTests {
+    @Test func secondDeliveryLosingThePushRaceGetsTheFirstDeliverysCommit() async throws {
+        try await withTestBed { bed in
+            let mirror = try await bed.makeCache().ensure(commit: bed.baseCommit, in: bed.remote)
+            let message = AgentCommit.message(kind: "fix", goal: "g", taskID: "dup")
+            // Both deliveries check out before either pushes (neither saw the branch in its lookup).
+            let first = try await mirror.checkout(commit: bed.baseCommit, taskID: "dup", in: bed.checkouts)
+            let second = try await mirror.checkout(commit: bed.baseCommit, taskID: "dup", in: bed.checkouts)
+            defer {
+                first.remove()
+                second.remove()
+            }
+            let winner = try await first.commitAndPush(diff: try bed.sampleDiff(), message: message, author: bed.author, branch: "agt/dup")
+            let loser = try await second.commitAndPush(
+                diff: try bed.sampleDiff(line: "# a different attempt"), message: message, author: bed.author, branch: "agt/dup")
+            #expect(loser == winner)
+            #expect(try bed.server(["rev-parse", "refs/heads/agt/dup"]) == winner)
+            #expect(try FixtureRepo.head(of: second.directory) != winner)  // The loser's own commit was not pushed.
+        }
+    }
+}

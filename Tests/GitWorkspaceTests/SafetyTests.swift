@@ -135,3 +135,24 @@ extension GitWorkspaceTests {
         }
     }
 }
+
+extension GitWorkspaceTests {
+    @Test func enclosingRepositoryConfigurationIsNotInherited() async throws {
+        try await withTestBed { bed in
+            // The agent's state directory inside a repository whose config redirects the remote.
+            let outer = bed.root.appendingPathComponent("outer")
+            try FileManager.default.createDirectory(at: outer, withIntermediateDirectories: true)
+            try run(["git", "init", "-q", outer.path])
+            try run(["git", "-C", outer.path, "config", "url.file:///nonexistent/.insteadOf", "git://127.0.0.1"])
+            let runner = try GitRunner(home: outer.appendingPathComponent("state/home"), credentials: nil)
+            let cache = MirrorCache(directory: outer.appendingPathComponent("state/mirrors"), runner: runner)
+            let mirror = try await cache.ensure(commit: bed.baseCommit, in: bed.remote)
+            #expect(try await mirror.existingAgentCommit(branch: "agt/none", taskID: "none") == nil)
+            let checkouts = outer.appendingPathComponent("state/checkouts")
+            let head = try await mirror.withCheckout(commit: bed.baseCommit, taskID: "nested", in: checkouts) {
+                try FixtureRepo.head(of: $0.directory)
+            }
+            #expect(head == bed.baseCommit)
+        }
+    }
+}

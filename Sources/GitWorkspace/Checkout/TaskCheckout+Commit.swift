@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Who a commit is by: used as both author and committer.
 public struct GitIdentity: Sendable, Equatable {
@@ -23,7 +24,9 @@ extension TaskCheckout {
     ///   - message: the whole commit message, kept verbatim except surrounding blank lines.
     ///   - author: author and committer.
     ///   - branch: e.g. `AgentCommit.branch(taskID:)`.
-    /// - Returns: the id of the pushed commit (its parent is `baseCommit`).
+    /// - Returns: the id of the pushed commit (its parent is `baseCommit`) — or, when a concurrent
+    ///   delivery of the same task pushed `branch` first, that delivery's commit (it carries this
+    ///   task's `[agent:<task_id>]` marker).
     /// - Throws: `GitWorkspaceError` — `.patchDoesNotApply`; `.branchHeldByForeignCommit` naming the
     ///   commit that holds `branch` on the remote; `.pushRejected`; `.remoteUnreachable`; `.gitFailed`.
     public func commitAndPush(diff: String, message: String, author: GitIdentity, branch: String) async throws -> String {
@@ -58,16 +61,17 @@ extension TaskCheckout {
         } catch {
             throw GitWorkspaceError(.gitFailed, "cannot commit the change for task \(taskID)", underlying: error)
         }
-        try await push(branch: branch)
-        return commit
+        return try await push(branch: branch) ?? commit
     }
 
     /// Pushes `refs/heads/<branch>` to the remote without force and classifies a refusal.
-    private func push(branch: String) async throws {
+    /// - Returns: nil when our commit was pushed; the commit of a concurrent delivery of the same task
+    ///   that got there first.
+    private func push(branch: String) async throws -> String? {
         let ref = "refs/heads/\(branch)"
         let arguments = ["push", "--porcelain", mirror.remote, "\(ref):\(ref)"]
         let output = await runner.runUnchecked(arguments, in: directory, network: true)
-        if output.status == 0, !output.timedOut { return }
+        if output.status == 0, !output.timedOut { return nil }
         let failure = runner.commandError(arguments, output)
         // `--porcelain` prints "To <url>" once it has talked to the remote; without it the remote was
         // never reached.
@@ -80,11 +84,15 @@ extension TaskCheckout {
             throw GitWorkspaceError(
                 .pushRejected, "\(mirror.displayRemote) refused \(branch)", branch: branch, underlying: failure)
         }
-        // Not a fast-forward: the branch holds a commit we do not descend from.
-        let holder = try await mirror.remoteTip(of: branch)
+        // Not a fast-forward: the branch holds a commit we do not descend from. If it is this task's
+        // agent commit, a concurrent delivery won the race and its commit is the answer; otherwise
+        // `existingAgentCommit` throws `.branchHeldByForeignCommit` naming the holder.
+        if let winner = try await mirror.existingAgentCommit(branch: branch, taskID: taskID) {
+            mirror.logger.info("push lost to a concurrent delivery", metadata: ["branch": "\(branch)", "commit": "\(winner)"])
+            return winner
+        }
         throw GitWorkspaceError(
-            .branchHeldByForeignCommit,
-            "\(branch) on \(mirror.displayRemote) already holds commit \(holder ?? "unknown")",
-            commit: holder, branch: branch, underlying: failure)
+            .pushRejected, "\(branch) on \(mirror.displayRemote) changed during the push", branch: branch,
+            underlying: failure)
     }
 }

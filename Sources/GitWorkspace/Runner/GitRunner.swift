@@ -4,7 +4,8 @@ import Logging
 /// Runs git as a subprocess with a clean environment and hooks disabled.
 ///
 /// The child sees only `PATH`, `HOME` (a private directory), `LANG=C`, `GIT_CONFIG_NOSYSTEM=1` and
-/// `GIT_TERMINAL_PROMPT=0`, plus the askpass variables on network commands. Every call carries
+/// `GIT_TERMINAL_PROMPT=0`, plus `GIT_CEILING_DIRECTORIES` (no repository discovery above the working
+/// directory) and the askpass variables on network commands. Every call carries
 /// `-c core.hooksPath=/dev/null -c core.fsmonitor=false`, so nothing a patch writes into a repository
 /// (a hook, an fsmonitor command) is ever executed by the agent.
 public struct GitRunner: Sendable {
@@ -88,6 +89,11 @@ public struct GitRunner: Sendable {
         if network, let credentials {
             childEnvironment["GIT_ASKPASS"] = askpassURL.path
             childEnvironment.merge(credentials.environment) { _, new in new }
+        }
+        if let directory {
+            // Discovery looks at the working directory only: an enclosing repository (the cache under
+            // some checkout) never lends its configuration.
+            childEnvironment["GIT_CEILING_DIRECTORIES"] = directory.deletingLastPathComponent().path
         }
         childEnvironment.merge(environment) { _, new in new }
         logger.debug("git", metadata: ["command": "\(redactedCommand(arguments))"])
