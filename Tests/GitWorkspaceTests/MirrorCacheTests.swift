@@ -98,3 +98,26 @@ extension GitWorkspaceTests {
         }
     }
 }
+
+extension GitWorkspaceTests {
+    @Test func sweepClearsWhatACrashedFetchLeftInTheCache() async throws {
+        try await withTestBed { bed in
+            let cache = try bed.makeCache()
+            let mirror = try await cache.ensure(commit: bed.baseCommit, in: bed.remote)
+            // A run killed mid-fetch: ref locks held forever, and a mirror that was never renamed into place.
+            let directory = await cache.directory
+            let locks = [mirror.path.appendingPathComponent("refs/heads/main.lock"), mirror.path.appendingPathComponent("packed-refs.lock")]
+            for lock in locks { try Data().write(to: lock) }
+            let staging = directory.appendingPathComponent(".staging-0000")
+            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+            let upstream = try bed.publish()
+            let blocked = await #expect(throws: GitWorkspaceError.self) { try await mirror.ensure(commit: upstream) }
+            #expect(blocked?.code == .gitFailed)  // Not blamed on the remote.
+            #expect(blocked?.underlying?.stderrTail.contains(".lock") == true)
+
+            let removed = MirrorCache.sweep(directory: directory)
+            #expect(Set(removed.map(\.lastPathComponent)) == ["main.lock", "packed-refs.lock", ".staging-0000"])
+            #expect(try await mirror.ensure(commit: upstream) == upstream)
+        }
+    }
+}

@@ -70,6 +70,10 @@ public final class Mirror: Sendable {
         do {
             try await runner.run(
                 ["fetch", "--quiet", "--prune", "--no-write-fetch-head", remote] + refspecs, in: path, network: true)
+        } catch where error.stderrTail.contains(".lock': File exists") {
+            // A local problem, not the remote's: a killed git left its lock behind.
+            throw GitWorkspaceError(
+                .gitFailed, "the mirror \(path.path) holds a stale lock (see MirrorCache.sweep)", underlying: error)
         } catch {
             throw GitWorkspaceError(
                 .remoteUnreachable, "cannot fetch from \(displayRemote)", underlying: error)

@@ -43,6 +43,29 @@ public actor MirrorCache {
         return mirror
     }
 
+    /// Cleans up after a crashed run — call at start-up, before any task runs: removes half-made
+    /// mirrors (`.staging-*`) and the `*.lock` files a killed git leaves in a mirror, which would
+    /// make every later fetch fail.
+    /// - Returns: the files and directories removed.
+    @discardableResult
+    public static func sweep(directory: URL) -> [URL] {
+        let files = FileManager.default
+        var removed: [URL] = []
+        let entries = (try? files.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)) ?? []
+        for entry in entries {
+            if entry.lastPathComponent.hasPrefix(".staging-") {
+                if (try? files.removeItem(at: entry)) != nil { removed.append(entry) }
+                continue
+            }
+            guard entry.pathExtension == "git", let walker = files.enumerator(at: entry, includingPropertiesForKeys: nil)
+            else { continue }
+            for case let file as URL in walker where file.pathExtension == "lock" {
+                if (try? files.removeItem(at: file)) != nil { removed.append(file) }
+            }
+        }
+        return removed
+    }
+
     /// A readable, unique directory name: the remote without credentials, reduced to safe
     /// characters, plus a hash of it (two remotes differing only in punctuation stay apart).
     static func directoryName(for remote: String) -> String {
