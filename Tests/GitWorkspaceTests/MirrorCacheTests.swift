@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import GitWorkspace
 import Testing
 import TestSupport
@@ -118,6 +121,54 @@ extension GitWorkspaceTests {
             let removed = MirrorCache.sweep(directory: directory)
             #expect(Set(removed.map(\.lastPathComponent)) == ["main.lock", "packed-refs.lock", ".staging-0000"])
             #expect(try await mirror.ensure(commit: upstream) == upstream)
+        }
+    }
+}
+
+extension GitWorkspaceTests {
+    /// A TCP port that accepts connections (the kernel's backlog) but never answers: git hangs on it.
+    static func withSilentServer<T>(_ body: (UInt16) async throws -> T) async throws -> T {
+        let port = try GitDaemon.freePort()
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(bound == 0 && listen(fd, 8) == 0)
+        return try await body(port)
+    }
+
+    @Test func hungRemoteTimesOutAsUnreachable() async throws {
+        try await withTestBed { bed in
+            try await Self.withSilentServer { port in
+                let runner = try GitRunner(home: bed.root.appendingPathComponent("home"), credentials: nil, networkTimeout: .seconds(1))
+                let cache = MirrorCache(directory: bed.root.appendingPathComponent("hung"), runner: runner)
+                let started = ContinuousClock.now
+                let error = await #expect(throws: GitWorkspaceError.self) {
+                    try await cache.ensure(commit: bed.baseCommit, in: "git://127.0.0.1:\(port)/toolz.git")
+                }
+                #expect(error?.code == .remoteUnreachable)
+                #expect(error?.underlying?.timedOut == true)
+                #expect(ContinuousClock.now - started < .seconds(10))
+            }
+        }
+    }
+
+    @Test func cancellingATaskStopsItsFetch() async throws {
+        try await withTestBed { bed in
+            try await Self.withSilentServer { port in
+                let cache = try bed.makeCache()  // Network timeout 20 s: only cancellation can end it early.
+                let started = ContinuousClock.now
+                let task = Task { try await cache.ensure(commit: bed.baseCommit, in: "git://127.0.0.1:\(port)/toolz.git") }
+                try await Task.sleep(for: .milliseconds(300))
+                task.cancel()
+                await #expect(throws: CancellationError.self) { try await task.value }
+                #expect(ContinuousClock.now - started < .seconds(10))
+            }
         }
     }
 }

@@ -64,12 +64,15 @@ public final class Mirror: Sendable {
     }
 
     /// Fetches `refspecs` from the remote into the mirror. Caller holds `lock`.
-    /// - Throws: `.remoteUnreachable` with the git error.
+    /// - Throws: `.remoteUnreachable` with the git error (also when `networkTimeout` ends the fetch),
+    ///   `CancellationError` when the task was cancelled (git is terminated).
     func fetch(_ refspecs: [String]) async throws {
         let started = ContinuousClock.now
         do {
             try await runner.run(
                 ["fetch", "--quiet", "--prune", "--no-write-fetch-head", remote] + refspecs, in: path, network: true)
+        } catch where Task.isCancelled {
+            throw CancellationError()
         } catch where error.stderrTail.contains(".lock': File exists") {
             // A local problem, not the remote's: a killed git left its lock behind.
             throw GitWorkspaceError(

@@ -111,7 +111,7 @@ private final class ProcessBox: @unchecked Sendable {
             guard let process, process.isRunning else { return }
             let pid = process.processIdentifier
             kill(pid, SIGTERM)
-            DispatchQueue.global().asyncAfter(deadline: .now() + 5) {
+            DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
                 if process.isRunning { kill(pid, SIGKILL) }
             }
         }
