@@ -172,3 +172,18 @@ extension GitWorkspaceTests {
         }
     }
 }
+
+extension GitWorkspaceTests {
+    @Test func commitOnNoBranchIsFetchedById() async throws {
+        try await withTestBed { bed in
+            let cache = try bed.makeCache()
+            let mirror = try await cache.ensure(commit: bed.baseCommit, in: bed.remote)
+            // Only a forge-style pull-request ref holds it: the branch-and-tag fetch does not bring it.
+            let hidden = try bed.publish(file: "PR.txt", content: "pull request\n", message: "pr")
+            try bed.server(["update-ref", "refs/pull/1/head", hidden])
+            try bed.server(["update-ref", "refs/heads/main", bed.baseCommit])
+            #expect(try await mirror.ensure(commit: hidden) == hidden)
+            #expect(try run(["git", "-C", mirror.path.path, "for-each-ref", "refs/pull"]).stdout.isEmpty)
+        }
+    }
+}

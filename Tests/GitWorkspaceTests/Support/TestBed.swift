@@ -54,6 +54,7 @@ final class TestBed: @unchecked Sendable {
     }
 
     /// Runs git in the server's bare repository (what the server really holds).
+    @discardableResult
     func server(_ arguments: [String]) throws -> String {
         try FixtureRepo.git(arguments, in: serverRepo).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
