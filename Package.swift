@@ -84,6 +84,13 @@ let package = Package(
             swiftSettings: packageSwiftSettings
         ),
         .target(
+            name: "GitWorkspace",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: packageSwiftSettings
+        ),
+        .target(
             name: "RunnerProtocol",
             dependencies: [
                 "Contracts",
@@ -161,6 +168,11 @@ let package = Package(
         .testTarget(
             name: "KafkaTests",
             dependencies: ["Kafka", "Contracts", "TestSupport"],
+            swiftSettings: packageSwiftSettings
+        ),
+        .testTarget(
+            name: "GitWorkspaceTests",
+            dependencies: ["GitWorkspace", "TestSupport"],
             swiftSettings: packageSwiftSettings
         ),
         .testTarget(

@@ -1,0 +1,78 @@
+import Foundation
+
+/// A per-task working tree at a task's base commit, borrowing its objects from the mirror.
+///
+/// Made with `git clone --shared --no-checkout` from the mirror and a detached checkout: no object
+/// is copied (`.git/objects/info/alternates` points into the mirror) and the network is not used.
+/// The checkout has its own `.git` (refs, index, config), so nothing a task does touches the mirror.
+public struct TaskCheckout: Sendable {
+    public let taskID: String
+    /// The working tree; its `.git` is a small repository of its own.
+    public let directory: URL
+    /// The full id of the commit checked out.
+    public let baseCommit: String
+    /// The mirror it borrows from, and whose remote it pushes to.
+    public let mirror: Mirror
+
+    var runner: GitRunner { mirror.runner }
+
+    /// Deletes the checkout. Safe to call more than once.
+    public func remove() {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Removes every leftover checkout under `root` (from a run that crashed) — call at start-up,
+    /// before any task runs. `root` must belong to this process alone.
+    /// - Returns: the directories removed.
+    @discardableResult
+    public static func sweep(root: URL) -> [URL] {
+        let files = FileManager.default
+        let entries = (try? files.contentsOfDirectory(at: root, includingPropertiesForKeys: nil)) ?? []
+        return entries.filter { (try? files.removeItem(at: $0)) != nil }
+    }
+}
+
+extension Mirror {
+    /// Checks out `commit` for a task in a fresh directory under `root`, fetching it first if the
+    /// mirror lacks it.
+    /// - Parameters:
+    ///   - commit: the task's `base_commit`.
+    ///   - taskID: names the directory (`<root>/<taskID>.<random>`: a redelivered task running twice
+    ///     gets two directories).
+    ///   - root: the checkout area of this process (see `TaskCheckout.sweep`).
+    /// - Throws: `GitWorkspaceError` (`.unknownCommit`, `.remoteUnreachable`, `.invalidArgument`, `.gitFailed`).
+    public func checkout(commit: String, taskID: String, in root: URL) async throws -> TaskCheckout {
+        let taskID = try Validation.taskID(taskID)
+        let base = try await ensure(commit: commit)
+        let directory = root.appendingPathComponent("\(taskID).\(UUID().uuidString.prefix(8).lowercased())")
+        do {
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            // --single-branch --no-tags: copy at most one ref, however many branches the mirror has.
+            try await runner.run(
+                ["clone", "--quiet", "--shared", "--no-checkout", "--single-branch", "--no-tags",
+                 path.path, directory.path],
+                in: root)
+            try await runner.run(["checkout", "--quiet", "--detach", base], in: directory)
+        } catch let error as GitCommandError {
+            try? FileManager.default.removeItem(at: directory)
+            throw GitWorkspaceError(.gitFailed, "cannot check out \(base) for task \(taskID)", commit: base, underlying: error)
+        } catch {
+            try? FileManager.default.removeItem(at: directory)
+            throw GitWorkspaceError(.gitFailed, "cannot check out \(base) for task \(taskID): \(error)", commit: base)
+        }
+        return TaskCheckout(taskID: taskID, directory: directory, baseCommit: base, mirror: self)
+    }
+
+    /// Runs `body` with a fresh checkout and removes the checkout afterwards, also when `body` throws
+    /// or the task is cancelled.
+    /// - Throws: what `checkout(commit:taskID:in:)` or `body` throws.
+    public func withCheckout<T>(
+        commit: String, taskID: String, in root: URL,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (TaskCheckout) async throws -> T
+    ) async throws -> T {
+        let checkout = try await checkout(commit: commit, taskID: taskID, in: root)
+        defer { checkout.remove() }
+        return try await body(checkout)
+    }
+}
