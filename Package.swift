@@ -75,6 +75,14 @@ let package = Package(
             swiftSettings: packageSwiftSettings
         ),
         .target(
+            name: "AgentCore",
+            dependencies: [
+                "Contracts", "GitWorkspace", "LLM", "RunnerProtocol",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: packageSwiftSettings
+        ),
+        .target(
             name: "Kafka",
             dependencies: [
                 "CRdKafka",
@@ -163,6 +171,11 @@ let package = Package(
         .testTarget(
             name: "SelfCheckTests",
             dependencies: ["SelfCheck", "Contracts", "Patch", "RunnerProtocol", "TestSupport"],
+            swiftSettings: packageSwiftSettings
+        ),
+        .testTarget(
+            name: "AgentCoreTests",
+            dependencies: ["AgentCore", "Contracts", "GitWorkspace", "LLM", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: packageSwiftSettings
         ),
         .testTarget(

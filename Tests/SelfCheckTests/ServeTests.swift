@@ -6,47 +6,6 @@ import Testing
 
 /// `selfcheck-runner serve` with the real pipeline, driven by the client library the agent uses.
 @Suite(.serialized, .timeLimit(.minutes(5))) struct ServeTests {
-    /// A running `serve` process on a socket in a fresh directory.
-    final class Server {
-        let process = Process()
-        let directory: URL
-        var socket: String { directory.appendingPathComponent("run/runner.sock").path }
-
-        init() throws {
-            directory = try makeTemporaryDirectory("serve")
-            process.executableURL = URL(fileURLWithPath: RunnerCLITests.runner)
-            process.arguments = ["serve", "--socket", directory.appendingPathComponent("run/runner.sock").path,
-                                 "--cache-dir", directory.appendingPathComponent("cache").path, "--jobs", "2"]
-            // Its own TMPDIR, so the overlay directories it makes can be counted without other runs' ones.
-            try FileManager.default.createDirectory(at: directory.appendingPathComponent("tmp"), withIntermediateDirectories: true)
-            var environment = ProcessInfo.processInfo.environment
-            environment["TMPDIR"] = directory.appendingPathComponent("tmp").path
-            process.environment = environment
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let deadline = ContinuousClock.now + .seconds(20)
-            while !FileManager.default.fileExists(atPath: socket) && ContinuousClock.now < deadline { usleep(20_000) }
-        }
-
-        /// What the runner left in its TMPDIR (overlay workspaces while checks run).
-        var temporaryEntries: [String] {
-            (try? FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("tmp").path)) ?? []
-        }
-
-        /// The processes the runner started (sandboxes) that are still alive.
-        var children: [String] {
-            ((try? run(["pgrep", "-P", "\(process.processIdentifier)"], check: false).stdout) ?? "")
-                .split(separator: "\n").map(String.init)
-        }
-
-        func stop() {
-            if process.isRunning { kill(process.processIdentifier, SIGTERM) }
-            process.waitUntilExit()
-            try? FileManager.default.removeItem(at: directory)
-        }
-    }
-
     func request(_ repo: FixtureRepo, _ diff: String, id: String) -> CheckRequest {
         .with {
             $0.requestID = id
@@ -56,7 +15,7 @@ import Testing
     }
 
     @Test func checkOverTheSocketStreamsEventsThenThePassingReport() async throws {
-        let server = try Server()
+        let server = try RunnerProcess()
         defer { server.stop() }
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
@@ -81,7 +40,7 @@ import Testing
     }
 
     @Test func disconnectingMidCheckKillsTheSandboxAndLeavesNothing() async throws {
-        let server = try Server()
+        let server = try RunnerProcess()
         defer { server.stop() }
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
@@ -106,7 +65,7 @@ import Testing
     }
 
     @Test func sigtermStopsTheRunnerAndRemovesItsSocket() async throws {
-        let server = try Server()
+        let server = try RunnerProcess()
         defer { server.stop() }
         #expect(FileManager.default.fileExists(atPath: server.socket))
         kill(server.process.processIdentifier, SIGTERM)

@@ -1,0 +1,55 @@
+import Contracts
+import Foundation
+import LLM
+import RunnerProtocol
+
+/// Where a task's context comes from: RagService over gRPC, or the files the task names in the checkout.
+public protocol ContextSource: Sendable {
+    func snippets(for task: CodingTask, checkout: URL) async throws -> [ContextSnippet]
+}
+
+/// SymbolReservation.Claim.
+public protocol LeaseClaimer: Sendable {
+    func claim(leaseID: Int64, commitSHA: String) async throws -> ClaimReply
+}
+
+/// The self-check runner; the agent never runs repository code itself.
+public protocol PatchChecker: Sendable {
+    func check(_ request: CheckRequest) async throws -> CheckReport
+}
+
+/// The runner over its Unix socket.
+public struct SocketPatchChecker: PatchChecker {
+    let client: RunnerClient
+    public init(socketPath: String) { client = RunnerClient(socketPath: socketPath) }
+
+    public func check(_ request: CheckRequest) async throws -> CheckReport {
+        for try await update in client.check(request) {
+            if case .report(let report) = update { return report }
+        }
+        throw RunnerUnavailable(message: "the runner closed the connection without a report")
+    }
+}
+
+public struct RunnerUnavailable: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// Without a RAG service: the file at `task.path` read from the checkout (the seed's fallback).
+public struct CheckoutFiles: ContextSource {
+    public var maxFileBytes = 64 * 1024
+    public init() {}
+
+    public func snippets(for task: CodingTask, checkout: URL) async throws -> [ContextSnippet] {
+        guard !task.path.isEmpty, !task.path.hasPrefix("/"), !task.path.split(separator: "/").contains("..") else { return [] }
+        let url = checkout.appendingPathComponent(task.path)
+        // Never follow a symlink out of the checkout.
+        guard url.resolvingSymlinksInPath().path.hasPrefix(checkout.resolvingSymlinksInPath().path + "/"),
+              let handle = FileHandle(forReadingAtPath: url.path)
+        else { return [] }
+        defer { try? handle.close() }
+        let data = try handle.read(upToCount: maxFileBytes) ?? Data()
+        return [ContextSnippet(path: task.path, text: String(decoding: data, as: UTF8.self))]
+    }
+}

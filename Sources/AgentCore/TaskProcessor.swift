@@ -1,0 +1,149 @@
+import Contracts
+import Foundation
+import GitWorkspace
+import LLM
+import Logging
+
+/// The seed's `process()`, done for production: one `CodingTask` in, one `CommitResult` out, with the
+/// status meanings of ARCHITECTURE.md. It never throws: every failure becomes a result with notes.
+public struct TaskProcessor: Sendable {
+    let configuration: AgentConfiguration
+    let mirrors: MirrorCache
+    let model: any PatchModel
+    let checker: any PatchChecker
+    let context: any ContextSource
+    let claimer: (any LeaseClaimer)?
+    let logger: Logger
+
+    public init(
+        configuration: AgentConfiguration, mirrors: MirrorCache, model: any PatchModel, checker: any PatchChecker,
+        context: any ContextSource = CheckoutFiles(), claimer: (any LeaseClaimer)?, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.mirrors = mirrors
+        self.model = model
+        self.checker = checker
+        self.context = context
+        self.claimer = claimer
+        self.logger = logger
+    }
+
+    public func process(_ task: CodingTask) async -> CommitResult {
+        var logger = logger
+        logger[metadataKey: "task_id"] = "\(task.id)"
+        guard !task.id.isEmpty, !task.baseCommit.isEmpty else {
+            return .make(task, .hardFail, notes: ["the task has no \(task.id.isEmpty ? "id" : "base_commit")"])
+        }
+        guard let remote = task.hasRepo && !task.repo.isEmpty ? task.repo : configuration.remoteRepo else {
+            return .make(task, .hardFail, notes: ["no repository: the task has no repo and REMOTE_REPO is not set"])
+        }
+        let branch = AgentCommit.branch(taskID: task.id)
+        do {
+            let mirror = try await mirrors.ensure(commit: task.baseCommit, in: remote)
+            // A redelivered task whose branch already holds our commit is answered again, without new work.
+            if let sha = try await mirror.existingAgentCommit(branch: branch, taskID: task.id) {
+                logger.info("redelivered task: answering with the existing commit", metadata: ["sha": "\(sha)"])
+                return .make(task, .success, sha: sha, branch: branch, notes: ["redelivered: \(branch) already holds \(sha)"])
+            }
+            return try await mirror.withCheckout(commit: task.baseCommit, taskID: task.id, in: configuration.checkoutRoot) { checkout in
+                await attempt(task, checkout: checkout, branch: branch, logger: logger)
+            }
+        } catch let error as GitWorkspaceError {
+            return .make(task, .hardFail, notes: [Self.describe(error, task: task)])
+        } catch {
+            return .make(task, .hardFail, notes: ["workspace: \(error)"])
+        }
+    }
+
+    /// Up to `maxAttempts` patches, each checked by the runner; retries carry the last failure.
+    private func attempt(_ task: CodingTask, checkout: TaskCheckout, branch: String, logger: Logger) async -> CommitResult {
+        var notes: [String] = []
+        var snippets: [ContextSnippet] = []
+        do { snippets = try await context.snippets(for: task, checkout: checkout.directory) } catch {
+            notes.append("context service failed (\(error)); using the files the task names")
+            snippets = (try? await CheckoutFiles().snippets(for: task, checkout: checkout.directory)) ?? []
+        }
+        let prompts = PromptBuilder(contextBudget: configuration.contextBudget)
+        var failures: [AttemptFailure] = []
+        var lastSignature: String?
+        for number in 1...configuration.maxAttempts {
+            let prompt = prompts.build(goal: task.goal, path: task.path, snippets: snippets, previousFailures: failures)
+            let summary: String, tail: String, signature: String
+            do {
+                let reply = try await model.proposePatch(prompt)
+                let report = try await checker.check(.with {
+                    $0.requestID = "\(task.id)-\(number)"
+                    $0.repoPath = checkout.directory.path
+                    $0.diff = reply.diff
+                    $0.baseCommit = task.baseCommit
+                })
+                if report.verdict == "pass" {
+                    return await publish(task, report: report, checkout: checkout, branch: branch, notes: notes + ["attempt \(number) passed the self-check"])
+                }
+                if report.verdict == "error" {
+                    return .make(task, .hardFail, notes: notes + ["the runner could not check attempt \(number): \(report.reason)"])
+                }
+                (summary, tail) = report.failureSummary
+                signature = report.failureSignature
+            } catch let error as LLMError {
+                if error.isHardFailure { return .make(task, .hardFail, notes: notes + ["model: \(error)"]) }
+                (summary, tail) = ("the model's reply was not usable: \(error.message)", "")
+                signature = "llm \(error.kind)"
+            } catch {
+                return .make(task, .hardFail, notes: notes + ["runner unavailable: \(error)"])
+            }
+            logger.info("attempt failed", metadata: ["attempt": "\(number)", "why": "\(summary.prefix(200))"])
+            notes.append("attempt \(number): \(summary.prefix(600))")
+            if signature == lastSignature {
+                notes.append("stopped early: attempt \(number) reproduced the previous failure exactly")
+                break
+            }
+            lastSignature = signature
+            failures.append(AttemptFailure(attempt: number, summary: summary, outputTail: tail))
+        }
+        return .make(task, .softFail, notes: notes)
+    }
+
+    /// Commit the runner's canonical diff on `agt/<id>`, push it, claim the leases.
+    private func publish(_ task: CodingTask, report: CheckReport, checkout: TaskCheckout, branch: String, notes: [String]) async -> CommitResult {
+        var notes = notes
+        let sha: String
+        do {
+            sha = try await checkout.commitAndPush(
+                diff: report.patch.canonicalDiff,
+                message: AgentCommit.message(kind: task.kind, goal: task.goal, taskID: task.id),
+                author: configuration.author, branch: branch)
+        } catch let error as GitWorkspaceError {
+            return .make(task, .hardFail, notes: notes + [Self.describe(error, task: task)])
+        } catch {
+            return .make(task, .hardFail, notes: notes + ["push: \(error)"])
+        }
+        for lease in task.reservedLeaseIds {
+            guard let id = Int64(lease) else {
+                notes.append("lease \(lease): not an int64 id, not claimed")
+                continue
+            }
+            guard let claimer else {
+                notes.append("lease \(lease): not claimed, no SRM service configured")
+                continue
+            }
+            do {
+                let reply = try await claimer.claim(leaseID: id, commitSHA: sha)
+                if !reply.ok { notes.append("lease \(lease): claim refused: \(reply.message)") }
+            } catch {
+                notes.append("lease \(lease): claim failed: \(error)")
+            }
+        }
+        return .make(task, .success, sha: sha, branch: branch, notes: notes)
+    }
+
+    static func describe(_ error: GitWorkspaceError, task: CodingTask) -> String {
+        switch error.code {
+        case .unknownCommit: "unknown base_commit \(task.baseCommit): \(error.message)"
+        case .remoteUnreachable: "repository unreachable: \(error.message)"
+        case .branchHeldByForeignCommit, .pushRejected:
+            "push refused: \(error.branch ?? "the branch") holds \(error.commit.map { "commit \($0)" } ?? "another commit"): \(error.message)"
+        default: "git: \(error)"
+        }
+    }
+}

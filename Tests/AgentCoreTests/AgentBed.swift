@@ -1,0 +1,113 @@
+import AgentCore
+import Contracts
+import Foundation
+import GitWorkspace
+import LLM
+import Logging
+import TestSupport
+
+/// Real parts for the agent: toolz on a `git daemon` on loopback, `selfcheck-runner serve`, and the
+/// agent's mirror cache and checkout folders.
+final class AgentBed: @unchecked Sendable {
+    let fixture: FixtureRepo
+    let root: URL
+    let daemon: GitDaemon
+    let runner: RunnerProcess
+    var remote: String { daemon.url("toolz.git") }
+    var bare: URL { root.appendingPathComponent("served/toolz.git") }
+    var checkouts: URL { root.appendingPathComponent("checkouts") }
+
+    init() throws {
+        fixture = try FixtureRepo.make("toolz")
+        root = try makeTemporaryDirectory("agent")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("served"), withIntermediateDirectories: true)
+        try run(["git", "clone", "-q", "--bare", fixture.root.path, root.appendingPathComponent("served/toolz.git").path])
+        daemon = try GitDaemon(basePath: root.appendingPathComponent("served"))
+        runner = try RunnerProcess()
+    }
+
+    func processor(_ model: any PatchModel, claimer: (any LeaseClaimer)? = nil) throws -> TaskProcessor {
+        let git = try GitRunner(home: root.appendingPathComponent("home"), credentials: nil, networkTimeout: .seconds(30))
+        return TaskProcessor(
+            configuration: AgentConfiguration(remoteRepo: remote, checkoutRoot: checkouts),
+            mirrors: MirrorCache(directory: root.appendingPathComponent("mirrors"), runner: git),
+            model: model, checker: SocketPatchChecker(socketPath: runner.socket), claimer: claimer,
+            logger: Logger(label: "agent-test"))
+    }
+
+    func task(_ id: String, goal: String = "add total_length", leases: [String] = []) -> CodingTask {
+        .with {
+            $0.id = id
+            $0.goal = goal
+            $0.kind = "FEAT"
+            $0.path = "toolz/itertoolz.py"
+            $0.baseCommit = fixture.baseCommit
+            $0.reservedLeaseIds = leases
+        }
+    }
+
+    /// `git` against the server's bare repository.
+    func served(_ arguments: [String]) throws -> String {
+        try run(["git"] + arguments, in: bare).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func stop() {
+        runner.stop()
+        daemon.stop()
+        fixture.remove()
+        try? FileManager.default.removeItem(at: root)
+    }
+
+    /// A diff of the fixture, taken from an edited copy.
+    func diff(_ edit: (URL) throws -> Void) throws -> String {
+        let copy = root.appendingPathComponent("edit-\(UUID().uuidString.prefix(6))")
+        try run(["cp", "-a", fixture.root.path, copy.path])
+        defer { try? FileManager.default.removeItem(at: copy) }
+        try edit(copy)
+        try run(["git", "add", "-A"], in: copy)
+        return try run(["git", "diff", "--cached"], in: copy).stdout
+    }
+
+    static func append(_ text: String, to path: String, in root: URL) throws {
+        let handle = try FileHandle(forWritingTo: root.appendingPathComponent(path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(text.utf8))
+        try handle.close()
+    }
+
+    var goodDiff: String {
+        get throws {
+            try diff {
+                try Self.append("\n\ndef total_length(seqs):\n    \"\"\"Sum of the lengths.\"\"\"\n    return sum(len(s) for s in seqs)\n",
+                                to: "toolz/itertoolz.py", in: $0)
+            }
+        }
+    }
+
+    var testBreakingDiff: String {
+        get throws {
+            try diff {
+                try Self.append("\n\ndef test_total_length():\n    assert raises(ZeroDivisionError, lambda: 1)\n", to: "toolz/tests/test_utils.py", in: $0)
+            }
+        }
+    }
+}
+
+/// Records claims; fails the ones it is told to.
+final class RecordingClaimer: LeaseClaimer, @unchecked Sendable {
+    private let lock = NSLock()
+    private var _claims: [(Int64, String)] = []
+    var claims: [(Int64, String)] { lock.withLock { _claims } }
+    let refuse: Set<Int64>
+    init(refuse: Set<Int64> = []) { self.refuse = refuse }
+
+    func claim(leaseID: Int64, commitSHA: String) async throws -> ClaimReply {
+        lock.withLock { _claims.append((leaseID, commitSHA)) }
+        if refuse.contains(leaseID) { throw ClaimError() }
+        return .with { $0.ok = true }
+    }
+}
+
+struct ClaimError: Error, CustomStringConvertible {
+    var description: String { "SRM unavailable" }
+}
