@@ -49,7 +49,7 @@ extension GitWorkspaceTests {
         try await withTestBed { bed in
             // Someone else's commit already holds agt/t9 on the server.
             let foreign = try bed.publish(file: "OTHER.txt", content: "not the agent\n", message: "human work on agt/t9")
-            try FixtureRepo.git(["push", "-q", bed.serverRepo.path, "\(foreign):refs/heads/agt/t9"], in: bed.fixture.root)
+            try FixtureRepo.git(["push", "-q", bed.serverRepo.path, "\(foreign):refs/heads/agt/t9"], in: bed.work)
             let mirror = try await bed.makeCache().ensure(commit: bed.baseCommit, in: bed.remote)
 
             let lookup = await #expect(throws: GitWorkspaceError.self) {

@@ -6,8 +6,10 @@ import TestSupport
 /// cache and checkout area, all in one temporary directory removed by `cleanUp()`.
 final class TestBed: @unchecked Sendable {
     let root: URL
-    /// The fixture's working repository (commit here, then `publish()` to the server).
-    let fixture: FixtureRepo
+    /// A clone of the fixture to make upstream commits in (`publish()` pushes them to the server).
+    let work: URL
+    /// The shared, never modified fixture at the base commit.
+    private let source: FixtureRepo
     /// The server's bare repository (`<root>/server/toolz.git`).
     let serverRepo: URL
     let daemon: GitDaemon
@@ -18,12 +20,14 @@ final class TestBed: @unchecked Sendable {
     init() throws {
         root = try makeTemporaryDirectory("gitws")
         do {
-            fixture = try FixtureRepo.make("toolz")
-            baseCommit = fixture.baseCommit
+            source = try SharedFixture.toolz.get()
+            baseCommit = source.baseCommit
+            work = root.appendingPathComponent("work")
+            try run(["git", "clone", "--quiet", source.root.path, work.path])
             let serverBase = root.appendingPathComponent("server")
             serverRepo = serverBase.appendingPathComponent("toolz.git")
             try FileManager.default.createDirectory(at: serverBase, withIntermediateDirectories: true)
-            try run(["git", "clone", "--quiet", "--bare", fixture.root.path, serverRepo.path])
+            try run(["git", "clone", "--quiet", "--bare", source.root.path, serverRepo.path])
             daemon = try GitDaemon(basePath: serverBase)
             checkouts = root.appendingPathComponent("checkouts")
         } catch {
@@ -46,11 +50,11 @@ final class TestBed: @unchecked Sendable {
     /// - Returns: the new commit.
     @discardableResult
     func publish(file: String = "NEWS.txt", content: String = "news\n", message: String = "upstream change") throws -> String {
-        try Data(content.utf8).write(to: fixture.root.appendingPathComponent(file))
-        try FixtureRepo.git(["add", "-A"], in: fixture.root)
-        try FixtureRepo.git(["commit", "-q", "-m", message], in: fixture.root)
-        try FixtureRepo.git(["push", "-q", serverRepo.path, "HEAD:refs/heads/main"], in: fixture.root)
-        return try FixtureRepo.head(of: fixture.root)
+        try Data(content.utf8).write(to: work.appendingPathComponent(file))
+        try FixtureRepo.git(["add", "-A"], in: work)
+        try FixtureRepo.git(["commit", "-q", "-m", message], in: work)
+        try FixtureRepo.git(["push", "-q", serverRepo.path, "HEAD:refs/heads/main"], in: work)
+        return try FixtureRepo.head(of: work)
     }
 
     /// Runs git in the server's bare repository (what the server really holds).
@@ -62,7 +66,7 @@ final class TestBed: @unchecked Sendable {
     /// A unified diff adding a line at the top of `toolz/__init__.py` at the base commit.
     func sampleDiff(line: String = "# touched by the agent") throws -> String {
         let path = "toolz/__init__.py"
-        let original = try String(contentsOf: fixture.root.appendingPathComponent(path), encoding: .utf8)
+        let original = try String(contentsOf: source.root.appendingPathComponent(path), encoding: .utf8)
         let firstLines = original.split(separator: "\n", omittingEmptySubsequences: false).prefix(3)
         let context = firstLines.map { " \($0)" }.joined(separator: "\n")
         return "diff --git a/\(path) b/\(path)\n--- a/\(path)\n+++ b/\(path)\n@@ -1,3 +1,4 @@\n+\(line)\n\(context)\n"
@@ -70,9 +74,18 @@ final class TestBed: @unchecked Sendable {
 
     func cleanUp() {
         daemon.stop()
-        fixture.remove()
         try? FileManager.default.removeItem(at: root)
     }
+}
+
+/// The toolz fixture, extracted and committed once per test process and removed at exit; test beds
+/// clone it.
+enum SharedFixture {
+    static let toolz: Result<FixtureRepo, any Error> = {
+        let result = Result { try FixtureRepo.make("toolz") }
+        atexit { if case .success(let repo) = SharedFixture.toolz { repo.remove() } }
+        return result
+    }()
 }
 
 /// Runs `body` with a fresh test bed and removes it afterwards, also when `body` throws.
