@@ -6,7 +6,8 @@ import Glibc
 #endif
 
 public struct DaemonError: Error, CustomStringConvertible {
-    var message: String
+    public var message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }
 
