@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "AgentCore",
             dependencies: [
-                "Contracts", "GitWorkspace", "LLM", "RunnerProtocol",
+                "Contracts", "GitWorkspace", "Kafka", "LLM", "RunnerProtocol",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: packageSwiftSettings
@@ -120,8 +120,11 @@ let package = Package(
         .executableTarget(
             name: "coding-agent",
             dependencies: [
+                "AgentCore",
                 "Contracts",
+                "GitWorkspace",
                 "Kafka",
+                "LLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -175,7 +178,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentCoreTests",
-            dependencies: ["AgentCore", "Contracts", "GitWorkspace", "LLM", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["AgentCore", "Contracts", "GitWorkspace", "Kafka", "LLM", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: packageSwiftSettings
         ),
         .testTarget(

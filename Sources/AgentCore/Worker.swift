@@ -1,0 +1,65 @@
+import Contracts
+import Foundation
+import Kafka
+import Logging
+import Synchronization
+
+/// `coding-agent run`: TaskBundles from the task topic, one CommitResult per task to the result topic.
+/// A message's offset is committed only after every result of its bundle was acknowledged by the
+/// broker (at-least-once); a message that does not decode gets a HARD_FAIL result and is committed.
+public final class Worker: Sendable {
+    let consumer: KafkaConsumer
+    let producer: KafkaProducer
+    let processor: TaskProcessor
+    let resultTopic: String
+    let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+
+    public init(consumer: KafkaConsumer, producer: KafkaProducer, processor: TaskProcessor, resultTopic: String, logger: Logger) {
+        self.consumer = consumer
+        self.producer = producer
+        self.processor = processor
+        self.resultTopic = resultTopic
+        self.logger = logger
+    }
+
+    /// Stop taking new messages; the current one is finished (or abandoned uncommitted if the task
+    /// running `run()` is cancelled, so it is redelivered).
+    public func stop() { stopping.store(true, ordering: .relaxed) }
+
+    /// Runs until `stop()`, cancellation, or a result that could not be delivered (then it throws and
+    /// leaves that message uncommitted, so a restarted worker gets it again).
+    public func run() async throws {
+        defer { logger.info("worker stopped") }
+        for try await message in consumer.messages {
+            try await handle(message)
+            if stopping.load(ordering: .relaxed) || Task.isCancelled { break }
+        }
+    }
+
+    func handle(_ message: KafkaMessage) async throws {
+        var results: [CommitResult] = []
+        switch Result(catching: { () throws(KafkaDecodeError) -> TaskBundle in try message.decode(TaskBundle.self) }) {
+        case .failure(let error):
+            logger.error("poison message", metadata: ["at": "\(message.position)", "error": "\(error)"])
+            results = [.with {
+                $0.taskID = message.keyString ?? ""
+                $0.status = CommitStatus.hardFail.rawValue
+                $0.notes = ["undecodable TaskBundle at \(message.position): \(error.reason)"]
+            }]
+        case .success(let bundle):
+            logger.info("bundle received", metadata: ["bundle_id": "\(bundle.bundleID)", "tasks": "\(bundle.tasks.count)", "at": "\(message.position)"])
+            for task in bundle.tasks {
+                results.append(await processor.process(task))
+                // Abandoned mid-bundle: nothing is sent or committed, the bundle comes again.
+                if Task.isCancelled { return }
+            }
+        }
+        for result in results {
+            let value: [UInt8] = try result.serializedBytes()
+            _ = try await producer.send(topic: resultTopic, key: Array(result.taskID.utf8), value: value)
+            logger.info("result sent", metadata: ["task_id": "\(result.taskID)", "status": "\(result.status)"])
+        }
+        try await consumer.commit(message)
+    }
+}

@@ -1,0 +1,34 @@
+import AgentCore
+import ArgumentParser
+import Contracts
+import Foundation
+import Logging
+
+/// `coding-agent once --task FILE.json`: the tasks of one file, without Kafka; results printed as JSON.
+struct OnceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "once",
+        abstract: "Process the tasks of one file without Kafka and print each CommitResult as JSON (exit 1 unless all succeed).")
+
+    @Option(help: "A TaskBundle or a single CodingTask in protobuf JSON.") var task: String
+    @OptionGroup var agent: AgentOptions
+    @Option(help: "Log level (env LOG_LEVEL).") var logLevel: String = Environment.values["LOG_LEVEL"] ?? "info"
+
+    func run() async throws {
+        LogSetup.bootstrapOnce(level: .init(rawValue: logLevel) ?? .info)
+        let logger = Logger(label: "coding-agent")
+        let bundle: TaskBundle
+        do { bundle = try TaskFile.load(contentsOf: URL(fileURLWithPath: task)) } catch {
+            printError("\(task): \(error)")
+            throw ExitCode(65)
+        }
+        let processor = try agent.makeProcessor(logger: logger)
+        var allSucceeded = true
+        for task in bundle.tasks {
+            let result = await processor.process(task)
+            allSucceeded = allSucceeded && result.status == CommitStatus.success.rawValue
+            print(try result.protoNamedJSON())
+        }
+        if !allSucceeded { throw ExitCode(1) }
+    }
+}

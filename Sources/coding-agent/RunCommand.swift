@@ -1,0 +1,64 @@
+import AgentCore
+import ArgumentParser
+import Foundation
+import Kafka
+import Synchronization
+
+/// `coding-agent run`: the worker.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Consume TaskBundles, produce CommitResults, until SIGTERM (one task at a time, as in the seed).")
+
+    @OptionGroup var kafka: KafkaOptions
+    @OptionGroup var agent: AgentOptions
+    @Option(help: "Task topic (env TASK_TOPIC).") var taskTopic: String = Environment.taskTopic
+    @Option(help: "Result topic (env RESULT_TOPIC).") var resultTopic: String = Environment.resultTopic
+    @Option(help: "Consumer group.") var group = "coding-agent"
+    @Option(help: "Seconds the current task gets after SIGTERM before it is abandoned uncommitted (redelivered).")
+    var shutdownDeadline = 120
+
+    func run() async throws {
+        let logger = kafka.makeLogger("coding-agent")
+        let processor = try agent.makeProcessor(logger: logger)
+        var consumerConfiguration = KafkaConsumerConfiguration(bootstrapServers: kafka.bootstrap, topics: [taskTopic])
+        consumerConfiguration.groupID = group
+        let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: kafka.bootstrap), logger: logger)
+        let worker = Worker(consumer: consumer, producer: producer, processor: processor, resultTopic: resultTopic, logger: logger)
+
+        let working = Task { try await worker.run() }
+        let deadline = Duration.seconds(shutdownDeadline)
+        let signals = StopSignals {
+            // First signal: take no new message; after the deadline, abandon the current one.
+            worker.stop()
+            Task {
+                try? await Task.sleep(for: deadline)
+                working.cancel()
+            }
+        }
+        defer { signals.cancel() }
+        logger.info("worker started", metadata: ["topic": "\(taskTopic)", "group": "\(group)"])
+        let outcome = await working.result
+        await producer.close()
+        await consumer.close()
+        try outcome.get()
+    }
+}
+
+/// SIGTERM / SIGINT → `onSignal` (once per signal).
+final class StopSignals {
+    private let sources: [any DispatchSourceSignal]
+
+    init(onSignal: @escaping @Sendable () -> Void) {
+        sources = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler(handler: onSignal)
+            source.resume()
+            return source
+        }
+    }
+
+    func cancel() { sources.forEach { $0.cancel() } }
+}
