@@ -95,7 +95,6 @@ struct JobMonitor {
             if !exited, !killed {
                 if let deadline, ContinuousClock.now >= deadline { stop(.wallTime) }
                 if let cgroups, cgroups.oomKills > 0 { stop(.memory) }
-                if let cgroups, cgroups.pidsMaxEvents > 0 { stop(.pids) }
             }
         }
         if let input { close(input) }
