@@ -91,9 +91,9 @@ final class CgroupV1: @unchecked Sendable {  // used by one job thread only
 
     private func remove(controller: String) {
         guard let directory = directories.removeValue(forKey: controller) else { return }
-        for _ in 0..<500 {
+        for _ in 0..<5000 {
             if rmdir(directory) == 0 || errno == ENOENT { return }
-            usleep(2000)   // the last tasks may still be exiting
+            usleep(200)   // the last task (the job thread) may still be exiting
         }
     }
 }
