@@ -84,10 +84,13 @@ static void reap_all(void) {
 }
 
 void csb_init_run(const csb_config *cfg) {
+    /* SIGCHLD wakes us to reap; SIGTERM from the runner means "stop the job": we kill the tree ourselves
+     * so that its CPU time is still reaped into our usage record. */
     sigset_t chld, empty;
     sigemptyset(&chld);
     sigemptyset(&empty);
     sigaddset(&chld, SIGCHLD);
+    sigaddset(&chld, SIGTERM);
     sigprocmask(SIG_BLOCK, &chld, NULL);
     pid_t job = _Fork();
     if (job < 0) {
@@ -112,7 +115,7 @@ void csb_init_run(const csb_config *cfg) {
     bool job_done = false, limit_reported = false;
     while (!job_done) {
         siginfo_t info;
-        sigtimedwait(&chld, &info, supervise ? &tick : NULL);
+        if (sigtimedwait(&chld, &info, supervise ? &tick : NULL) == SIGTERM) kill(-1, SIGKILL);
         for (;;) {
             int status;
             pid_t pid = waitpid(-1, &status, WNOHANG);

@@ -33,14 +33,20 @@ public struct Sandbox: Sendable {
             throw SandboxError(step: "eventfd", message: "\(error)")
         }
         let execution = JobExecution(job: job, profile: profile, filter: filter, cancel: cancel, logger: logger)
-        let result = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Result<SandboxOutcome, SandboxError>, Never>) in
+        let (result, cgroups) = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<(Result<SandboxOutcome, SandboxError>, CgroupV1?), Never>) in
                 let thread = Thread { continuation.resume(returning: execution.run()) }
                 thread.name = "sandbox-job"
                 thread.start()
             }
         } onCancel: {
             cancel.fire()
+        }
+        if let cgroups {
+            // The job's thread is a member until it exits, which it does right after resuming us.
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                Thread { cgroups.removeAll(); done.resume() }.start()
+            }
         }
         if case .failure(let error) = result { logger.debug("sandbox set-up failed", metadata: ["error": "\(error)"]) }
         return try result.get()

@@ -108,6 +108,12 @@ public final class Workspace: Sendable {
         return largest
     }
 
+    /// Detaches the checkout copy a root runner attached, keeping the upper layer for inspection; the
+    /// workspace cannot run jobs afterwards. `remove()` still deletes everything.
+    public func keepChangesOnly() {
+        if attachedLower { _ = csb_detach(overlayLower.path) }
+    }
+
     /// Deletes the upper and work directories; nothing is left behind.
     /// - Throws: `SandboxError` (step `workspace`) when something could not be removed.
     public func remove() throws {

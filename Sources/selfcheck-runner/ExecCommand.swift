@@ -81,6 +81,7 @@ struct ExecCommand: AsyncParsableCommand {
             if report { printReport(outcome) }
             if let workspace {
                 if keepChanges {
+                    workspace.keepChangesOnly()
                     let files = (try? workspace.changedFiles) ?? []
                     FileHandle.standardError.write(Data("workspace upper layer: \(workspace.upper.path)\nchanged: \(files.joined(separator: " "))\n".utf8))
                 } else {

@@ -112,10 +112,8 @@ struct EscapeTests {
         #expect(result.stderr.contains("changed: README.md new.py newdir/sub pkg/__init__.py pkg/core.py"), "\(result.stderr)")
         if let upper = result.stderr.split(separator: "\n").first(where: { $0.hasPrefix("workspace upper layer: ") }) {
             let directory = URL(fileURLWithPath: String(upper.dropFirst(23))).deletingLastPathComponent()
-            for line in (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8))?.split(separator: "\n") ?? []
-            where line.contains(directory.path) {
-                try TestSupport.run(["umount", "-l", String(line.split(separator: " ")[4])])
-            }
+            let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+            #expect(!mounts.contains(directory.path), "the checkout copy is still attached")
             _ = try? TestSupport.run(["rm", "-rf", directory.path])
         }
     }

@@ -42,6 +42,13 @@ struct SandboxAPITests {
         #expect(outcome.isolation.contains { $0.hasPrefix("userns") })
     }
 
+    @Test func cpuTimeIsCountedForAJobStoppedByTheWallTimeLimit() async throws {
+        let outcome = try await sandbox.run(SandboxJob(command: ["python3", "-c", "while True: pass"], limits: SandboxLimits(wallTimeMs: 1000)))
+        #expect(outcome.limitHit == .wallTime)
+        #expect(outcome.signal == SIGKILL)
+        #expect(outcome.cpuTime > .milliseconds(500), "\(outcome.cpuTime)")
+    }
+
     @Test func outputIsStreamedAndTheTailIsKeptUnderTheCap() async throws {
         var profile = try SandboxProfile.named("python-selfcheck")
         profile.outputTailBytes = 1000

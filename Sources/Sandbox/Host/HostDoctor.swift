@@ -62,12 +62,12 @@ public enum HostDoctor {
         if isDelegatedCgroup2() {
             return Check(name: "cgroups", state: .degraded, detail: "a delegated cgroup v2 exists, but this runner only uses cgroup v1; memory and pids are enforced by rlimits and pid 1's accounting")
         }
-        let controllers = ["memory", "pids"].filter { CgroupV1.ownGroup($0) != nil }
-        if controllers.count == 2 {
-            return Check(name: "cgroups", state: .ok, detail: "cgroup v1 memory and pids groups per job (hybrid host, no delegated cgroup v2)")
+        let controllers = CgroupV1.controllers.filter { CgroupV1.ownGroup($0) != nil }
+        if controllers.count == CgroupV1.controllers.count {
+            return Check(name: "cgroups", state: .ok, detail: "a cgroup v1 memory group per job (hybrid host, no delegated cgroup v2); processes bounded by RLIMIT_NPROC per user namespace")
         }
         let why = geteuid() == 0 ? "no writable cgroup v1 memory/pids hierarchy" : "not root and no delegated cgroup v2 (start the runner under systemd-run --user -p Delegate=yes, or as root)"
-        return Check(name: "cgroups", state: .degraded, detail: "\(why): memory, pids and CPU limits fall back to rlimits and pid 1's accounting (less exact; memory is measured as the sum of RSS)")
+        return Check(name: "cgroups", state: .degraded, detail: "\(why): the memory limit falls back to pid 1's accounting (the sum of RSS every 50 ms, less exact); pids and CPU are enforced by rlimits and pid 1 as usual")
     }
 
     private static func isDelegatedCgroup2() -> Bool {

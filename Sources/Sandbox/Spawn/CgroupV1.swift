@@ -1,18 +1,23 @@
 import Foundation
 
-/// Per-job cgroup v1 memory and pids groups, nested under the runner's own groups. Used when the runner
-/// can create them (started as root on a v1 or hybrid host); otherwise limits fall back to rlimits and pid 1's
-/// accounting, and `SandboxOutcome.isolation` says so.
+/// A per-job cgroup v1 memory group, nested under the runner's own group. Used when the runner can create
+/// it (started as root on a v1 or hybrid host); otherwise memory falls back to pid 1's accounting, and
+/// `SandboxOutcome.isolation` says so. No pids group: moving a process into a v1 group waits for an RCU
+/// grace period (6-12 ms here) and RLIMIT_NPROC, counted per user namespace, already bounds the job exactly.
 final class CgroupV1: @unchecked Sendable {  // used by one job thread only
     private(set) var directories: [String: String] = [:]   // controller -> directory
 
+    /// The controllers used per job.
+    static let controllers = ["memory"]
+
     /// Creates the groups and writes the limits; nil when cgroup v1 is not usable here.
-    static func create(jobID: String, memoryBytes: UInt64?, maxPids: UInt32?) -> CgroupV1? {
+    static func create(jobID: String, memoryBytes: UInt64?) -> CgroupV1? {
         guard geteuid() == 0 else { return nil }
         let groups = CgroupV1()
-        for controller in ["memory", "pids"] {
+        for controller in Self.controllers {
             guard let base = ownGroup(controller) else { continue }
-            let directory = base + "/selfcheck-\(jobID)"
+            sweepStale(in: base)
+            let directory = base + "/selfcheck-\(getpid())-\(jobID)"
             guard mkdir(directory, 0o755) == 0 else { continue }
             groups.directories[controller] = directory
         }
@@ -24,10 +29,16 @@ final class CgroupV1: @unchecked Sendable {  // used by one job thread only
                 try? write("\(memoryBytes)", to: directory + "/memory.memsw.limit_in_bytes", step: "cgroup")
             }
         }
-        if let directory = groups.directories["pids"], let maxPids {
-            if (try? write("\(maxPids)", to: directory + "/pids.max", step: "cgroup")) == nil { groups.remove(controller: "pids") }
-        }
         return groups.directories.isEmpty ? nil : groups
+    }
+
+    /// Removes empty groups left by runners that died without cleaning up (e.g. killed by SIGKILL).
+    private static func sweepStale(in base: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where name.hasPrefix("selfcheck-") {
+            let parts = name.split(separator: "-")
+            guard parts.count == 3, let pid = Int32(parts[1]), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            rmdir(base + "/" + name)   // fails harmlessly while tasks remain
+        }
     }
 
     /// The runner's own group of a v1 controller, e.g. /sys/fs/cgroup/memory/process_api/abc.
@@ -43,23 +54,20 @@ final class CgroupV1: @unchecked Sendable {  // used by one job thread only
         return nil
     }
 
-    var controllers: [String] { directories.keys.sorted() }
+    var activeControllers: [String] { directories.keys.sorted() }
 
-    /// Moves a process (and so every process it forks) into the groups.
-    func join(pid: Int32) throws {
+    /// Moves the calling thread into the groups, so the job cloned from it is born there. Writing "0" to
+    /// `tasks` migrates just this thread, which skips the global lock a process move takes (an RCU grace
+    /// period, 6-12 ms). The thread is the job's dedicated one and exits after the job.
+    func joinCurrentThread() throws {
         for (controller, directory) in directories {
-            try write("\(pid)", to: directory + "/cgroup.procs", step: "cgroup \(controller)")
+            try write("0", to: directory + "/tasks", step: "cgroup \(controller)")
         }
     }
 
     /// The OOM killer fired in the job's memory group.
     var oomKills: Int {
         counter(in: directories["memory"].map { $0 + "/memory.oom_control" }, named: "oom_kill")
-    }
-
-    /// fork() failed because pids.max was reached.
-    var pidsMaxEvents: Int {
-        counter(in: directories["pids"].map { $0 + "/pids.events" }, named: "max")
     }
 
     var peakMemoryBytes: UInt64? {
@@ -76,16 +84,16 @@ final class CgroupV1: @unchecked Sendable {  // used by one job thread only
         return 0
     }
 
-    /// Removes the groups (they are empty once pid 1 of the job has been reaped).
+    /// Removes the groups once empty: after pid 1 of the job was reaped and the job's thread has exited.
     func removeAll() {
-        for controller in controllers { remove(controller: controller) }
+        for controller in activeControllers { remove(controller: controller) }
     }
 
     private func remove(controller: String) {
         guard let directory = directories.removeValue(forKey: controller) else { return }
-        for _ in 0..<50 {
+        for _ in 0..<5000 {
             if rmdir(directory) == 0 || errno == ENOENT { return }
-            usleep(2000)   // the last tasks may still be exiting
+            usleep(200)   // the last task (the job thread) may still be exiting
         }
     }
 }

@@ -11,17 +11,19 @@ struct JobExecution: Sendable {
     let cancel: CancelSignal
     let logger: Logger
 
-    func run() -> Result<SandboxOutcome, SandboxError> {
+    /// Runs the job; the returned cgroups are to be removed once this thread has exited (it is a member).
+    func run() -> (Result<SandboxOutcome, SandboxError>, CgroupV1?) {
+        var cgroups: CgroupV1?
         do {
-            return .success(try execute())
+            return (.success(try execute(&cgroups)), cgroups)
         } catch let error as SandboxError {
-            return .failure(error)
+            return (.failure(error), cgroups)
         } catch {
-            return .failure(SandboxError(step: "internal", message: "\(error)"))
+            return (.failure(SandboxError(step: "internal", message: "\(error)")), cgroups)
         }
     }
 
-    private func execute() throws -> SandboxOutcome {
+    private func execute(_ cgroupsOut: inout CgroupV1?) throws -> SandboxOutcome {
         guard !job.command.isEmpty else { throw SandboxError(step: "command", errno: EINVAL, message: "empty command") }
         let limits = job.limits.overriding(profile.limits)
         let identity = HostIdentity.current(unprivilegedUid: profile.unprivilegedUid, unprivilegedGid: profile.unprivilegedGid)
@@ -43,9 +45,10 @@ struct JobExecution: Sendable {
         let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { if devNull >= 0 { close(devNull) } }
 
-        let cgroups = CgroupV1.create(jobID: UUID().uuidString.prefix(12).lowercased(), memoryBytes: limits.memoryBytes, maxPids: limits.maxPids)
-        defer { cgroups?.removeAll() }
-        cgroups?.controllers.forEach { isolation.append("cgroup-v1 \($0)") }
+        let cgroups = CgroupV1.create(jobID: String(UUID().uuidString.filter { $0 != "-" }.prefix(12)).lowercased(), memoryBytes: limits.memoryBytes)
+        cgroupsOut = cgroups
+        try cgroups?.joinCurrentThread()
+        cgroups?.activeControllers.forEach { isolation.append("cgroup-v1 \($0)") }
         let memoryByCgroup = cgroups?.directories["memory"] != nil
 
         let rlimits = Rlimits.plan(limits: limits, profile: profile)
@@ -96,8 +99,7 @@ struct JobExecution: Sendable {
         do {
             try identity.writeMaps(pid: pid)
             try send("G")
-            try cgroups?.join(pid: pid)   // slow on cgroup v1 (an RCU grace period): overlaps the child's mounts
-            try send("C")
+            try send("C")   // the child was born in the cgroups (see joinCurrentThread)
         } catch {
             _ = csb_pidfd_kill(pidfd, SIGKILL)
             var st: Int32 = 0, cpu: Int64 = 0, rss: Int64 = 0

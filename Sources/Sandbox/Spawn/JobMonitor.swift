@@ -35,6 +35,7 @@ struct JobMonitor {
 
     private var result = Result()
     private var killed = false
+    private var hardKillAt: ContinuousClock.Instant?
     private var statusBuffer: [UInt8] = []
 
     init(pid: Int32, pidfd: Int32, status: Int32, output: Int32, input: Int32?, stdinBytes: [UInt8], cancel: Int32,
@@ -62,7 +63,7 @@ struct JobMonitor {
                        pollfd(fd: statusOpen ? status : -1, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: killed ? -1 : cancel, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: input ?? -1, events: Int16(POLLOUT), revents: 0)]
-            var timeout: Int32 = cgroups == nil ? 1000 : 100
+            var timeout: Int32 = cgroups == nil && hardKillAt == nil ? 1000 : 100
             if let deadline, !killed {
                 let left = deadline - .now
                 timeout = min(timeout, max(0, Int32(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)))
@@ -92,10 +93,13 @@ struct JobMonitor {
                 exitedAt = .now
                 result.wallTime = ContinuousClock.now - started
             }
+            if !exited, let hardKillAt, ContinuousClock.now >= hardKillAt {
+                _ = csb_pidfd_kill(pidfd, SIGKILL)
+                self.hardKillAt = nil
+            }
             if !exited, !killed {
                 if let deadline, ContinuousClock.now >= deadline { stop(.wallTime) }
                 if let cgroups, cgroups.oomKills > 0 { stop(.memory) }
-                if let cgroups, cgroups.pidsMaxEvents > 0 { stop(.pids) }
             }
         }
         if let input { close(input) }
@@ -105,12 +109,14 @@ struct JobMonitor {
         return result
     }
 
-    /// Kills the whole job (pid 1 of its namespace) and records why.
+    /// Stops the whole job and records why: pid 1 kills the tree on SIGTERM (keeping its CPU accounting);
+    /// should it not be gone within a second, SIGKILL to pid 1 ends the namespace anyway.
     private mutating func stop(_ limit: LimitKind?) {
         if result.limitHit == nil, let limit { result.limitHit = limit }
         guard !killed else { return }
         killed = true
-        _ = csb_pidfd_kill(pidfd, SIGKILL)
+        hardKillAt = .now + .seconds(1)
+        _ = csb_pidfd_kill(pidfd, SIGTERM)
     }
 
     private mutating func readStatus() -> Bool {
