@@ -60,11 +60,13 @@ static int child_main(void *arg) {
     }
     RUN_STEP(CSB_STEP_NETWORK, csb_network_init(), 0);
     RUN_STEP(CSB_STEP_HOSTNAME, csb_uts_init(cfg), 0);
-    RUN_STEP(CSB_STEP_RLIMITS, csb_rlimits_init(cfg, &detail), detail);
     RUN_STEP(CSB_STEP_SESSION, setsid() >= 0, 0);
     RUN_STEP(CSB_STEP_SYNC, wait_for_parent(cfg, 'C'), 1);
     if (cfg->new_cgroup_ns) RUN_STEP(CSB_STEP_CGROUP_NS, unshare(CLONE_NEWCGROUP) == 0, 0);
+    /* Descriptors before rlimits: a runner with many open descriptors would otherwise find no free
+     * number under a low RLIMIT_NOFILE for the moves (EMFILE). */
     RUN_STEP(CSB_STEP_FDS, csb_fds_init(cfg), 0);
+    RUN_STEP(CSB_STEP_RLIMITS, csb_rlimits_init(cfg, &detail), detail);
     RUN_STEP(CSB_STEP_CAPS, csb_caps_drop(), 0);
     RUN_STEP(CSB_STEP_NO_NEW_PRIVS, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, 0);
     RUN_STEP(CSB_STEP_SECCOMP, csb_seccomp_install(cfg), 0);

@@ -26,13 +26,19 @@ final class AgentBed: @unchecked Sendable {
         runner = try RunnerProcess()
     }
 
+    static let quiet: Logger = {
+        var logger = Logger(label: "agent-test")
+        logger.logLevel = .critical
+        return logger
+    }()
+
     func processor(_ model: any PatchModel, claimer: (any LeaseClaimer)? = nil) throws -> TaskProcessor {
-        let git = try GitRunner(home: root.appendingPathComponent("home"), credentials: nil, networkTimeout: .seconds(30))
+        let git = try GitRunner(home: root.appendingPathComponent("home"), credentials: nil, networkTimeout: .seconds(30), logger: Self.quiet)
         return TaskProcessor(
             configuration: AgentConfiguration(remoteRepo: remote, checkoutRoot: checkouts),
-            mirrors: MirrorCache(directory: root.appendingPathComponent("mirrors"), runner: git),
+            mirrors: MirrorCache(directory: root.appendingPathComponent("mirrors"), runner: git, logger: Self.quiet),
             model: model, checker: SocketPatchChecker(socketPath: runner.socket), claimer: claimer,
-            logger: Logger(label: "agent-test"))
+            logger: Self.quiet)
     }
 
     func task(_ id: String, goal: String = "add total_length", leases: [String] = []) -> CodingTask {

@@ -13,7 +13,7 @@ import Testing
         defer { bed.stop() }
         let model = ScriptedPatchModel(entries: [.reply(PatchReply(diff: try bed.goodDiff))])
         let claimer = RecordingClaimer(refuse: [9])
-        let result = await try bed.processor(model, claimer: claimer).process(bed.task("T1", leases: ["7", "9"]))
+        let result = try await bed.processor(model, claimer: claimer).process(bed.task("T1", leases: ["7", "9"]))
         #expect(result.status == "SUCCESS", "\(result.notes)")
         #expect(result.branchName == "agt/T1")
         #expect(try bed.served(["rev-parse", "agt/T1"]) == result.commitSha)
@@ -32,7 +32,7 @@ import Testing
         let model = ScriptedPatchModel(entries: [
             .reply(PatchReply(diff: hallucinated)), .reply(PatchReply(diff: try bed.testBreakingDiff)), .reply(PatchReply(diff: try bed.goodDiff)),
         ])
-        let result = await try bed.processor(model).process(bed.task("T3"))
+        let result = try await bed.processor(model).process(bed.task("T3"))
         #expect(result.status == "SUCCESS", "\(result.notes)")
         #expect(model.prompts.count == 3)
         #expect(model.prompts[1].user.contains("refused"), "the second prompt carries the rejection")
@@ -45,7 +45,7 @@ import Testing
         defer { bed.stop() }
         let breaking = try bed.testBreakingDiff
         let model = ScriptedPatchModel(entries: [.reply(PatchReply(diff: breaking)), .reply(PatchReply(diff: breaking)), .reply(PatchReply(diff: breaking))])
-        let result = await try bed.processor(model).process(bed.task("T4"))
+        let result = try await bed.processor(model).process(bed.task("T4"))
         #expect(result.status == "SOFT_FAIL")
         #expect(result.commitSha.isEmpty)
         #expect(result.notes.contains { $0.contains("test_total_length") })
@@ -60,7 +60,7 @@ import Testing
         let model = ScriptedPatchModel(entries: [])
         var task = bed.task("T5")
         task.baseCommit = "0123456789abcdef0123456789abcdef01234567"
-        let result = await try bed.processor(model).process(task)
+        let result = try await bed.processor(model).process(task)
         #expect(result.status == "HARD_FAIL")
         #expect(result.notes.contains { $0.contains("0123456789abcdef0123456789abcdef01234567") })
         #expect(model.prompts.isEmpty)
@@ -70,7 +70,7 @@ import Testing
         let bed = try AgentBed()
         defer { bed.stop() }
         let model = ScriptedPatchModel(entries: [.error(LLMError(.auth, status: 401, message: "invalid key"))])
-        let result = await try bed.processor(model).process(bed.task("T6"))
+        let result = try await bed.processor(model).process(bed.task("T6"))
         #expect(result.status == "HARD_FAIL")
         #expect(result.notes.contains { $0.contains("invalid key") })
     }

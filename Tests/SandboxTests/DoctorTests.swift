@@ -8,7 +8,7 @@ extension SandboxSuites {
     struct DoctorTests {
         @Test(arguments: RunnerUser.available)
         func doctorReportsWorkingLayers(user: RunnerUser) throws {
-            let output = try TestSupport.run(user.prefix + [Exec.runner, "doctor"], check: false)
+            let output = try TestSupport.run(user.prefix + [Exec.runner(for: user), "doctor"], check: false)
             #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
             for layer in ["user namespaces", "seccomp", "sandbox", "overlayfs in a user namespace"] {
                 #expect(output.stdout.contains("OK        \(layer)"), "\(layer): \(output.stdout)")

@@ -220,7 +220,7 @@ struct EscapeTests {
         let marker = "4343.\(Int.random(in: 100_000...999_999))"
         let runner = Process()
         runner.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        runner.arguments = user.prefix + [Exec.runner, "exec", "--timeout", "60", "--", "sleep", marker]
+        runner.arguments = user.prefix + [Exec.runner(for: user), "exec", "--timeout", "60", "--", "sleep", marker]
         runner.standardInput = FileHandle.nullDevice
         runner.standardOutput = FileHandle.nullDevice
         runner.standardError = FileHandle.nullDevice

@@ -34,12 +34,30 @@ struct ExecResult {
 enum Exec {
     static var runner: String { Paths.product("selfcheck-runner").path }
 
+    /// The runner for `user`. For uid 65534 it is an installed-layout copy under /tmp
+    /// (`bin/selfcheck-runner`, `share/selfcheck-runner/sandbox-profiles`): the checkout may live below a
+    /// folder that uid cannot traverse (CI clones anywhere, /root is mode 700).
+    static func runner(for user: RunnerUser) -> String {
+        user == .unprivileged && geteuid() == 0 ? installedCopy : runner
+    }
+
+    private static let installedCopy: String = {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("selfcheck-runner-\(getpid())")
+        let share = root.appendingPathComponent("share/selfcheck-runner")
+        let binary = root.appendingPathComponent("bin/selfcheck-runner")
+        _ = try? TestSupport.run(["mkdir", "-p", root.appendingPathComponent("bin").path, share.path])
+        _ = try? TestSupport.run(["cp", runner, binary.path])
+        _ = try? TestSupport.run(["cp", "-r", Paths.packageRoot.appendingPathComponent("sandbox-profiles").path, share.path])
+        _ = try? TestSupport.run(["chmod", "-R", "a+rX", root.path])
+        return binary.path
+    }()
+
     /// `selfcheck-runner exec --report [options] -- command…` as `user`.
     static func run(_ command: [String], as user: RunnerUser, options: [String] = [],
                     environment: [String: String]? = nil, input: Data? = nil) throws -> ExecResult {
         let started = Date()
         let output = try TestSupport.run(
-            user.prefix + [runner, "exec", "--report"] + options + ["--"] + command,
+            user.prefix + [runner(for: user), "exec", "--report"] + options + ["--"] + command,
             input: input, environment: environment, check: false)
         return ExecResult(status: output.status, stdout: output.stdout, stderr: output.stderr,
                           seconds: Date().timeIntervalSince(started))
