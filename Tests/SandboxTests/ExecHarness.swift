@@ -31,6 +31,9 @@ struct ExecResult {
     }
 }
 
+/// Where the unprivileged tests' copy of the runner lives; removed when the test process exits.
+private let installedCopyRoot = FileManager.default.temporaryDirectory.appendingPathComponent("selfcheck-runner-\(getpid())")
+
 enum Exec {
     static var runner: String { Paths.product("selfcheck-runner").path }
 
@@ -42,7 +45,8 @@ enum Exec {
     }
 
     private static let installedCopy: String = {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("selfcheck-runner-\(getpid())")
+        let root = installedCopyRoot
+        atexit { try? FileManager.default.removeItem(at: installedCopyRoot) }
         let share = root.appendingPathComponent("share/selfcheck-runner")
         let binary = root.appendingPathComponent("bin/selfcheck-runner")
         _ = try? TestSupport.run(["mkdir", "-p", root.appendingPathComponent("bin").path, share.path])
