@@ -14,6 +14,7 @@ public final class Worker: Sendable {
     let resultTopic: String
     let logger: Logger
     private let stopping = Atomic<Bool>(false)
+    private let busy = Atomic<Bool>(false)
 
     public init(consumer: KafkaConsumer, producer: KafkaProducer, processor: TaskProcessor, resultTopic: String, logger: Logger) {
         self.consumer = consumer
@@ -27,13 +28,19 @@ public final class Worker: Sendable {
     /// running `run()` is cancelled, so it is redelivered).
     public func stop() { stopping.store(true, ordering: .relaxed) }
 
+    /// Whether a message is being handled right now (when not, a stopping worker can be cancelled at once).
+    public var isBusy: Bool { busy.load(ordering: .relaxed) }
+
     /// Runs until `stop()`, cancellation, or a result that could not be delivered (then it throws and
     /// leaves that message uncommitted, so a restarted worker gets it again).
     public func run() async throws {
         defer { logger.info("worker stopped") }
         for try await message in consumer.messages {
-            try await handle(message)
+            // Arrived after stop(): left uncommitted, so the group hands it to another worker.
             if stopping.load(ordering: .relaxed) || Task.isCancelled { break }
+            busy.store(true, ordering: .relaxed)
+            defer { busy.store(false, ordering: .relaxed) }
+            try await handle(message)
         }
     }
 

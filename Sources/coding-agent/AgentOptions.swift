@@ -8,7 +8,7 @@ import Logging
 /// What `once` and `run` share: where the repository, the runner and the caches are, and the model.
 struct AgentOptions: ParsableArguments {
     @Option(help: "The remote tasks are written against, unless a task names its repo (env REMOTE_REPO).")
-    var remoteRepo: String? = Environment.values["REMOTE_REPO"]
+    var remoteRepo: String?
     @Option(help: "The self-check runner's socket (env RUNNER_SOCKET).")
     var runnerSocket: String = Environment.values["RUNNER_SOCKET"] ?? "/run/selfcheck/runner.sock"
     @Option(help: "Mirrors, per-task checkouts and git's private home (env AGENT_CACHE_DIR).")
@@ -31,7 +31,7 @@ struct AgentOptions: ParsableArguments {
         MirrorCache.sweep(directory: cache.appendingPathComponent("mirrors"))
         let git = try GitRunner(home: cache.appendingPathComponent("git-home"), logger: logger)
         return TaskProcessor(
-            configuration: AgentConfiguration(remoteRepo: remoteRepo, checkoutRoot: checkouts),
+            configuration: AgentConfiguration(remoteRepo: remoteRepo ?? Environment.values["REMOTE_REPO"], checkoutRoot: checkouts),
             mirrors: MirrorCache(directory: cache.appendingPathComponent("mirrors"), runner: git, logger: logger),
             model: model, checker: SocketPatchChecker(socketPath: runnerSocket), claimer: nil, logger: logger)
     }

@@ -30,8 +30,11 @@ struct RunCommand: AsyncParsableCommand {
         let working = Task { try await worker.run() }
         let deadline = Duration.seconds(shutdownDeadline)
         let signals = StopSignals {
-            // First signal: take no new message; after the deadline, abandon the current one.
+            // Take no new message; an idle worker stops at once, a busy one gets the deadline to finish
+            // its message before it is abandoned uncommitted (and redelivered).
             worker.stop()
+            guard worker.isBusy else { return working.cancel() }
+            logger.info("finishing the current message before stopping", metadata: ["deadline_s": "\(deadline.components.seconds)"])
             Task {
                 try? await Task.sleep(for: deadline)
                 working.cancel()
