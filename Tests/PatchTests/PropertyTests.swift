@@ -6,17 +6,7 @@ import TestSupport
 /// Real diffs with their headers perturbed at random (seeded, so a failure reproduces) must repair to
 /// exactly the intended tree.
 @Suite(.timeLimit(.minutes(2))) struct PropertyTests {
-    /// SplitMix64: small, deterministic, good enough to pick perturbations.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias SeededGenerator = SplitMix64
 
     static func scenarios() throws -> [Scenario] {
         let base = try Bases.toolz()
