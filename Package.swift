@@ -67,6 +67,10 @@ let package = Package(
             swiftSettings: packageSwiftSettings
         ),
         .target(
+            name: "ShutdownSignals",
+            swiftSettings: packageSwiftSettings
+        ),
+        .target(
             name: "SelfCheck",
             dependencies: [
                 "Contracts", "Patch", "Sandbox", "RunnerProtocol",
@@ -125,6 +129,7 @@ let package = Package(
                 "GitWorkspace",
                 "Kafka",
                 "LLM",
+                "ShutdownSignals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -138,6 +143,7 @@ let package = Package(
                 "Sandbox",
                 "SelfCheck",
                 "RunnerProtocol",
+                "ShutdownSignals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

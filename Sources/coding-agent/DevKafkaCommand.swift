@@ -1,9 +1,8 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Kafka
 import Logging
-import Synchronization
+import ShutdownSignals
 
 struct DevKafkaCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,33 +50,9 @@ struct DevKafkaCommand: AsyncParsableCommand {
             try Data((cluster.bootstrapServers + "\n").utf8).write(to: URL(fileURLWithPath: bootstrapFile), options: .atomic)
         }
         printError("dev-kafka: \(brokers) broker(s) at \(cluster.bootstrapServers); topics \(topicNames.joined(separator: ", ")) with \(partitions) partition(s); stop with Ctrl-C")
-        let signal = await terminationSignal()
+        let signal = await ShutdownSignals.next()
         printError("dev-kafka: signal \(signal), stopping")
         cluster.close()
         if let bootstrapFile { try? FileManager.default.removeItem(atPath: bootstrapFile) }
     }
-}
-
-/// Waits for SIGINT or SIGTERM and returns its number.
-func terminationSignal() async -> Int32 {
-    let queue = DispatchQueue(label: "signals")
-    let resumed = Mutex(false)
-    var sources: [any DispatchSourceSignal] = []
-    let number = await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)  // the dispatch source sees it instead of the default handler
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
-            source.setEventHandler {
-                let first = resumed.withLock { done in
-                    defer { done = true }
-                    return !done
-                }
-                if first { continuation.resume(returning: signalNumber) }
-            }
-            source.resume()
-            sources.append(source)
-        }
-    }
-    sources.forEach { $0.cancel() }
-    return number
 }

@@ -2,7 +2,7 @@ import AgentCore
 import ArgumentParser
 import Foundation
 import Kafka
-import Synchronization
+import ShutdownSignals
 
 /// `coding-agent run`: the worker.
 struct RunCommand: AsyncParsableCommand {
@@ -29,7 +29,7 @@ struct RunCommand: AsyncParsableCommand {
 
         let working = Task { try await worker.run() }
         let deadline = Duration.seconds(shutdownDeadline)
-        let signals = StopSignals {
+        let signals = ShutdownSignals { _ in
             // Take no new message; an idle worker stops at once, a busy one gets the deadline to finish
             // its message before it is abandoned uncommitted (and redelivered).
             worker.stop()
@@ -47,21 +47,4 @@ struct RunCommand: AsyncParsableCommand {
         await consumer.close()
         try outcome.get()
     }
-}
-
-/// SIGTERM / SIGINT → `onSignal` (once per signal).
-final class StopSignals {
-    private let sources: [any DispatchSourceSignal]
-
-    init(onSignal: @escaping @Sendable () -> Void) {
-        sources = [SIGTERM, SIGINT].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler(handler: onSignal)
-            source.resume()
-            return source
-        }
-    }
-
-    func cancel() { sources.forEach { $0.cancel() } }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import RunnerProtocol
 import SelfCheck
+import ShutdownSignals
 
 /// `selfcheck-runner serve --socket PATH`: the agent's runner over a Unix socket.
 struct ServeCommand: AsyncParsableCommand {
@@ -32,27 +33,10 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.shutdownGrace = .seconds(shutdownGrace)
         let server = RunnerServer(configuration: configuration, executor: try runner.pipeline(logger: logger), logger: logger)
         let serving = Task { try await server.run() }
-        let signals = ShutdownSignals { serving.cancel() }
+        let signals = ShutdownSignals { _ in serving.cancel() }
         defer { signals.cancel() }
         logger.info("serving checks", metadata: ["socket": "\(socket)"])
         try await serving.value
         logger.info("stopped")
     }
-}
-
-/// Turns SIGTERM and SIGINT into one call of `onSignal` (graceful shutdown).
-final class ShutdownSignals {
-    private let sources: [any DispatchSourceSignal]
-
-    init(onSignal: @escaping @Sendable () -> Void) {
-        sources = [SIGTERM, SIGINT].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler(handler: onSignal)
-            source.resume()
-            return source
-        }
-    }
-
-    func cancel() { sources.forEach { $0.cancel() } }
 }
