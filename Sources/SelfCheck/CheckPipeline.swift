@@ -90,8 +90,9 @@ public struct CheckPipeline: Sendable {
         }
         defer { try? workspace.remove() }
 
+        let facts = CheckFacts(request: request, checkout: checkout, tools: configuration.tools)
         var run = CheckRun(pipeline: self, request: request, checkout: checkout, workspace: workspace,
-                           patch: prepared, emit: emit)
+                           patch: prepared, facts: facts, emit: emit)
         defer { run.removeBase() }
         let apply = await run.applyStep()
         report.steps.append(apply)
@@ -111,7 +112,7 @@ public struct CheckPipeline: Sendable {
         var testRun: CheckRun?
         await withTaskGroup(of: TestsOutcome.self) { group in
             if alongside {
-                group.addTask { await self.testsInOwnWorkspace(request, checkout: checkout, patch: prepared, emit: emit) }
+                group.addTask { await self.testsInOwnWorkspace(request, checkout: checkout, patch: prepared, facts: facts, emit: emit) }
             }
             for name in sequential {
                 if stopped || Task.isCancelled {
@@ -160,13 +161,15 @@ public struct CheckPipeline: Sendable {
 
     /// pytest in a second copy-on-write workspace with the patch applied, so it can run alongside the
     /// quick steps (they only read the tree; pytest writes caches and reports).
-    private func testsInOwnWorkspace(_ request: CheckRequest, checkout: URL, patch: ResolvedPatch, emit: @escaping Emit) async -> TestsOutcome {
+    private func testsInOwnWorkspace(
+        _ request: CheckRequest, checkout: URL, patch: ResolvedPatch, facts: CheckFacts, emit: @escaping Emit
+    ) async -> TestsOutcome {
         let workspace: any CheckWorkspace
         do { workspace = try await runner.makeWorkspace(checkout: checkout) } catch {
             return TestsOutcome(step: .with { $0.name = "pytest"; $0.status = "error"; $0.note = "no sandbox workspace: \(error)" })
         }
         defer { try? workspace.remove() }
-        var run = CheckRun(pipeline: self, request: request, checkout: checkout, workspace: workspace, patch: patch, emit: emit)
+        var run = CheckRun(pipeline: self, request: request, checkout: checkout, workspace: workspace, patch: patch, facts: facts, emit: emit)
         let apply = await run.applyStep()
         guard apply.status == "passed" else {
             run.removeBase()

@@ -16,28 +16,28 @@ struct CheckRun: Sendable {
     var notes: [String] = []
     var tamper: [Finding] = []
     private var baseWorkspace: (any CheckWorkspace)?
-    private let lintKey: String?
-    private let testKey: String?
+    private var touchedPythonFiles: [String]?
+    private let facts: CheckFacts
     private let cache: BaselineCache
 
     init(pipeline: CheckPipeline, request: CheckRequest, checkout: URL, workspace: any CheckWorkspace,
-         patch: ResolvedPatch, emit: @escaping CheckPipeline.Emit) {
+         patch: ResolvedPatch, facts: CheckFacts, emit: @escaping CheckPipeline.Emit) {
         self.pipeline = pipeline
         self.request = request
         self.checkout = checkout
         self.workspace = workspace
         self.patch = patch
+        self.facts = facts
         self.emit = emit
         cache = BaselineCache(directory: pipeline.configuration.cacheDirectory)
-        let tools = (try? String(contentsOfFile: pipeline.configuration.tools.toolEnvironment + "/.pins", encoding: .utf8)) ?? "unknown-tools"
-        let base = RepositoryInfo.cleanTree(checkout).map { "\($0) \(tools)" }
-        lintKey = base.map { "lint \($0)" }
-        testKey = base.map { "tests \($0) \(Self.pytestArguments(request, checkout).joined(separator: " "))" }
     }
 
-    /// Touched Python files that exist after the patch.
-    var pythonFiles: [String] {
-        patch.files.filter { $0.hasSuffix(".py") && ((try? workspace.read($0)) ?? nil) != nil }
+    /// Touched Python files that exist after the patch (looked up once, after the apply step).
+    mutating func pythonFiles() -> [String] {
+        if let touchedPythonFiles { return touchedPythonFiles }
+        let files = patch.files.filter { $0.hasSuffix(".py") && ((try? workspace.read($0)) ?? nil) != nil }
+        touchedPythonFiles = files
+        return files
     }
 
     mutating func removeBase() {
@@ -73,7 +73,7 @@ struct CheckRun: Sendable {
     }
 
     mutating func blackStep() async -> StepResult {
-        let files = pythonFiles
+        let files = pythonFiles()
         guard !files.isEmpty else { return Self.skipped("black", "the patch touches no Python file") }
         let (result, step) = await execute("black", pipeline.configuration.tools.blackDiff(files))
         guard let result else { return step }
@@ -103,7 +103,7 @@ struct CheckRun: Sendable {
     }
 
     mutating func ruffStep() async -> StepResult {
-        let files = pythonFiles
+        let files = pythonFiles()
         guard !files.isEmpty else { return Self.skipped("ruff", "the patch touches no Python file") }
         let (result, step) = await execute("ruff", pipeline.configuration.tools.ruffCheck(files))
         guard let result else { return step }
@@ -135,7 +135,7 @@ struct CheckRun: Sendable {
     }
 
     mutating func pytestStep() async -> StepResult {
-        let arguments = Self.pytestArguments(request, checkout)
+        let arguments = facts.pytestArguments
         let (result, step) = await execute("pytest", pipeline.configuration.tools.pytest(arguments))
         guard let result else { return step }
         var finished = step
@@ -186,7 +186,7 @@ struct CheckRun: Sendable {
     private mutating func guardAgainstTampering(patched: [TestOutcome], base knownBase: [TestOutcome]? = nil) async {
         guard !request.allowTestRemoval else { return }
         var base = knownBase
-        if base == nil && touchesTestsOrConfiguration { base = await baseTests(Self.pytestArguments(request, checkout)) }
+        if base == nil && touchesTestsOrConfiguration { base = await baseTests(facts.pytestArguments) }
         guard let base else { return }
         tamper = TestJudge.vanished(patched: patched, base: base)
     }
@@ -200,7 +200,7 @@ struct CheckRun: Sendable {
     }
 
     private mutating func baseLint(_ files: [String]) async -> [LintFinding]? {
-        var cached = cache.load(lintKey) ?? Baseline()
+        var cached = cache.load(facts.lintKey) ?? Baseline()
         let missing = files.filter { cached.lint[$0] == nil }
         if missing.isEmpty {
             notes.append("ruff baseline from cache")
@@ -217,12 +217,12 @@ struct CheckRun: Sendable {
             found = parsed
         }
         for file in missing { cached.lint[file] = found.filter { $0.file == file } }
-        cache.store(cached, for: lintKey)
+        cache.store(cached, for: facts.lintKey)
         return files.flatMap { cached.lint[$0] ?? [] }
     }
 
     private mutating func baseTests(_ arguments: [String]) async -> [TestOutcome]? {
-        if let cached = cache.load(testKey)?.tests {
+        if let cached = cache.load(facts.testKey)?.tests {
             notes.append("pytest baseline from cache")
             return cached
         }
@@ -238,9 +238,9 @@ struct CheckRun: Sendable {
             return nil
         }
         notes.append("pytest ran at the base to tell new failures from pre-existing ones")
-        var record = cache.load(testKey) ?? Baseline()
+        var record = cache.load(facts.testKey) ?? Baseline()
         record.tests = outcomes
-        cache.store(record, for: testKey)
+        cache.store(record, for: facts.testKey)
         return outcomes
     }
 
@@ -282,13 +282,6 @@ struct CheckRun: Sendable {
         }
     }
 
-    static func pytestArguments(_ request: CheckRequest, _ checkout: URL) -> [String] {
-        if !request.pytestArgs.isEmpty { return request.pytestArgs }
-        var arguments = ["-q", "--continue-on-collection-errors"]
-        if RepositoryInfo.declaresFastMarker(checkout) { arguments += ["-m", "fast"] }
-        return arguments
-    }
-
     static func skipped(_ name: String, _ note: String) -> StepResult {
         .with {
             $0.name = name
@@ -309,5 +302,28 @@ struct CheckRun: Sendable {
 
     static func text(_ workspace: any CheckWorkspace, _ path: String) -> String? {
         ((try? workspace.read(path)) ?? nil).map { String(decoding: $0, as: UTF8.self) }
+    }
+}
+
+/// What a check learns about its checkout before its steps run, once, and shares between its runs:
+/// the test selection and the baseline-cache keys (a `git status` and a few file reads on the host).
+struct CheckFacts: Sendable {
+    let pytestArguments: [String]
+    /// nil when the checkout has uncommitted changes: such a base is never cached.
+    let lintKey: String?
+    let testKey: String?
+
+    init(request: CheckRequest, checkout: URL, tools: ToolCommands) {
+        if !request.pytestArgs.isEmpty {
+            pytestArguments = request.pytestArgs
+        } else {
+            var arguments = ["-q", "--continue-on-collection-errors"]
+            if RepositoryInfo.declaresFastMarker(checkout) { arguments += ["-m", "fast"] }
+            pytestArguments = arguments
+        }
+        let pins = (try? String(contentsOfFile: tools.toolEnvironment + "/.pins", encoding: .utf8)) ?? "unknown-tools"
+        let base = RepositoryInfo.cleanTree(checkout).map { "\($0) \(pins)" }
+        lintKey = base.map { "lint \($0)" }
+        testKey = base.map { [pytestArguments] in "tests \($0) \(pytestArguments.joined(separator: " "))" }
     }
 }
