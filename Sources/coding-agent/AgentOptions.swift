@@ -36,7 +36,3 @@ struct AgentOptions: ParsableArguments {
             model: model, checker: SocketPatchChecker(socketPath: runnerSocket), claimer: nil, logger: logger)
     }
 }
-
-extension LLMConfigurationError {
-    var message: String { "\(self)" }
-}
