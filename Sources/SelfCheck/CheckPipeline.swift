@@ -127,10 +127,11 @@ public struct CheckPipeline: Sendable {
                 }
             }
             guard alongside, let outcome = await group.next() else { return }
-            // Deterministic whatever the timing: after a failed step, pytest counts as skipped.
-            let result = stopped ? Self.skippedAfterFailure("pytest") : outcome.step
-            if !stopped { emit(.stepFinished(result)) }
-            report.steps.append(result)
+            // Deterministic whatever the timing: after a failed step, pytest counts as skipped, and
+            // nothing it found (tamper findings, notes) is reported.
+            guard !stopped else { return report.steps.append(Self.skippedAfterFailure("pytest")) }
+            emit(.stepFinished(outcome.step))
+            report.steps.append(outcome.step)
             testRun = outcome.run
         }
 
