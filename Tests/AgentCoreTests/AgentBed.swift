@@ -64,27 +64,10 @@ final class AgentBed: @unchecked Sendable {
         try? FileManager.default.removeItem(at: root)
     }
 
-    /// A diff of the fixture, taken from an edited copy.
-    func diff(_ edit: (URL) throws -> Void) throws -> String {
-        let copy = root.appendingPathComponent("edit-\(UUID().uuidString.prefix(6))")
-        try run(["cp", "-a", fixture.root.path, copy.path])
-        defer { try? FileManager.default.removeItem(at: copy) }
-        try edit(copy)
-        try run(["git", "add", "-A"], in: copy)
-        return try run(["git", "diff", "--cached"], in: copy).stdout
-    }
-
-    static func append(_ text: String, to path: String, in root: URL) throws {
-        let handle = try FileHandle(forWritingTo: root.appendingPathComponent(path))
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data(text.utf8))
-        try handle.close()
-    }
-
     var goodDiff: String {
         get throws {
-            try diff {
-                try Self.append("\n\ndef total_length(seqs):\n    \"\"\"Sum of the lengths.\"\"\"\n    return sum(len(s) for s in seqs)\n",
+            try fixture.diff {
+                try append("\n\ndef total_length(seqs):\n    \"\"\"Sum of the lengths.\"\"\"\n    return sum(len(s) for s in seqs)\n",
                                 to: "toolz/itertoolz.py", in: $0)
             }
         }
@@ -92,8 +75,8 @@ final class AgentBed: @unchecked Sendable {
 
     var testBreakingDiff: String {
         get throws {
-            try diff {
-                try Self.append("\n\ndef test_total_length():\n    assert raises(ZeroDivisionError, lambda: 1)\n", to: "toolz/tests/test_utils.py", in: $0)
+            try fixture.diff {
+                try append("\n\ndef test_total_length():\n    assert raises(ZeroDivisionError, lambda: 1)\n", to: "toolz/tests/test_utils.py", in: $0)
             }
         }
     }

@@ -11,19 +11,10 @@ enum Bases {
     static func toolz() throws -> URL { try toolzRepo.get() }
     static func inflection() throws -> URL { try inflectionRepo.get() }
 
-    /// Like `FixtureRepo.make`, but extracted with `--no-same-owner`: run as root, tar would keep the
-    /// archive's owner and git would then refuse the checkout as "dubious ownership".
     private static func fixture(_ name: String) throws -> URL {
-        let names = try FileManager.default.contentsOfDirectory(atPath: Paths.fixtures.path)
-        guard let archive = names.first(where: { $0.hasPrefix(name + "-") && $0.hasSuffix(".tar.gz") }) else {
-            throw EditError(message: "no fixture \(name) in \(Paths.fixtures.path)")
-        }
-        let parent = try makeTemporaryDirectory("patch-fixture-\(name)")
-        removeAtExit(parent)
-        try run(["tar", "--no-same-owner", "-xzf", Paths.fixtures.appendingPathComponent(archive).path, "-C", parent.path])
-        let root = parent.appendingPathComponent(String(archive.dropLast(".tar.gz".count)))
-        try FixtureRepo.initializeRepository(at: root)
-        return root
+        let repo = try FixtureRepo.make(name)
+        removeAtExit(repo.root.deletingLastPathComponent())
+        return repo.root
     }
 
     /// The shared bases live as long as the test process; they are removed when it exits.
@@ -66,17 +57,6 @@ func copyTree(_ root: URL) throws -> URL {
     try run(["cp", "-a", root.path + "/.", copy.path])
     return copy
 }
-
-/// Replaces the one occurrence of `old` in `path` below `root`.
-func replace(_ old: String, with new: String, in path: String, at root: URL) throws {
-    let url = root.appendingPathComponent(path)
-    let text = try String(contentsOf: url, encoding: .utf8)
-    let parts = text.components(separatedBy: old)
-    guard parts.count == 2 else { throw EditError(message: "\(old.debugDescription) occurs \(parts.count - 1) times in \(path)") }
-    try parts.joined(separator: new).write(to: url, atomically: false, encoding: .utf8)
-}
-
-struct EditError: Error { var message: String }
 
 /// An intended change made by editing a scratch copy, with git's own diff of it as ground truth.
 struct Scenario {

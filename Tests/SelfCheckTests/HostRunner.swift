@@ -79,29 +79,3 @@ struct GitCheckResolver: PatchResolver {
                                       linesAdded: 0, linesRemoved: 0))
     }
 }
-
-/// Edits a copy of the fixture and returns `git diff` of it: ground-truth diffs for the tests.
-func diff(in repo: FixtureRepo, _ edit: (URL) throws -> Void) throws -> String {
-    let scratch = try makeTemporaryDirectory("edit")
-    defer { try? FileManager.default.removeItem(at: scratch) }
-    let copy = scratch.appendingPathComponent("repo")
-    try run(["cp", "-a", repo.root.path, copy.path])
-    try edit(copy)
-    try run(["git", "add", "-A"], in: copy)
-    return try run(["git", "diff", "--cached"], in: copy).stdout
-}
-
-func append(_ text: String, to path: String, in root: URL) throws {
-    let url = root.appendingPathComponent(path)
-    let handle = try FileHandle(forWritingTo: url)
-    try handle.seekToEnd()
-    try handle.write(contentsOf: Data(text.utf8))
-    try handle.close()
-}
-
-func replace(_ old: String, with new: String, in path: String, at root: URL) throws {
-    let url = root.appendingPathComponent(path)
-    let text = try String(contentsOf: url, encoding: .utf8)
-    precondition(text.contains(old), "\(old) not in \(path)")
-    try text.replacingOccurrences(of: old, with: new).write(to: url, atomically: true, encoding: .utf8)
-}

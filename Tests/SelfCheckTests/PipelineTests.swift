@@ -42,7 +42,7 @@ import Testing
     @Test func goodPatchToAFileThatWasNotBlackCleanPasses() async throws {
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
-        let patch = try diff(in: repo) {
+        let patch = try repo.diff {
             try append(Self.goodFunction, to: "toolz/itertoolz.py", in: $0)
             try append(Self.goodTest, to: "toolz/tests/test_itertoolz.py", in: $0)
         }
@@ -60,7 +60,7 @@ import Testing
     @Test func misformattedOwnLinesFailBlack() async throws {
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
-        let patch = try diff(in: repo) { try append("\n\ndef ugly( a,b ):\n    return  a+b\n", to: "toolz/itertoolz.py", in: $0) }
+        let patch = try repo.diff { try append("\n\ndef ugly( a,b ):\n    return  a+b\n", to: "toolz/itertoolz.py", in: $0) }
         let (report, _) = await check(repo, patch)
         #expect(report.verdict == "fail")
         let black = try #require(step(report, "black"))
@@ -72,7 +72,7 @@ import Testing
     @Test func syntaxErrorFailsAndKeepGoingRunsEveryStep() async throws {
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
-        let patch = try diff(in: repo) { try append("\n\ndef broken(:\n    pass\n", to: "toolz/utils.py", in: $0) }
+        let patch = try repo.diff { try append("\n\ndef broken(:\n    pass\n", to: "toolz/utils.py", in: $0) }
         let (report, _) = await check(repo, patch) { $0.keepGoing = true }
         #expect(report.verdict == "fail")
         #expect(step(report, "black")?.status == "failed")
@@ -88,7 +88,7 @@ import Testing
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
         // toolz has ruff findings at its base; the patch adds one unused import on top of them.
-        let patch = try diff(in: repo) { try replace("import itertools\n", with: "import itertools\nimport json\n", in: "toolz/itertoolz.py", at: $0) }
+        let patch = try repo.diff { try replace("import itertools\n", with: "import itertools\nimport json\n", in: "toolz/itertoolz.py", at: $0) }
         let (report, _) = await check(repo, patch) { $0.steps = ["ruff"] }
         let ruff = try #require(step(report, "ruff"))
         #expect(ruff.status == "failed")
@@ -100,7 +100,7 @@ import Testing
     @Test func brokenTestIsANewFailure() async throws {
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
-        let patch = try diff(in: repo) {
+        let patch = try repo.diff {
             try replace("def remove(predicate, seq):", with: "def remove(predicate, seq):\n    return []\n\n\ndef _old_remove(predicate, seq):",
                         in: "toolz/itertoolz.py", at: $0)
         }
@@ -116,7 +116,7 @@ import Testing
         defer { repo.remove() }
         try append("\n\ndef test_already_broken():\n    assert False\n", to: "toolz/tests/test_utils.py", in: repo.root)
         try FixtureRepo.git(["commit", "-qam", "a failing test at the base"], in: repo.root)
-        let patch = try diff(in: repo) { try append(Self.goodFunction, to: "toolz/itertoolz.py", in: $0) }
+        let patch = try repo.diff { try append(Self.goodFunction, to: "toolz/itertoolz.py", in: $0) }
         let cache = try makeTemporaryDirectory("cache")
         defer { try? FileManager.default.removeItem(at: cache) }
         let (report, runner) = await check(repo, patch, cache: cache) { $0.steps = ["pytest"] }
@@ -136,7 +136,7 @@ import Testing
     @Test func newTestThatFailsCounts() async throws {
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
-        let patch = try diff(in: repo) {
+        let patch = try repo.diff {
             try append("\n\ndef test_new_and_wrong():\n    assert 1 == 2\n", to: "toolz/tests/test_utils.py", in: $0)
         }
         let (report, _) = await check(repo, patch) { $0.steps = ["pytest"] }
@@ -147,7 +147,7 @@ import Testing
     @Test func collectionErrorIntroducedByThePatchCounts() async throws {
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
-        let patch = try diff(in: repo) { try append("\nimport module_that_does_not_exist\n", to: "toolz/tests/test_utils.py", in: $0) }
+        let patch = try repo.diff { try append("\nimport module_that_does_not_exist\n", to: "toolz/tests/test_utils.py", in: $0) }
         let (report, _) = await check(repo, patch) { $0.steps = ["pytest"]; $0.allowTestRemoval = true }
         let failures = step(report, "pytest")?.newFailures ?? []
         #expect(failures.contains { $0.kind == "collection" && $0.key == "toolz/tests/test_utils.py" })
@@ -157,7 +157,7 @@ import Testing
     @Test func deletingOrSkippingATestIsTampering() async throws {
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
-        let patch = try diff(in: repo) {
+        let patch = try repo.diff {
             try replace("def test_remove():", with: "import pytest\n\n\n@pytest.mark.skip\ndef test_remove():", in: "toolz/tests/test_itertoolz.py", at: $0)
         }
         let (report, _) = await check(repo, patch) { $0.steps = ["pytest"] }
@@ -173,7 +173,7 @@ import Testing
     @Test func sleepingTestIsStoppedByTheWallTimeLimit() async throws {
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
-        let patch = try diff(in: repo) {
+        let patch = try repo.diff {
             try append("\n\ndef test_sleeps_forever():\n    import time\n\n    time.sleep(3600)\n", to: "toolz/tests/test_utils.py", in: $0)
         }
         let (report, _) = await check(repo, patch) { $0.steps = ["pytest"]; $0.stepTimeoutsMs = ["pytest": 3000] }
@@ -184,7 +184,7 @@ import Testing
     @Test func noTestsCollectedIsNotAFailure() async throws {
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
-        let patch = try diff(in: repo) { try append(Self.goodFunction, to: "toolz/itertoolz.py", in: $0) }
+        let patch = try repo.diff { try append(Self.goodFunction, to: "toolz/itertoolz.py", in: $0) }
         let (report, _) = await check(repo, patch) { $0.steps = ["pytest"]; $0.pytestArgs = ["-q", "-k", "no_test_has_this_name"] }
         #expect(report.verdict == "pass")
         // -k deselects everything: pytest exits 5.

@@ -32,7 +32,7 @@ import Testing
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
         let before = try run(["git", "status", "--porcelain", "--ignored"], in: repo.root).stdout
-        let patch = try diff(in: repo) {
+        let patch = try repo.diff {
             try append(PipelineTests.goodFunction, to: "toolz/itertoolz.py", in: $0)
             try append(PipelineTests.goodTest, to: "toolz/tests/test_itertoolz.py", in: $0)
         }
@@ -48,7 +48,7 @@ import Testing
     @Test func repairableModelDiffPassesAndSaysItWasRepaired() throws {
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
-        let exact = try diff(in: repo) { try append(PipelineTests.goodFunction, to: "toolz/itertoolz.py", in: $0) }
+        let exact = try repo.diff { try append(PipelineTests.goodFunction, to: "toolz/itertoolz.py", in: $0) }
         // What a model writes: prose, a fence, no a/ b/ prefixes, wrong line numbers and counts.
         let body = exact.split(separator: "\n", omittingEmptySubsequences: false).drop { !$0.hasPrefix("---") }
             .map { line -> String in
@@ -76,7 +76,7 @@ import Testing
     @Test func brokenTestFailsWithTheTestNamed() throws {
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
-        let patch = try diff(in: repo) {
+        let patch = try repo.diff {
             try replace("def remove(predicate, seq):", with: "def remove(predicate, seq):\n    return []\n\n\ndef _old_remove(predicate, seq):",
                         in: "toolz/itertoolz.py", at: $0)
         }
@@ -90,7 +90,7 @@ import Testing
     @Test func syntaxErrorFailsAtBlack() throws {
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
-        let patch = try diff(in: repo) { try append("\n\ndef broken(:\n    pass\n", to: "toolz/utils.py", in: $0) }
+        let patch = try repo.diff { try append("\n\ndef broken(:\n    pass\n", to: "toolz/utils.py", in: $0) }
         let outcome = try check(repo, patch)
         #expect(outcome.status == 1)
         #expect(step(outcome.report, "black")?.status == "failed")
@@ -101,7 +101,7 @@ import Testing
     @Test func newRuffViolationFails() throws {
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
-        let patch = try diff(in: repo) { try replace("import itertools\n", with: "import itertools\nimport json\n", in: "toolz/itertoolz.py", at: $0) }
+        let patch = try repo.diff { try replace("import itertools\n", with: "import itertools\nimport json\n", in: "toolz/itertoolz.py", at: $0) }
         let outcome = try check(repo, patch, ["--steps", "ruff"])
         #expect(outcome.status == 1)
         #expect(step(outcome.report, "ruff")?.newFailures.map(\.key) == ["F401 toolz/itertoolz.py: import json"])
@@ -111,7 +111,7 @@ import Testing
     @Test func misformattedOwnLinesFail() throws {
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
-        let patch = try diff(in: repo) { try append("\n\ndef ugly( a,b ):\n    return  a+b\n", to: "toolz/itertoolz.py", in: $0) }
+        let patch = try repo.diff { try append("\n\ndef ugly( a,b ):\n    return  a+b\n", to: "toolz/itertoolz.py", in: $0) }
         let outcome = try check(repo, patch)
         #expect(outcome.status == 1)
         #expect(step(outcome.report, "black")?.newFailures.map(\.key) == ["toolz/itertoolz.py"])
@@ -122,7 +122,7 @@ import Testing
         defer { repo.remove() }
         try append("\n\ndef test_already_broken():\n    assert False\n", to: "toolz/tests/test_utils.py", in: repo.root)
         try FixtureRepo.git(["commit", "-qam", "a failing test at the base"], in: repo.root)
-        let patch = try diff(in: repo) { try append(PipelineTests.goodFunction, to: "toolz/itertoolz.py", in: $0) }
+        let patch = try repo.diff { try append(PipelineTests.goodFunction, to: "toolz/itertoolz.py", in: $0) }
         let outcome = try check(repo, patch)
         #expect(outcome.status == 0, "\(outcome.report.reason)")
         #expect(step(outcome.report, "pytest")?.preexistingFailures.map(\.key) == ["toolz/tests/test_utils.py::test_already_broken"])
@@ -131,7 +131,7 @@ import Testing
     @Test func testThatSleepsForeverIsStoppedByTheWallTimeLimit() throws {
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
-        let patch = try diff(in: repo) {
+        let patch = try repo.diff {
             try append("\n\ndef test_sleeps_forever():\n    import time\n\n    time.sleep(3600)\n", to: "toolz/tests/test_utils.py", in: $0)
         }
         let start = ContinuousClock.now
@@ -144,7 +144,7 @@ import Testing
     @Test func humanReportAndJUnitFile() throws {
         let repo = try FixtureRepo.make("inflection")
         defer { repo.remove() }
-        let patch = try diff(in: repo) { try append("\n\ndef shout(word):\n    return word.upper()\n", to: "inflection/__init__.py", in: $0) }
+        let patch = try repo.diff { try append("\n\ndef shout(word):\n    return word.upper()\n", to: "inflection/__init__.py", in: $0) }
         let junit = repo.root.deletingLastPathComponent().appendingPathComponent("report.xml")
         let output = try run([Self.runner, "check", "--repo", repo.root.path, "--diff", "-", "--junit", junit.path, "--no-cache"],
                              input: Data(patch.utf8), check: false)

@@ -19,7 +19,7 @@ import Testing
         defer { server.stop() }
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
-        let patch = try diff(in: repo) { try append(PipelineTests.goodFunction, to: "toolz/itertoolz.py", in: $0) }
+        let patch = try repo.diff { try append(PipelineTests.goodFunction, to: "toolz/itertoolz.py", in: $0) }
         var started: [String] = [], finished: [String] = []
         var report: CheckReport?
         for try await update in RunnerClient(socketPath: server.socket).check(request(repo, patch, id: "ok-1")) {
@@ -44,7 +44,7 @@ import Testing
         defer { server.stop() }
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
-        let patch = try diff(in: repo) {
+        let patch = try repo.diff {
             try append("\n\ndef test_sleeps_forever():\n    import time\n\n    time.sleep(3600)\n", to: "toolz/tests/test_utils.py", in: $0)
         }
         // Leave as soon as pytest starts: the sandboxed test is then sleeping.
