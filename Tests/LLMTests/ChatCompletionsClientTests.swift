@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import TestSupport
 import Foundation
 import LLM
 import Testing

@@ -6,17 +6,17 @@ import Synchronization
 
 /// A real HTTP/1.1 server on 127.0.0.1 (ephemeral port) that answers from a queue of scripted responses
 /// and records every request it receives. Tests point the client at ``baseURL``.
-final class ScriptedHTTPServer: Sendable {
-    struct Response: Sendable {
-        var status: Int
-        var headers: [(String, String)] = [("Content-Type", "application/json")]
-        var body: String
+public final class ScriptedHTTPServer: Sendable {
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [(String, String)] = [("Content-Type", "application/json")]
+        public var body: String
         /// Wait this long before answering (a slow server).
-        var delay: Duration = .zero
+        public var delay: Duration = .zero
         /// Wait this long between the response head and its body (a server that stalls mid-response).
-        var bodyDelay: Duration = .zero
+        public var bodyDelay: Duration = .zero
 
-        init(status: Int = 200, headers: [(String, String)] = [("Content-Type", "application/json")], body: String, delay: Duration = .zero) {
+        public init(status: Int = 200, headers: [(String, String)] = [("Content-Type", "application/json")], body: String, delay: Duration = .zero) {
             self.status = status
             self.headers = headers
             self.body = body
@@ -24,17 +24,17 @@ final class ScriptedHTTPServer: Sendable {
         }
     }
 
-    struct Request: Sendable {
-        var method: String
-        var path: String
+    public struct Request: Sendable {
+        public var method: String
+        public var path: String
         /// Header names lowercased.
-        var headers: [String: String]
-        var body: Data
+        public var headers: [String: String]
+        public var body: Data
         /// When the request's last byte arrived.
-        var receivedAt: ContinuousClock.Instant
+        public var receivedAt: ContinuousClock.Instant
 
         /// The body as a JSON object (tests only).
-        func json() throws -> [String: Any] {
+        public func json() throws -> [String: Any] {
             guard let object = try JSONSerialization.jsonObject(with: body) as? [String: Any] else {
                 throw ServerError("request body is not a JSON object: \(String(decoding: body, as: UTF8.self))")
             }
@@ -42,36 +42,40 @@ final class ScriptedHTTPServer: Sendable {
         }
     }
 
-    struct ServerError: Error, CustomStringConvertible {
-        var description: String
-        init(_ description: String) { self.description = description }
+    public struct ServerError: Error, CustomStringConvertible {
+        public var description: String
+        public init(_ description: String) { self.description = description }
     }
+
+    /// Computes the answer to a request once the scripted queue is used up.
+    public typealias Responder = @Sendable (Request) -> Response
 
     private struct State {
         var queue: [Response]
         var requests: [Request] = []
+        var responder: Responder?
     }
 
-    let port: Int
+    public let port: Int
     private let state: Mutex<State>
     private let serverChannel: any Channel
     private let runner: Mutex<Task<Void, Never>?> = Mutex(nil)
 
     /// The API root to give the client: `http://127.0.0.1:<port>/v1`.
-    var baseURL: String { "http://127.0.0.1:\(port)/v1" }
+    public var baseURL: String { "http://127.0.0.1:\(port)/v1" }
 
     /// Every request received so far, in arrival order.
-    var requests: [Request] { state.withLock { $0.requests } }
+    public var requests: [Request] { state.withLock { $0.requests } }
 
-    private init(port: Int, queue: [Response], serverChannel: any Channel) {
+    private init(port: Int, queue: [Response], responder: Responder?, serverChannel: any Channel) {
         self.port = port
-        self.state = Mutex(State(queue: queue))
+        self.state = Mutex(State(queue: queue, responder: responder))
         self.serverChannel = serverChannel
     }
 
-    /// Starts a server that answers requests with `responses` in order; once they are used up it answers
-    /// 500 with a body saying so.
-    static func start(_ responses: [Response]) async throws -> ScriptedHTTPServer {
+    /// Starts a server that answers requests with `responses` in order; once they are used up it asks
+    /// `responder`, and without one answers 500 with a body saying so.
+    public static func start(_ responses: [Response], responder: Responder? = nil) async throws -> ScriptedHTTPServer {
         typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -82,7 +86,7 @@ final class ScriptedHTTPServer: Sendable {
                 }
             }
         guard let port = listener.channel.localAddress?.port else { throw ServerError("no local port") }
-        let server = ScriptedHTTPServer(port: port, queue: responses, serverChannel: listener.channel)
+        let server = ScriptedHTTPServer(port: port, queue: responses, responder: responder, serverChannel: listener.channel)
         let task = Task {
             await withDiscardingTaskGroup { group in
                 try? await listener.executeThenClose { connections in
@@ -98,7 +102,7 @@ final class ScriptedHTTPServer: Sendable {
     }
 
     /// Closes the listener and every connection, and waits for the handlers to finish.
-    func shutdown() async {
+    public func shutdown() async {
         let task = runner.withLock { $0 }
         task?.cancel()
         try? await serverChannel.close()
@@ -144,6 +148,7 @@ final class ScriptedHTTPServer: Sendable {
         return state.withLock { state in
             state.requests.append(request)
             guard !state.queue.isEmpty else {
+                if let responder = state.responder { return responder(request) }
                 return Response(status: 500, body: #"{"error":{"message":"test server: no scripted response left"}}"#)
             }
             return state.queue.removeFirst()
@@ -151,7 +156,7 @@ final class ScriptedHTTPServer: Sendable {
     }
 }
 
-extension ScriptedHTTPServer.Response {
+public extension ScriptedHTTPServer.Response {
     /// A 200 chat completion whose assistant content is `content`.
     static func completion(content: String, usage: (prompt: Int, completion: Int)? = nil, finishReason: String = "stop") -> Self {
         var object: [String: Any] = [
