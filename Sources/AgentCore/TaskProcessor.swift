@@ -71,12 +71,16 @@ public struct TaskProcessor: Sendable {
             let summary: String, tail: String, signature: String
             do {
                 let reply = try await model.proposePatch(prompt)
-                let report = try await checker.check(.with {
+                let request = CheckRequest.with {
                     $0.requestID = "\(task.id)-\(number)"
                     $0.repoPath = checkout.directory.path
                     $0.diff = reply.diff
                     $0.baseCommit = task.baseCommit
-                })
+                }
+                let report = try await RunnerOutageRetry(delays: configuration.runnerRetryDelays).run(request, retried: { count, error in
+                    logger.warning("runner unavailable, checking again", metadata: ["attempt": "\(number)", "retry": "\(count)", "error": "\(error)"])
+                    notes.append("attempt \(number): runner unavailable (\(error)); checked again")
+                }, check: checker.check)
                 if report.verdict == "pass" {
                     return await publish(task, report: report, checkout: checkout, branch: branch, notes: notes + ["attempt \(number) passed the self-check"])
                 }
