@@ -1,6 +1,7 @@
 import AgentCore
 import Contracts
 import Foundation
+import GitWorkspace
 import Kafka
 import LLM
 import Logging
@@ -99,5 +100,41 @@ import Testing
         }
         await again.close()
         #expect(redelivered == 0)
+    }
+
+    /// A commit the broker refuses (as after a rebalance; here an error answers the first OffsetCommit)
+    /// leaves that message to be redelivered; the worker carries on with the next one.
+    @Test func aRefusedCommitDoesNotStopTheWorker() async throws {
+        let scratch = try makeTemporaryDirectory("worker")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let cluster = try DevelopmentCluster(brokers: 1, logger: Self.quiet)
+        try cluster.createTopic("coding-tasks")
+        try cluster.createTopic("commit-results")
+        let send = try producer(cluster)
+        for key in ["poison-1", "poison-2"] { _ = try await send.send(topic: "coding-tasks", key: key, value: "not a TaskBundle") }
+        await send.close()
+        cluster.pushRequestErrors(apiKey: .offsetCommit, errors: [.offsetMetadataTooLarge])
+
+        // Poison messages never reach the processor: it needs no runner, model or repository.
+        let git = try GitRunner(home: scratch.appendingPathComponent("home"), credentials: nil, networkTimeout: .seconds(5), logger: Self.quiet)
+        let processor = TaskProcessor(
+            configuration: AgentConfiguration(remoteRepo: nil, checkoutRoot: scratch.appendingPathComponent("checkouts")),
+            mirrors: MirrorCache(directory: scratch.appendingPathComponent("mirrors"), runner: git, logger: Self.quiet),
+            model: ScriptedPatchModel(entries: []), checker: SocketPatchChecker(socketPath: scratch.appendingPathComponent("none.sock").path),
+            claimer: nil, logger: Self.quiet)
+        let tasks = try consumer(cluster, topic: "coding-tasks", group: "coding-agent")
+        let out = try producer(cluster)
+        let worker = Worker(consumer: tasks, producer: out, processor: processor, resultTopic: "commit-results", logger: Self.quiet)
+        let running = Task { try await worker.run() }
+
+        let results = try await results(cluster, count: 2)
+        try await Task.sleep(for: .milliseconds(500))
+        let outcome = Task { await running.result }
+        running.cancel()
+        let stoppedBy = await outcome.value
+        await tasks.close()
+        await out.close()
+        #expect(Set(results.map(\.taskID)) == ["poison-1", "poison-2"], "the worker went on after the refused commit")
+        #expect(throws: Never.self) { try stoppedBy.get() }
     }
 }
