@@ -207,6 +207,12 @@ let package = Package(
             dependencies: ["RunnerProtocol", "Contracts", "TestSupport"],
             swiftSettings: packageSwiftSettings
         ),
+        // Issue #9's fault and load suite: the real executables under injected faults (about 3 min).
+        .testTarget(
+            name: "FaultTests",
+            dependencies: ["Contracts", "Kafka", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: packageSwiftSettings
+        ),
         // Talks to a real SwiftNIO HTTP/1.1 server on 127.0.0.1, scripted per test.
         .testTarget(
             name: "LLMTests",

@@ -17,12 +17,16 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Consumer group.") var group = "coding-agent"
     @Option(help: "Seconds the current task gets after SIGTERM before it is abandoned uncommitted (redelivered).")
     var shutdownDeadline = 120
+    @Option(help: "Seconds without a heartbeat before the group gives this worker's partitions to another (Kafka session.timeout.ms).")
+    var sessionTimeout = 45
 
     func run() async throws {
         let logger = kafka.makeLogger("coding-agent")
         let processor = try agent.makeProcessor(logger: logger)
         var consumerConfiguration = KafkaConsumerConfiguration(bootstrapServers: kafka.bootstrap, topics: [taskTopic])
         consumerConfiguration.groupID = group
+        consumerConfiguration.sessionTimeout = .seconds(sessionTimeout)
+        consumerConfiguration.heartbeatInterval = min(.seconds(3), .seconds(sessionTimeout) / 3)
         let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: kafka.bootstrap), logger: logger)
         let worker = Worker(consumer: consumer, producer: producer, processor: processor, resultTopic: resultTopic, logger: logger)
