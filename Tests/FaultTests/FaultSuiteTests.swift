@@ -144,6 +144,10 @@ import Testing
         #expect(checkouts.isEmpty, "per-task checkouts left: \(checkouts)")
         #expect(unexpectedExits.isEmpty, "agents that exited on their own: \(unexpectedExits)")
         #expect(bed.model.unparsedRequests == 0)
+        let resentChecks = all.flatMap(\.notes).filter { $0.contains("runner unavailable") && $0.hasSuffix("checked again") }.count
+        if faults.counts["runner SIGKILL mid-check, restarted", default: 0] > 0 {
+            #expect(resentChecks > 0, "a runner killed mid-check made an agent send its check again")
+        }
 
         // Memory: no instance grew far beyond where it settled after start-up.
         for instance in memory.judged {
@@ -156,7 +160,7 @@ import Testing
             "  messages: \(expected.count) (" + PlannedOutcome.allCases.map { "\($0.rawValue) \(PlannedOutcome.counts[$0] ?? 0)" }.joined(separator: ", ") + ")",
             "  results: \(all.count) for \(byID.count) ids; duplicates: \(duplicates) (ids answered more than once: \(byID.values.filter { $0.count > 1 }.count))",
             "  redelivered successes answered from the branch: \(all.filter { $0.notes.contains { $0.hasPrefix("redelivered") } }.count)",
-            "  checks sent again after a runner outage: \(all.flatMap(\.notes).filter { $0.contains("runner unavailable") && $0.hasSuffix("checked again") }.count)",
+            "  checks sent again after a runner outage: \(resentChecks)",
             "  model requests: \(bed.model.requestCount)",
             "  agent starts: " + bed.agents.map { "\($0.name) \($0.starts)" }.joined(separator: ", ") + "; unexpected exits: \(unexpectedExits.count)",
             "  faults injected:",
