@@ -11,6 +11,12 @@ public final class DevelopmentSRM: Sendable {
         public var commitSHA: String
         /// Whether it was granted.
         public var granted: Bool
+
+        public init(leaseID: Int64, commitSHA: String, granted: Bool) {
+            self.leaseID = leaseID
+            self.commitSHA = commitSHA
+            self.granted = granted
+        }
     }
 
     private let service: Service

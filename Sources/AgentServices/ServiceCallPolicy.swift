@@ -56,7 +56,7 @@ public struct ServiceCallError: Error, CustomStringConvertible {
     public var code: RPCError.Code? { (underlying as? RPCError)?.code }
 
     public var description: String {
-        let what = (underlying as? RPCError).map { "\($0.code): \($0.message)" } ?? "\(underlying)"
+        let what = (underlying as? RPCError).map { "\($0.code): \($0.message)\($0.cause.map { " (\($0))" } ?? "")" } ?? "\(underlying)"
         return "\(service) at \(address) failed after \(calls) call\(calls == 1 ? "" : "s"): \(what)"
     }
 }
