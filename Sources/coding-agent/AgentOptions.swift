@@ -21,11 +21,14 @@ struct AgentOptions: ParsableArguments {
 
     /// The gRPC clients for the addresses given; the caller shuts them down when done.
     func makeServices(logger: Logger) throws -> ServiceClients {
-        func address(_ flag: String?, _ variable: String) throws -> ServiceAddress? {
+        func address(_ flag: String?, _ flagName: String, _ variable: String) throws -> ServiceAddress? {
             guard let text = flag ?? Environment.values[variable], !text.isEmpty else { return nil }
-            do { return try ServiceAddress(parsing: text) } catch { throw ValidationError("\(variable): \(error)") }
+            do { return try ServiceAddress(parsing: text) } catch {
+                throw ValidationError("\(flag == nil ? variable : "--" + flagName): \(error)")
+            }
         }
-        let services = try ServiceClients(ragAddress: try address(ragAddr, "RAG_ADDR"), srmAddress: try address(srmAddr, "SRM_ADDR"), logger: logger)
+        let services = try ServiceClients(
+            ragAddress: try address(ragAddr, "rag-addr", "RAG_ADDR"), srmAddress: try address(srmAddr, "srm-addr", "SRM_ADDR"), logger: logger)
         logger.info("services", metadata: [
             "rag": "\(services.rag.map { "\($0.address)" } ?? "none: the task's file from the checkout")",
             "srm": "\(services.srm.map { "\($0.address)" } ?? "none: leases not claimed")",
