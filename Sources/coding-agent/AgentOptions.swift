@@ -36,8 +36,9 @@ struct AgentOptions: ParsableArguments {
         return services
     }
 
-    /// The task pipeline: context and claims through `services`, the model from the environment (OPENAI_*, MOCK_LLM=1 or LLM_SCRIPT — never a
-    /// silent fallback), git with push credentials from GIT_PUSH_USERNAME / GIT_PUSH_TOKEN.
+    /// The task pipeline: context and claims through `services`, the model from the environment
+    /// (OPENAI_*, MOCK_LLM=1 or LLM_SCRIPT — never a silent fallback), git with push credentials from
+    /// GIT_PUSH_USERNAME / GIT_PUSH_TOKEN.
     func makeProcessor(services: ServiceClients, logger: Logger) throws -> TaskProcessor {
         let model: any PatchModel
         do { model = try PatchModelFactory.make(logger: logger) } catch {
