@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
@@ -86,6 +87,17 @@ let package = Package(
             ],
             swiftSettings: packageSwiftSettings
         ),
+        // The gRPC clients for RAG and SRM (plaintext HTTP/2) and the development SRM.
+        .target(
+            name: "AgentServices",
+            dependencies: [
+                "AgentCore", "Contracts", "LLM",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: packageSwiftSettings
+        ),
         .target(
             name: "Kafka",
             dependencies: [
@@ -125,6 +137,7 @@ let package = Package(
             name: "coding-agent",
             dependencies: [
                 "AgentCore",
+                "AgentServices",
                 "Contracts",
                 "GitWorkspace",
                 "Kafka",
@@ -189,7 +202,11 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentCoreTests",
-            dependencies: ["AgentCore", "Contracts", "GitWorkspace", "Kafka", "LLM", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "AgentCore", "AgentServices", "Contracts", "GitWorkspace", "Kafka", "LLM", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+            ],
             swiftSettings: packageSwiftSettings
         ),
         .testTarget(

@@ -32,12 +32,12 @@ final class AgentBed: @unchecked Sendable {
         return logger
     }()
 
-    func processor(_ model: any PatchModel, claimer: (any LeaseClaimer)? = nil) throws -> TaskProcessor {
+    func processor(_ model: any PatchModel, context: any ContextSource = CheckoutFiles(), claimer: (any LeaseClaimer)? = nil) throws -> TaskProcessor {
         let git = try GitRunner(home: root.appendingPathComponent("home"), credentials: nil, networkTimeout: .seconds(30), logger: Self.quiet)
         return TaskProcessor(
             configuration: AgentConfiguration(remoteRepo: remote, checkoutRoot: checkouts),
             mirrors: MirrorCache(directory: root.appendingPathComponent("mirrors"), runner: git, logger: Self.quiet),
-            model: model, checker: SocketPatchChecker(socketPath: runner.socket), claimer: claimer,
+            model: model, checker: SocketPatchChecker(socketPath: runner.socket), context: context, claimer: claimer,
             logger: Self.quiet)
     }
 
