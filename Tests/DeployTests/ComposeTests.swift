@@ -25,7 +25,11 @@ struct ComposeTests {
         #expect(SharedChecks.port(of: agent.environment["SRM_ADDR"]) == 9090, "SRM_ADDR's port is not 9090")
         #expect(runner.environment["RUNNER_METRICS_PORT"].flatMap { Int($0) }.map(runner.ports.contains) == true,
                 "\(runner.origin) does not expose its RUNNER_METRICS_PORT")
+    }
 
+    @Test func kafkaIsOneKRaftNodeServingEveryReplica() throws {
+        let compose = try ComposeFile(), table = try ConfigurationTable()
+        let agent = try #require(compose.containers.first { $0.role == .agent })
         // The agent's bootstrap is the Kafka service's advertised listener on 9092.
         let bootstrap = try #require(agent.environment["KAFKA_BOOTSTRAP"])
         #expect(bootstrap == table.rows["KAFKA_BOOTSTRAP"]?.defaultValue, "KAFKA_BOOTSTRAP \(bootstrap) is not the default")
@@ -35,7 +39,9 @@ struct ComposeTests {
         #expect(kafkaEnvironment["KAFKA_PROCESS_ROLES"] == "broker,controller", "Kafka must run as a single KRaft node (broker and controller)")
         #expect(kafkaEnvironment["KAFKA_ADVERTISED_LISTENERS"]?.contains("//\(bootstrap)") == true, "Kafka does not advertise \(bootstrap)")
         #expect(kafkaEnvironment["KAFKA_LISTENERS"]?.contains(":\(SharedChecks.port(of: bootstrap) ?? 0)") == true, "Kafka does not listen on \(bootstrap)'s port")
-        #expect(kafkaEnvironment["KAFKA_NUM_PARTITIONS"].flatMap { Int($0) } ?? 1 >= 3, "fewer topic partitions than agent replicas leaves replicas idle")
+        let replicas = compose.services[agent.name]?["deploy"]["replicas"].string.flatMap { Int($0) } ?? 1
+        let partitions = kafkaEnvironment["KAFKA_NUM_PARTITIONS"].flatMap { Int($0) } ?? 1
+        #expect(partitions >= replicas, "\(partitions) partitions per topic for \(replicas) agent replicas leaves replicas idle")
     }
 
     @Test func agentReachesTheRunnerThroughSharedVolumes() throws {

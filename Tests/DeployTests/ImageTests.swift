@@ -33,7 +33,11 @@ struct ImageTests {
         #expect(!runner.instructions.contains { $0.contains("==") || $0.contains("pip install") }, "Dockerfile.runner installs Python packages of its own")
         // Where the code looks for the tools.
         let toolEnvironment = "/opt/selfcheck-tools"
-        #expect(try SourceScan().mentions(toolEnvironment, in: .runner), "the runner no longer looks for the tools in \(toolEnvironment)")
+        let runnerSource = try SourceScan().text[.runner] ?? ""
+        let codeDefault = runnerSource.firstMatch(of: /var toolEnvironment: String = "([^"]+)"/).map { String($0.output.1) }
+        #expect(codeDefault == toolEnvironment, "the runner looks for the tools in \(codeDefault ?? "?"), not \(toolEnvironment)")
+        #expect(try DeployFiles.text("sandbox-profiles/python-selfcheck.json").contains(#""source": "\#(toolEnvironment)""#),
+                "the default sandbox profile does not mount \(toolEnvironment)")
         #expect(runner.instructions.contains { $0.contains("SELFCHECK_TOOLS=\(toolEnvironment)") }, "Dockerfile.runner builds the tools elsewhere than \(toolEnvironment)")
         #expect(runner.instructions("COPY").contains { $0.hasPrefix("--from=tools \(toolEnvironment) \(toolEnvironment)") },
                 "the runtime image does not carry \(toolEnvironment)")
