@@ -11,6 +11,9 @@ struct ConfigurationTableTests {
                         "the \(role) reads \(variable) but README's configuration table does not list it for the \(role)")
             }
         }
+        for variable in scan.sharedReads.subtracting(SourceScan.standardVariables).sorted() {
+            #expect(table.rows[variable] != nil, "a module both executables link reads \(variable), which README's configuration table does not list")
+        }
     }
 
     @Test func everyTableVariableIsReadByTheExecutablesItNames() throws {

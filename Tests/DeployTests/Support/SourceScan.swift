@@ -25,29 +25,34 @@ struct SourceScan {
     /// Source text per executable.
     let text: [DeployedContainer.Role: String]
     /// Variables read the ways the code reads them (`environment["X"]`, `values["X"]`, `getenv("X")`,
-    /// `value("X")`), per executable.
+    /// `value("X")`) in modules only that executable links.
     let reads: [DeployedContainer.Role: Set<String>]
+    /// The same in modules both link (or that this scan does not know yet): the table must list them,
+    /// for either executable.
+    let sharedReads: Set<String>
 
     init() throws {
         let root = DeployFiles.url("Sources")
-        var text: [DeployedContainer.Role: String] = [.agent: "", .runner: ""]
+        var agentOnly = "", runnerOnly = "", shared = ""
         let files = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)
         while let file = files?.nextObject() as? URL {
             guard ["swift", "c", "h"].contains(file.pathExtension) else { continue }
             let module = file.path.dropFirst(root.path.count + 1).split(separator: "/").first.map(String.init) ?? ""
             guard !Self.ignoredModules.contains(module) else { continue }
             let contents = try String(contentsOf: file, encoding: .utf8)
-            if !Self.agentOnlyModules.contains(module) { text[.runner, default: ""] += contents }
-            if !Self.runnerOnlyModules.contains(module) { text[.agent, default: ""] += contents }
+            if Self.agentOnlyModules.contains(module) { agentOnly += contents }
+            else if Self.runnerOnlyModules.contains(module) { runnerOnly += contents }
+            else { shared += contents }
         }
-        self.text = text
+        text = [.agent: agentOnly + shared, .runner: runnerOnly + shared]
         let pattern = try NSRegularExpression(pattern: #"(?:environment|values|env)\["([A-Z][A-Z0-9_]*)"\]|getenv\("([A-Z][A-Z0-9_]*)"\)|value\("([A-Z][A-Z0-9_]*)"\)"#)
-        reads = text.mapValues { source in
-            let range = NSRange(source.startIndex..., in: source)
-            return Set(pattern.matches(in: source, range: range).compactMap { match in
+        func reads(in source: String) -> Set<String> {
+            Set(pattern.matches(in: source, range: NSRange(source.startIndex..., in: source)).compactMap { match in
                 (1...3).lazy.compactMap { Range(match.range(at: $0), in: source).map { String(source[$0]) } }.first
             })
         }
+        self.reads = [.agent: reads(in: agentOnly), .runner: reads(in: runnerOnly)]
+        sharedReads = reads(in: shared)
     }
 
     /// The executable's code names the variable as a string literal.
