@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // Test-only: DeployTests parses deploy/ (docker-compose.yml, the Kubernetes manifests).
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // MARK: C libraries and shims
@@ -222,6 +224,13 @@ let package = Package(
         .testTarget(
             name: "RunnerProtocolTests",
             dependencies: ["RunnerProtocol", "Contracts", "TestSupport"],
+            swiftSettings: packageSwiftSettings
+        ),
+        // Reads deploy/, README.md, scripts/ and Sources/ as text: the deployment files must agree with
+        // the configuration table and with the code (Docker cannot run here, so this stops drift).
+        .testTarget(
+            name: "DeployTests",
+            dependencies: ["Contracts", "TestSupport", .product(name: "Yams", package: "Yams")],
             swiftSettings: packageSwiftSettings
         ),
         // Talks to a real SwiftNIO HTTP/1.1 server on 127.0.0.1, scripted per test.
