@@ -20,8 +20,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // Test-only: DeployTests parses deploy/ (docker-compose.yml, the Kubernetes manifests).
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // MARK: C libraries and shims
@@ -86,6 +89,17 @@ let package = Package(
             ],
             swiftSettings: packageSwiftSettings
         ),
+        // The gRPC clients for RAG and SRM (plaintext HTTP/2) and the development SRM.
+        .target(
+            name: "AgentServices",
+            dependencies: [
+                "AgentCore", "Contracts", "LLM",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: packageSwiftSettings
+        ),
         .target(
             name: "Kafka",
             dependencies: [
@@ -125,6 +139,7 @@ let package = Package(
             name: "coding-agent",
             dependencies: [
                 "AgentCore",
+                "AgentServices",
                 "Contracts",
                 "GitWorkspace",
                 "Kafka",
@@ -189,7 +204,11 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentCoreTests",
-            dependencies: ["AgentCore", "Contracts", "GitWorkspace", "Kafka", "LLM", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "AgentCore", "AgentServices", "Contracts", "GitWorkspace", "Kafka", "LLM", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+            ],
             swiftSettings: packageSwiftSettings
         ),
         .testTarget(
@@ -210,7 +229,14 @@ let package = Package(
         // Issue #9's fault and load suite: the real executables under injected faults (about 3 min).
         .testTarget(
             name: "FaultTests",
-            dependencies: ["Contracts", "Kafka", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["AgentServices", "Contracts", "Kafka", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: packageSwiftSettings
+        ),
+        // Reads deploy/, README.md, scripts/ and Sources/ as text: the deployment files must agree with
+        // the configuration table and with the code (Docker cannot run here, so this stops drift).
+        .testTarget(
+            name: "DeployTests",
+            dependencies: ["Contracts", "TestSupport", .product(name: "Yams", package: "Yams")],
             swiftSettings: packageSwiftSettings
         ),
         // Talks to a real SwiftNIO HTTP/1.1 server on 127.0.0.1, scripted per test.

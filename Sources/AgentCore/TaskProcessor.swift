@@ -60,8 +60,10 @@ public struct TaskProcessor: Sendable {
         var notes: [String] = []
         var snippets: [ContextSnippet] = []
         do { snippets = try await context.snippets(for: task, checkout: checkout.directory) } catch {
-            notes.append("context service failed (\(error)); using the files the task names")
             snippets = (try? await CheckoutFiles().snippets(for: task, checkout: checkout.directory)) ?? []
+            let fallback = snippets.isEmpty ? "no context" : "\(task.path) from the checkout"
+            logger.warning("context service failed; falling back", metadata: ["error": "\(error)"])
+            notes.append("context service failed, the prompt has \(fallback) instead: \(error)")
         }
         let prompts = PromptBuilder(contextBudget: configuration.contextBudget)
         var failures: [AttemptFailure] = []

@@ -1,4 +1,5 @@
 import AgentCore
+import AgentServices
 import ArgumentParser
 import Contracts
 import Foundation
@@ -22,13 +23,15 @@ struct OnceCommand: AsyncParsableCommand {
             printError("\(task): \(error)")
             throw ExitCode(65)
         }
-        let processor = try agent.makeProcessor(logger: logger)
+        let services = try agent.makeServices(logger: logger)
+        let processor = try agent.makeProcessor(services: services, logger: logger)
         var allSucceeded = true
         for task in bundle.tasks {
             let result = await processor.process(task)
             allSucceeded = allSucceeded && result.status == CommitStatus.success.rawValue
             print(try result.protoNamedJSON())
         }
+        await services.shutdown()
         if !allSucceeded { throw ExitCode(1) }
     }
 }

@@ -1,4 +1,5 @@
 import AgentCore
+import AgentServices
 import ArgumentParser
 import Foundation
 import Kafka
@@ -22,7 +23,8 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = kafka.makeLogger("coding-agent")
-        let processor = try agent.makeProcessor(logger: logger)
+        let services = try agent.makeServices(logger: logger)
+        let processor = try agent.makeProcessor(services: services, logger: logger)
         var consumerConfiguration = KafkaConsumerConfiguration(bootstrapServers: kafka.bootstrap, topics: [taskTopic])
         consumerConfiguration.groupID = group
         consumerConfiguration.sessionTimeout = .seconds(sessionTimeout)
@@ -49,6 +51,7 @@ struct RunCommand: AsyncParsableCommand {
         let outcome = await working.result
         await producer.close()
         await consumer.close()
+        await services.shutdown()
         try outcome.get()
     }
 }
