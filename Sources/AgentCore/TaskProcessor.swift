@@ -43,7 +43,10 @@ public struct TaskProcessor: Sendable {
             // A redelivered task whose branch already holds our commit is answered again, without new work.
             if let sha = try await mirror.existingAgentCommit(branch: branch, taskID: task.id) {
                 logger.info("redelivered task: answering with the existing commit", metadata: ["sha": "\(sha)"])
-                return .make(task, .success, sha: sha, branch: branch, notes: ["redelivered: \(branch) already holds \(sha)"])
+                // The first delivery may have died between the push and the claims: claim again (a claim
+                // with the same sha asks for the same thing).
+                let claims = await claimLeases(of: task, sha: sha)
+                return .make(task, .success, sha: sha, branch: branch, notes: ["redelivered: \(branch) already holds \(sha)"] + claims)
             }
             return try await mirror.withCheckout(commit: task.baseCommit, taskID: task.id, in: configuration.checkoutRoot) { checkout in
                 await attempt(task, checkout: checkout, branch: branch, logger: logger)
@@ -124,6 +127,13 @@ public struct TaskProcessor: Sendable {
         } catch {
             return .make(task, .hardFail, notes: notes + ["push: \(error)"])
         }
+        notes += await claimLeases(of: task, sha: sha)
+        return .make(task, .success, sha: sha, branch: branch, notes: notes)
+    }
+
+    /// `SymbolReservation.Claim` for each reserved lease; a note for each one not granted.
+    private func claimLeases(of task: CodingTask, sha: String) async -> [String] {
+        var notes: [String] = []
         for lease in task.reservedLeaseIds {
             guard let id = Int64(lease) else {
                 notes.append("lease \(lease): not an int64 id, not claimed")
@@ -140,7 +150,7 @@ public struct TaskProcessor: Sendable {
                 notes.append("lease \(lease): claim failed: \(error)")
             }
         }
-        return .make(task, .success, sha: sha, branch: branch, notes: notes)
+        return notes
     }
 
     static func describe(_ error: GitWorkspaceError, task: CodingTask) -> String {
