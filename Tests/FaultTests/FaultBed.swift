@@ -1,3 +1,4 @@
+import AgentServices
 import Contracts
 import Foundation
 import Kafka
@@ -25,6 +26,11 @@ final class FaultBed: @unchecked Sendable {
     /// Replaced when the suite kills and restarts the runner (same socket).
     var runner: RunnerProcess
     var agents: [AgentProcess] = []
+    /// Replaced when the suite takes the SRM down and brings it back (same port).
+    var srm: DevelopmentSRM
+    let srmPort: Int
+    /// Every claim any SRM instance answered.
+    let claims = ClaimLog()
     var served: URL { root.appendingPathComponent("served/inflection.git") }
 
     static let quiet: Logger = {
@@ -55,6 +61,8 @@ final class FaultBed: @unchecked Sendable {
         let model = ScriptedModel(plan: plan.byID, goodDiff: goodDiff, refusedDiff: refusedDiff, slowDelay: .seconds(Self.modelTimeout + 1.5))
         self.model = model
         modelServer = try await ScriptedHTTPServer.start([], responder: { model.respond($0) })
+        srm = try await DevelopmentSRM.start(onClaim: claims.record)
+        srmPort = srm.address.port
         runnerDirectory = try makeTemporaryDirectory("fault-runner")
         runner = try RunnerProcess(jobs: 2, directory: runnerDirectory)
     }
@@ -70,7 +78,8 @@ final class FaultBed: @unchecked Sendable {
 
     func startAgents(_ names: [String]) throws {
         var environment = ProcessInfo.processInfo.environment
-        for name in ["MOCK_LLM", "LLM_SCRIPT", "RAG_ADDR", "SRM_ADDR", "REMOTE_REPO", "LOG_FORMAT"] { environment[name] = nil }
+        for name in ["MOCK_LLM", "LLM_SCRIPT", "RAG_ADDR", "REMOTE_REPO", "LOG_FORMAT"] { environment[name] = nil }
+        environment["SRM_ADDR"] = "127.0.0.1:\(srmPort)"
         environment["OPENAI_BASE_URL"] = modelServer.baseURL
         environment["OPENAI_API_KEY"] = "fault-suite-key"
         environment["CODING_MODEL"] = "fault-suite-model"
@@ -120,6 +129,22 @@ final class FaultBed: @unchecked Sendable {
         return midTask
     }
 
+    /// Stops the SRM for `outage`, then serves it again on the same port.
+    func takeSRMDown(for outage: Duration) async throws {
+        await srm.stop()
+        try await Task.sleep(for: outage)
+        var attempts = 0
+        while true {
+            do {
+                srm = try await DevelopmentSRM.start(port: srmPort, onClaim: claims.record)
+                return
+            } catch where attempts < 20 {
+                attempts += 1
+                try await Task.sleep(for: .milliseconds(250))  // the port may linger a moment
+            }
+        }
+    }
+
     /// `git` in the served bare repository.
     func servedGit(_ arguments: [String]) throws -> String {
         try run(["git"] + arguments, in: served).stdout
@@ -128,10 +153,18 @@ final class FaultBed: @unchecked Sendable {
     func stop() async {
         for agent in agents { agent.stop() }
         runner.stop()
+        await srm.stop()
         await modelServer.shutdown()
         cluster.close()
         daemon.stop()
         fixture.remove()
         try? FileManager.default.removeItem(at: root)
     }
+}
+
+/// The claims the development SRM answered, across its restarts.
+final class ClaimLog: Sendable {
+    private let claims = Mutex<[DevelopmentSRM.Claim]>([])
+    var all: [DevelopmentSRM.Claim] { claims.withLock { $0 } }
+    @Sendable func record(_ claim: DevelopmentSRM.Claim) { claims.withLock { $0.append(claim) } }
 }

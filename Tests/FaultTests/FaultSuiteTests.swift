@@ -43,6 +43,10 @@ import Testing
             let midCheck = try await bed.killRunnerMidCheck()
             faults.add(midCheck ? "runner SIGKILL mid-check, restarted" : "runner SIGKILL (no check running), restarted")
         },
+        Step(after: 85) { bed, faults in
+            try await bed.takeSRMDown(for: .seconds(4))
+            faults.add("SRM down 4 s and up")
+        },
         Step(after: 100) { bed, faults in
             let midTask = try await bed.killAgentMidTask(bed.agents[0])
             faults.add(midTask ? "agent SIGKILL mid-task, restarted" : "agent SIGKILL (idle), restarted")
@@ -135,6 +139,22 @@ import Testing
             #expect(commit.parent == bed.fixture.baseCommit, "\(id): the commit's parent is base_commit")
             #expect((byID[id] ?? []).allSatisfy { $0.commitSha == commit.sha && $0.branchName == "agt/\(id)" }, "\(id): every SUCCESS names the pushed commit")
         }
+        // Leases: each success's lease granted with the pushed commit, or its result says the claim failed
+        // (the SRM was down); no claim for anything else or with another commit.
+        let claims = bed.claims.all
+        var claimFailures = 0
+        for id in successful {
+            guard let planned = plan[id], let sha = commits[id]?.first?.sha else { continue }
+            let granted = claims.contains { $0.leaseID == planned.lease && $0.commitSHA == sha && $0.granted }
+            let failed = (byID[id] ?? []).contains { $0.notes.contains { $0.hasPrefix("lease \(planned.lease): claim failed") } }
+            if failed { claimFailures += 1 }
+            #expect(granted || failed, "\(id): lease \(planned.lease) neither claimed nor noted as failed")
+        }
+        let leaseOwners = Dictionary(uniqueKeysWithValues: bed.plan.messages.map { ($0.lease, $0.id) })
+        for claim in claims {
+            let owner = leaseOwners[claim.leaseID] ?? "?"
+            #expect(commits[owner]?.first?.sha == claim.commitSHA, "lease \(claim.leaseID) claimed for \(claim.commitSHA), not \(owner)'s commit")
+        }
         #expect(Set(commits.keys).subtracting(successful).isEmpty, "commits for tasks that should not succeed: \(Set(commits.keys).subtracting(successful))")
 
         // Nothing left behind.
@@ -161,6 +181,7 @@ import Testing
             "  results: \(all.count) for \(byID.count) ids; duplicates: \(duplicates) (ids answered more than once: \(byID.values.filter { $0.count > 1 }.count))",
             "  redelivered successes answered from the branch: \(all.filter { $0.notes.contains { $0.hasPrefix("redelivered") } }.count)",
             "  checks sent again after a runner outage: \(resentChecks)",
+            "  lease claims answered by the SRM: \(claims.count); successes noting a failed claim (SRM down): \(claimFailures)",
             "  model requests: \(bed.model.requestCount)",
             "  agent starts: " + bed.agents.map { "\($0.name) \($0.starts)" }.joined(separator: ", ") + "; unexpected exits: \(unexpectedExits.count)",
             "  faults injected:",

@@ -48,6 +48,8 @@ struct PlannedMessage: Sendable {
     var outcome: PlannedOutcome
     /// Injected into the model's first answer for this task, if any.
     var modelFault: ModelFault?
+    /// The symbol lease the task reserves (claimed with the pushed commit when it succeeds).
+    var lease: Int64
 }
 
 /// 200 messages of mixed outcomes in a seeded shuffle, with model faults spread over the tasks that
@@ -70,7 +72,7 @@ struct TaskPlan: Sendable {
                 fault = ModelFault.allCases[faultIndex % ModelFault.allCases.count]
                 faultIndex += 1
             }
-            return PlannedMessage(id: id, outcome: outcome, modelFault: fault)
+            return PlannedMessage(id: id, outcome: outcome, modelFault: fault, lease: 1000 + Int64(index))
         }
     }
 
@@ -93,6 +95,7 @@ struct TaskPlan: Sendable {
             $0.kind = "FEAT"
             $0.path = "inflection/__init__.py"
             $0.baseCommit = message.outcome == .unknownBase ? Self.unknownCommit(message.id) : baseCommit
+            $0.reservedLeaseIds = ["\(message.lease)"]
         }
         return try TaskBundle.with { $0.bundleID = "bundle-\(message.id)"; $0.tasks = [task] }.serializedBytes()
     }
