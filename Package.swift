@@ -226,7 +226,7 @@ let package = Package(
             dependencies: ["RunnerProtocol", "Contracts", "TestSupport"],
             swiftSettings: packageSwiftSettings
         ),
-        // Issue #9's fault and load suite: the real executables under injected faults (about 3 min).
+        // Issue #9's fault and load suite: the real executables under injected faults (1.5-3 min).
         .testTarget(
             name: "FaultTests",
             dependencies: ["AgentServices", "Contracts", "Kafka", "TestSupport", .product(name: "Logging", package: "swift-log")],

@@ -150,6 +150,28 @@ final class FaultBed: @unchecked Sendable {
         try run(["git"] + arguments, in: served).stdout
     }
 
+    /// Every commit on the server carrying an `[agent:<id>]` line, by id, with its parent.
+    func agentCommits() throws -> [String: [(sha: String, parent: String)]] {
+        var commits: [String: [(sha: String, parent: String)]] = [:]
+        for entry in try servedGit(["log", "--all", "--format=%H %P%n%B%x00"]).split(separator: "\0") {
+            let lines = entry.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n")
+            guard let head = lines.first?.split(separator: " "), head.count >= 2 else { continue }
+            for line in lines where line.hasPrefix("[agent:") && line.hasSuffix("]") {
+                commits[String(line.dropFirst("[agent:".count).dropLast()), default: []].append((String(head[0]), String(head[1])))
+            }
+        }
+        return commits
+    }
+
+    /// `agt/<id>` branches on the server: id → commit.
+    func agentBranches() throws -> [String: String] {
+        let lines = try servedGit(["for-each-ref", "--format=%(refname:lstrip=3) %(objectname)", "refs/heads/agt/"]).split(separator: "\n")
+        return Dictionary(lines.compactMap { line in
+            let parts = line.split(separator: " ")
+            return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+        }, uniquingKeysWith: { first, _ in first })
+    }
+
     func stop() async {
         for agent in agents { agent.stop() }
         runner.stop()
@@ -162,9 +184,11 @@ final class FaultBed: @unchecked Sendable {
     }
 }
 
+typealias DevelopmentSRMClaim = DevelopmentSRM.Claim
+
 /// The claims the development SRM answered, across its restarts.
 final class ClaimLog: Sendable {
-    private let claims = Mutex<[DevelopmentSRM.Claim]>([])
-    var all: [DevelopmentSRM.Claim] { claims.withLock { $0 } }
-    @Sendable func record(_ claim: DevelopmentSRM.Claim) { claims.withLock { $0.append(claim) } }
+    private let claims = Mutex<[DevelopmentSRMClaim]>([])
+    var all: [DevelopmentSRMClaim] { claims.withLock { $0 } }
+    @Sendable func record(_ claim: DevelopmentSRMClaim) { claims.withLock { $0.append(claim) } }
 }

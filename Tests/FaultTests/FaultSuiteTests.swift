@@ -60,49 +60,44 @@ import Testing
     @Test func twoHundredMessagesUnderFaults() async throws {
         let started = ContinuousClock.now
         let bed = try await FaultBed()
-        try await bed.publishPlan()
-        let results = try ResultLog(cluster: bed.cluster, topic: FaultBed.resultTopic)
-        try bed.startAgents(["agent-a", "agent-b"])
-        let faults = FaultCount()
-        var memory = MemoryLog()
-        var pending = Self.steps
-        var unexpectedExits: [String] = []
-        let expected = Set(bed.plan.messages.map(\.id))
-        let deadline = started + .seconds(330)
-
-        while ContinuousClock.now < deadline {
-            let answered = results.answeredIDs
-            if expected.isSubset(of: answered) { break }
-            // A supervisor's job: an agent that died on its own is counted and started again.
-            for agent in bed.agents where !agent.isRunning {
-                unexpectedExits.append("\(agent.name) exited \(agent.exitStatus.map(String.init) ?? "?")")
-                try agent.start()
-            }
-            for agent in bed.agents { memory.sample(agent.name, pid: agent.pid) }
-            memory.sample("runner", pid: bed.runner.process.processIdentifier)
-            if let step = pending.first, answered.count >= step.after {
-                pending.removeFirst()
-                try await step.run(bed, faults)
-            }
-            try await Task.sleep(for: .milliseconds(500))
+        let run: FaultRun
+        do { run = try await FaultRun.perform(on: bed, started: started) } catch {
+            await bed.stop()
+            throw error
         }
-        let processing = ContinuousClock.now - started
-        for (fault, count) in bed.model.faultsInjected { faults.add(fault.rawValue, count) }
+        let outcome = check(run, bed: bed)
+        var figures = run.figures(bed: bed, outcome: outcome)
+        if !outcome.isClean {
+            // Kept for a post-mortem: the agents' logs go with the bed's folder otherwise.
+            let kept = try makeTemporaryDirectory("fault-suite-logs")
+            for agent in bed.agents { try? FileManager.default.copyItem(at: agent.logFile, to: kept.appendingPathComponent(agent.logFile.lastPathComponent)) }
+            figures.append("  agent logs kept in \(kept.path)")
+        }
+        await bed.stop()
+        figures.append("  wall time with set-up and tear-down: \(FaultRun.seconds(ContinuousClock.now - started))")
+        print(figures.joined(separator: "\n"))
+    }
 
-        // Leftovers, looked at while the runner still runs (its sandboxes) and after the agents stopped.
-        for agent in bed.agents { agent.stop() }
-        let runnerPID = bed.runner.process.processIdentifier
-        let sandboxes = ProcessTable.descendants(of: runnerPID) + ProcessTable.sandboxes(mounting: bed.runnerDirectory.path)
-        let workspaces = bed.runner.temporaryEntries
-        let strayMounts = ProcessTable.mounts(below: bed.runnerDirectory.path)
-        let checkouts = bed.agents.flatMap { agent in agent.checkouts.map { "\(agent.name): \($0)" } }
-        await results.close()
-        let all = results.all
+    /// What the checks found that the figures report.
+    struct Outcome {
+        var wrongStatuses = 0
+        var missing = 0
+        var resentChecks = 0
+        var claimFailures = 0
+        var unexpectedExits = 0
+        var isClean: Bool { wrongStatuses == 0 && missing == 0 && unexpectedExits == 0 }
+    }
+
+    /// Every promise of issue #9, asserted on what the servers, the topic and /proc hold.
+    func check(_ run: FaultRun, bed: FaultBed) -> Outcome {
+        var outcome = Outcome()
+        let plan = bed.plan.byID
+        let byID = run.resultsByID
+        let expected = Set(plan.keys)
 
         // Every message answered, each with the status its plan expects.
-        let plan = bed.plan.byID
-        let byID = Dictionary(grouping: all, by: \.taskID)
         let missing = expected.subtracting(byID.keys).sorted()
+        outcome.missing = missing.count
         #expect(missing.isEmpty, "no result for \(missing.count): \(missing.prefix(20))")
         #expect(Set(byID.keys).subtracting(expected).isEmpty, "results for unplanned ids: \(Set(byID.keys).subtracting(expected))")
         var wrong: [String] = []
@@ -111,94 +106,62 @@ import Testing
             for answer in answers where answer.status != planned.outcome.expectedStatus {
                 wrong.append("\(id) (\(planned.outcome)) \(answer.status): \(answer.notes.joined(separator: " | ").prefix(400))")
             }
-        }
-        #expect(wrong.isEmpty, "\(wrong.count) results with an unexpected status:\n\(wrong.prefix(15).joined(separator: "\n"))")
-        #expect(results.undecodableCount == 0)
-        for (id, answers) in byID where plan[id]?.outcome == .unknownBase {
-            #expect(answers.allSatisfy { $0.notes.contains { $0.contains(TaskPlan.unknownCommit(id)) } }, "\(id): the note names the commit")
-        }
-
-        // The git server: exactly one [agent:<id>] commit per successful task, on agt/<id>, parent base.
-        let log = try bed.servedGit(["log", "--all", "--format=%H %P%n%B%x00"])
-        var commits: [String: [(sha: String, parent: String)]] = [:]
-        for entry in log.split(separator: "\0") {
-            let lines = entry.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n")
-            guard let head = lines.first?.split(separator: " "), head.count >= 2 else { continue }
-            for line in lines where line.hasPrefix("[agent:") {
-                commits[String(line.dropFirst("[agent:".count).dropLast()), default: []].append((String(head[0]), String(head[1])))
+            if planned.outcome == .unknownBase {
+                #expect(answers.allSatisfy { $0.notes.contains { $0.contains(TaskPlan.unknownCommit(id)) } }, "\(id): the note names the commit")
             }
         }
-        let branches = Dictionary(uniqueKeysWithValues: try bed.servedGit(["for-each-ref", "--format=%(refname:lstrip=3) %(objectname)", "refs/heads/agt/"])
-            .split(separator: "\n").map { line in (String(line.split(separator: " ")[0]), String(line.split(separator: " ")[1])) })
-        let successful = bed.plan.messages.filter { $0.outcome.expectedStatus == "SUCCESS" }.map(\.id)
-        for id in successful {
-            let found = commits[id] ?? []
+        outcome.wrongStatuses = wrong.count
+        #expect(wrong.isEmpty, "\(wrong.count) results with an unexpected status:\n\(wrong.prefix(15).joined(separator: "\n"))")
+        #expect(run.undecodableResults == 0)
+        #expect(bed.model.unparsedRequests == 0)
+
+        // The git server: exactly one [agent:<id>] commit per successful task, on agt/<id>, parent base.
+        let successful = bed.plan.messages.filter { $0.outcome.expectedStatus == "SUCCESS" }
+        for id in successful.map(\.id) {
+            let found = run.agentCommits[id] ?? []
             #expect(found.count == 1, "\(id): \(found.count) [agent:\(id)] commits on the server")
             guard let commit = found.first else { continue }
-            #expect(branches[id] == commit.sha, "\(id): agt/\(id) holds the commit")
+            #expect(run.agentBranches[id] == commit.sha, "\(id): agt/\(id) holds the commit")
             #expect(commit.parent == bed.fixture.baseCommit, "\(id): the commit's parent is base_commit")
             #expect((byID[id] ?? []).allSatisfy { $0.commitSha == commit.sha && $0.branchName == "agt/\(id)" }, "\(id): every SUCCESS names the pushed commit")
         }
+        let unplanned = Set(run.agentCommits.keys).subtracting(successful.map(\.id))
+        #expect(unplanned.isEmpty, "commits for tasks that should not succeed: \(unplanned)")
+
         // Leases: each success's lease granted with the pushed commit, or its result says the claim failed
-        // (the SRM was down); no claim for anything else or with another commit.
-        let claims = bed.claims.all
-        var claimFailures = 0
-        for id in successful {
-            guard let planned = plan[id], let sha = commits[id]?.first?.sha else { continue }
-            let granted = claims.contains { $0.leaseID == planned.lease && $0.commitSHA == sha && $0.granted }
-            let failed = (byID[id] ?? []).contains { $0.notes.contains { $0.hasPrefix("lease \(planned.lease): claim failed") } }
-            if failed { claimFailures += 1 }
-            #expect(granted || failed, "\(id): lease \(planned.lease) neither claimed nor noted as failed")
+        // (the SRM was down); no claim with another commit.
+        for planned in successful {
+            guard let sha = run.agentCommits[planned.id]?.first?.sha else { continue }
+            let granted = run.claims.contains { $0.leaseID == planned.lease && $0.commitSHA == sha && $0.granted }
+            let failed = (byID[planned.id] ?? []).contains { $0.notes.contains { $0.hasPrefix("lease \(planned.lease): claim failed") } }
+            if failed { outcome.claimFailures += 1 }
+            #expect(granted || failed, "\(planned.id): lease \(planned.lease) neither claimed nor noted as failed")
         }
         let leaseOwners = Dictionary(uniqueKeysWithValues: bed.plan.messages.map { ($0.lease, $0.id) })
-        for claim in claims {
+        for claim in run.claims {
             let owner = leaseOwners[claim.leaseID] ?? "?"
-            #expect(commits[owner]?.first?.sha == claim.commitSHA, "lease \(claim.leaseID) claimed for \(claim.commitSHA), not \(owner)'s commit")
+            #expect(run.agentCommits[owner]?.first?.sha == claim.commitSHA, "lease \(claim.leaseID) claimed for \(claim.commitSHA), not \(owner)'s commit")
         }
-        #expect(Set(commits.keys).subtracting(successful).isEmpty, "commits for tasks that should not succeed: \(Set(commits.keys).subtracting(successful))")
+
+        // Faults handled where they should be: a check cut by the runner's death was sent again, and no
+        // agent died on its own.
+        outcome.resentChecks = run.results.flatMap(\.notes).filter { $0.contains("runner unavailable") && $0.hasSuffix("checked again") }.count
+        if run.faults["runner SIGKILL mid-check, restarted", default: 0] > 0 {
+            #expect(outcome.resentChecks > 0, "a runner killed mid-check made an agent send its check again")
+        }
+        outcome.unexpectedExits = run.unexpectedExits.count
+        #expect(run.unexpectedExits.isEmpty, "agents that exited on their own: \(run.unexpectedExits)")
 
         // Nothing left behind.
-        #expect(sandboxes.isEmpty, "sandbox processes left: \(sandboxes)")
-        #expect(workspaces.isEmpty, "runner workspaces left in its TMPDIR: \(workspaces)")
-        #expect(strayMounts.isEmpty, "mounts left below the runner's folder: \(strayMounts)")
-        #expect(checkouts.isEmpty, "per-task checkouts left: \(checkouts)")
-        #expect(unexpectedExits.isEmpty, "agents that exited on their own: \(unexpectedExits)")
-        #expect(bed.model.unparsedRequests == 0)
-        let resentChecks = all.flatMap(\.notes).filter { $0.contains("runner unavailable") && $0.hasSuffix("checked again") }.count
-        if faults.counts["runner SIGKILL mid-check, restarted", default: 0] > 0 {
-            #expect(resentChecks > 0, "a runner killed mid-check made an agent send its check again")
-        }
+        #expect(run.leftovers.sandboxes.isEmpty, "sandbox processes left: \(run.leftovers.sandboxes)")
+        #expect(run.leftovers.workspaces.isEmpty, "runner workspaces left in its TMPDIR: \(run.leftovers.workspaces)")
+        #expect(run.leftovers.mounts.isEmpty, "mounts left below the runner's folder: \(run.leftovers.mounts)")
+        #expect(run.leftovers.checkouts.isEmpty, "per-task checkouts left: \(run.leftovers.checkouts)")
 
         // Memory: no instance grew far beyond where it settled after start-up.
-        for instance in memory.judged {
+        for instance in run.memory.judged {
             #expect(instance.last <= 2 * instance.settled + 64 * 1024, "\(instance.label): RSS grew from \(instance.settled) KiB to \(instance.last) KiB")
         }
-
-        let duplicates = all.count - byID.count
-        var figures = [
-            "fault suite figures",
-            "  messages: \(expected.count) (" + PlannedOutcome.allCases.map { "\($0.rawValue) \(PlannedOutcome.counts[$0] ?? 0)" }.joined(separator: ", ") + ")",
-            "  results: \(all.count) for \(byID.count) ids; duplicates: \(duplicates) (ids answered more than once: \(byID.values.filter { $0.count > 1 }.count))",
-            "  redelivered successes answered from the branch: \(all.filter { $0.notes.contains { $0.hasPrefix("redelivered") } }.count)",
-            "  checks sent again after a runner outage: \(resentChecks)",
-            "  lease claims answered by the SRM: \(claims.count); successes noting a failed claim (SRM down): \(claimFailures)",
-            "  model requests: \(bed.model.requestCount)",
-            "  agent starts: " + bed.agents.map { "\($0.name) \($0.starts)" }.joined(separator: ", ") + "; unexpected exits: \(unexpectedExits.count)",
-            "  faults injected:",
-        ]
-        figures += faults.counts.sorted { $0.key < $1.key }.map { "    \($0.key): \($0.value)" }
-        figures.append("  memory (KiB, settled → last, peak):")
-        figures += memory.judged.map { "    \($0.label): \($0.settled) → \($0.last), VmHWM \($0.hwm) (\($0.samples) samples)" }
-        figures.append("  time to answer everything: \(processing.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))")
-        if !wrong.isEmpty || !missing.isEmpty || !unexpectedExits.isEmpty {
-            // Kept for a post-mortem: the agents' logs go with the bed's folder otherwise.
-            let kept = try makeTemporaryDirectory("fault-suite-logs")
-            for agent in bed.agents { try? FileManager.default.copyItem(at: agent.logFile, to: kept.appendingPathComponent(agent.logFile.lastPathComponent)) }
-            figures.append("  agent logs kept in \(kept.path)")
-        }
-        await bed.stop()
-        figures.append("  wall time with set-up and tear-down: \((ContinuousClock.now - started).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))")
-        print(figures.joined(separator: "\n"))
-
+        return outcome
     }
 }
