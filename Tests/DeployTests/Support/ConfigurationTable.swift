@@ -11,6 +11,7 @@ struct ConfigurationTable {
         var defaultValue: String
         /// The default cell as written, e.g. `` `warning` (`once`: `info`) ``.
         var defaultCell: String
+        var meaning: String
     }
 
     let rows: [String: Row]
@@ -30,7 +31,7 @@ struct ConfigurationTable {
             let variable = Self.unquoted(cells[0])
             let readBy = Set(cells[1].split(separator: ",").compactMap { DeployedContainer.Role(rawValue: $0.trimmingCharacters(in: .whitespaces)) })
             let defaultValue = cells[3].firstMatch(of: /`([^`]*)`/).map { String($0.output.1) } ?? ""
-            rows[variable] = Row(variable: variable, readBy: readBy, flag: cells[2], defaultValue: defaultValue, defaultCell: cells[3])
+            rows[variable] = Row(variable: variable, readBy: readBy, flag: cells[2], defaultValue: defaultValue, defaultCell: cells[3], meaning: cells[4])
         }
         self.rows = rows
     }
