@@ -3,6 +3,7 @@ import ArgumentParser
 import Contracts
 import Foundation
 import Logging
+import Telemetry
 
 /// `coding-agent once --task FILE.json`: the tasks of one file, without Kafka; results printed as JSON.
 struct OnceCommand: AsyncParsableCommand {
@@ -15,7 +16,7 @@ struct OnceCommand: AsyncParsableCommand {
     @Option(help: "Log level (env LOG_LEVEL).") var logLevel: String = Environment.values["LOG_LEVEL"] ?? "info"
 
     func run() async throws {
-        LogSetup.bootstrapOnce(level: .init(rawValue: logLevel) ?? .info)
+        LogSetup.bootstrapOnce(level: .init(rawValue: logLevel) ?? .info, format: .fromEnvironment, metadataProvider: TaskLogContext.metadataProvider)
         let logger = Logger(label: "coding-agent")
         let bundle: TaskBundle
         do { bundle = try TaskFile.load(contentsOf: URL(fileURLWithPath: task)) } catch {

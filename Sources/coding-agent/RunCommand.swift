@@ -2,13 +2,18 @@ import AgentCore
 import ArgumentParser
 import Foundation
 import Kafka
-import ShutdownSignals
+import ServiceLifecycle
+import Telemetry
 
 /// `coding-agent run`: the worker.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Consume TaskBundles, produce CommitResults, until SIGTERM (one task at a time, as in the seed).")
+        abstract: "Consume TaskBundles, produce CommitResults, until SIGTERM or SIGINT.",
+        discussion: """
+            On SIGTERM the workers take no new message, finish the current one within --shutdown-deadline \
+            or abandon it uncommitted (so it is redelivered), flush the producer and leave the group.
+            """)
 
     @OptionGroup var kafka: KafkaOptions
     @OptionGroup var agent: AgentOptions
@@ -17,34 +22,37 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Consumer group.") var group = "coding-agent"
     @Option(help: "Seconds the current task gets after SIGTERM before it is abandoned uncommitted (redelivered).")
     var shutdownDeadline = 120
+    @Option(help: "Workers, each its own consumer in the group; more than the topic's partitions leaves some idle.")
+    var concurrency = 1
+    @Option(help: "Port of the Prometheus /metrics endpoint; 0 turns it off (env METRICS_PORT).")
+    var metricsPort: Int = Environment.values["METRICS_PORT"].flatMap { Int($0) } ?? 9600
+
+    func validate() throws {
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be 0 (off) or a TCP port, not \(metricsPort)") }
+        guard shutdownDeadline >= 0 else { throw ValidationError("--shutdown-deadline must not be negative") }
+    }
 
     func run() async throws {
         let logger = kafka.makeLogger("coding-agent")
+        var services: [any Service] = []
+        if metricsPort != 0 {
+            services.append(MetricsEndpoint.bootstrap(port: metricsPort, valueHistogramBuckets: ["ca_task_attempts": [1, 2, 3, 4, 5]], logger: logger))
+        }
         let processor = try agent.makeProcessor(logger: logger)
         var consumerConfiguration = KafkaConsumerConfiguration(bootstrapServers: kafka.bootstrap, topics: [taskTopic])
         consumerConfiguration.groupID = group
-        let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
+        let consumers = try (0..<concurrency).map { _ in try KafkaConsumer(configuration: consumerConfiguration, logger: logger) }
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: kafka.bootstrap), logger: logger)
-        let worker = Worker(consumer: consumer, producer: producer, processor: processor, resultTopic: resultTopic, logger: logger)
-
-        let working = Task { try await worker.run() }
-        let deadline = Duration.seconds(shutdownDeadline)
-        let signals = ShutdownSignals { _ in
-            // Take no new message; an idle worker stops at once, a busy one gets the deadline to finish
-            // its message before it is abandoned uncommitted (and redelivered).
-            worker.stop()
-            guard worker.isBusy else { return working.cancel() }
-            logger.info("finishing the current message before stopping", metadata: ["deadline_s": "\(deadline.components.seconds)"])
-            Task {
-                try? await Task.sleep(for: deadline)
-                working.cancel()
-            }
-        }
-        defer { signals.cancel() }
-        logger.info("worker started", metadata: ["topic": "\(taskTopic)", "group": "\(group)"])
-        let outcome = await working.result
-        await producer.close()
-        await consumer.close()
-        try outcome.get()
+        let resultTopic = resultTopic
+        // Shut down in reverse order: the workers first, the metrics endpoint last.
+        services.append(WorkerPool(consumers: consumers, producer: producer, logger: logger) { consumer in
+            Worker(consumer: consumer, producer: producer, processor: processor, resultTopic: resultTopic, logger: logger)
+        })
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Past the deadline the group cancels the workers: the current message stays uncommitted.
+        configuration.maximumGracefulShutdownDuration = .seconds(shutdownDeadline)
+        logger.info("worker started", metadata: ["topic": "\(taskTopic)", "group": "\(group)", "workers": "\(concurrency)"])
+        try await ServiceGroup(configuration: configuration).run()
     }
 }
