@@ -44,6 +44,8 @@ public final class Worker: Sendable {
             // Arrived after stop(): left uncommitted, so the group hands it to another worker.
             if stopping.load(ordering: .sequentiallyConsistent) || Task.isCancelled { break }
             try await handle(message)
+            // Stopped while busy: return now instead of waiting for a message that would be left anyway.
+            if stopping.load(ordering: .sequentiallyConsistent) { break }
         }
     }
 

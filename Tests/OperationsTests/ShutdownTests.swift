@@ -4,8 +4,8 @@ import RunnerProtocol
 import TestSupport
 import Testing
 
-/// SIGTERM to the real processes in the middle of their work. About 60 s here, most of it the Kafka
-/// mock cluster's group joins and the check for uncommitted messages.
+/// SIGTERM to the real processes in the middle of their work. About 100 s here, most of it the Kafka
+/// mock cluster's group joins and the checks for uncommitted messages.
 @Suite(.serialized, .timeLimit(.minutes(5))) struct ShutdownTests {
     @Test func agentStoppedMidTaskAbandonsItAndTheRestartedAgentAnswersItOnce() async throws {
         try await OpsBed.with(replies: { served in
@@ -20,7 +20,7 @@ import Testing
             try await bed.submit(bed.task("S1"))
             #expect(try await eventually(within: .seconds(90)) { bed.model.requests.count == 1 }, "the model was asked")
             first.terminate()
-            #expect(try await first.waitForExit(timeout: .seconds(30)), "the deadline abandons the task")
+            try #require(try await first.waitForExit(timeout: .seconds(30)), "the deadline abandons the task")
             #expect(first.logLines.contains { $0.contains("finishing the current message") })
             #expect(try FileManager.default.contentsOfDirectory(atPath: bed.checkouts.path).isEmpty, "no per-task checkout is left")
             #expect(try await bed.results().isEmpty, "the abandoned task sent no result")
@@ -29,7 +29,7 @@ import Testing
             defer { second.forceStop() }
             let results = try await bed.results(waitingFor: "S1")
             second.terminate()
-            #expect(try await second.waitForExit(timeout: .seconds(30)))
+            try #require(try await second.waitForExit(timeout: .seconds(30)))
             #expect(second.process.terminationStatus == 0)
 
             let answers = results.filter { $0.taskID == "S1" }
@@ -39,6 +39,28 @@ import Testing
             #expect(bed.model.requests.count == 2, "one abandoned call, one answered")
             #expect(try FileManager.default.contentsOfDirectory(atPath: bed.checkouts.path).isEmpty)
             #expect(try await bed.uncommittedTaskMessages() == 0, "the task's offset is committed")
+        }
+    }
+
+    @Test func agentStoppedMidTaskFinishesItWithinTheDeadlineAndExits() async throws {
+        try await OpsBed.with(replies: { served in
+            var slow = ScriptedHTTPServer.Response.patch(diff: try served.goodDiff)
+            slow.delay = .seconds(3)
+            return ([slow], nil)
+        }) { bed in
+            let agent = try bed.startAgent("agent", arguments: ["--shutdown-deadline", "120"])
+            defer { agent.forceStop() }
+            try await bed.submit(bed.task("S2"))
+            #expect(try await eventually(within: .seconds(90)) { bed.model.requests.count == 1 }, "the model was asked")
+            agent.terminate()
+            try #require(try await agent.waitForExit(timeout: .seconds(120)))
+            #expect(agent.process.terminationStatus == 0)
+
+            let answers = try await bed.results().filter { $0.taskID == "S2" }
+            #expect(answers.count == 1, "the current task was finished before the agent stopped")
+            #expect(answers.first?.status == "SUCCESS", "\(answers.first?.notes ?? [])")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: bed.checkouts.path).isEmpty)
+            #expect(try await bed.uncommittedTaskMessages() == 0, "and its offset committed")
         }
     }
 

@@ -31,6 +31,7 @@ final class JobLimiter: Sendable {
     init(maxRunning: Int, maxQueued: Int) {
         self.maxRunning = max(1, maxRunning)
         self.maxQueued = max(0, maxQueued)
+        reportDepth()  // the gauges exist (at zero) before the first job
     }
 
     /// Takes a slot, waiting in the queue when all are in use. Pair every successful return with `release()`.
