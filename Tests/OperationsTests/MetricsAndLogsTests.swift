@@ -4,19 +4,20 @@ import TestSupport
 import Testing
 
 /// `coding-agent run` and `selfcheck-runner serve` as real processes through one task whose first two
-/// attempts fail (an unusable reply, then a failing test) and whose third passes; both /metrics endpoints
-/// are scraped and the agent's JSON log read. About 40 s here.
+/// attempts fail (a 503 the client retries, then an unusable reply; then a failing test) and whose third
+/// passes; both /metrics endpoints are scraped and the agent's JSON log read. About 20 s here.
 @Suite(.serialized, .timeLimit(.minutes(5))) struct MetricsAndLogsTests {
     @Test func metricsCountWhatHappenedAndEveryTaskLineCarriesTheTaskID() async throws {
         try await OpsBed.with(replies: { served in
             ([
+                .error(503, "overloaded"),
                 .completion(content: "I cannot produce a diff today."),
                 .patch(diff: try served.testBreakingDiff, usage: (prompt: 100, completion: 20)),
                 .patch(diff: try served.goodDiff, usage: (prompt: 120, completion: 30)),
             ], nil)
         }) { bed in
             let agentPort = try GitDaemon.freePort()
-            let agent = try bed.startAgent("agent", metricsPort: agentPort, arguments: ["--concurrency", "2"])
+            let agent = try bed.startAgent("agent", metricsPort: agentPort, arguments: ["--concurrency", "2"], environment: ["LLM_MAX_RETRIES": "1"])
             defer { agent.forceStop() }
 
             try await bed.submit(bed.task("M1"))
@@ -31,6 +32,8 @@ import Testing
             #expect(agentMetrics.value("ca_task_attempts_count") == 1)
             #expect(agentMetrics.value("ca_task_attempts_sum") == 3)
             #expect(agentMetrics.value("ca_llm_errors_total", ["kind": "badReply"]) == 1)
+            #expect(agentMetrics.value("ca_llm_retries_total", ["kind": "server"]) == 1, "the 503 was retried by the client")
+            #expect(!agentMetrics.samples.contains { $0.name == "ca_llm_errors_total" && $0.labels["kind"] == "server" })
             #expect(agentMetrics.value("ca_llm_tokens_total", ["type": "prompt"]) == 220)
             #expect(agentMetrics.value("ca_llm_tokens_total", ["type": "completion"]) == 50)
             for (stage, count) in [("checkout", 1.0), ("context", 1), ("llm", 3), ("check", 2), ("push", 1)] {

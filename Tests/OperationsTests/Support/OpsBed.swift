@@ -67,13 +67,13 @@ final class OpsBed: @unchecked Sendable {
     }
 
     /// Starts `coding-agent run` against this bed; its log goes to `<root>/<name>.log`.
-    func startAgent(_ name: String, metricsPort: UInt16 = 0, arguments: [String] = []) throws -> AgentProcess {
+    func startAgent(_ name: String, metricsPort: UInt16 = 0, arguments: [String] = [], environment: [String: String] = [:]) throws -> AgentProcess {
         try AgentProcess(
             arguments: [
                 "--bootstrap", cluster.bootstrapServers, "--remote-repo", server.remote, "--runner-socket", runner.socket,
                 "--cache-dir", cache.path, "--metrics-port", "\(metricsPort)", "--log-format", "json", "--log-level", "info",
             ] + arguments,
-            environment: ["OPENAI_BASE_URL": model.baseURL, "OPENAI_API_KEY": "test-key", "LLM_MAX_RETRIES": "0"],
+            environment: ["OPENAI_BASE_URL": model.baseURL, "OPENAI_API_KEY": "test-key", "LLM_MAX_RETRIES": "0"].merging(environment) { $1 },
             log: server.root.appendingPathComponent("\(name).log"))
     }
 
