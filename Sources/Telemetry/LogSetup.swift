@@ -20,6 +20,13 @@ public enum LogFormat: String, Sendable, CaseIterable, ExpressibleByArgument {
 public enum LogSetup {
     private static let done = Mutex(false)
 
+    /// Standard error, at `LOG_LEVEL` (else `level`), in `LOG_FORMAT` (else human): for commands without
+    /// log options of their own.
+    public static func bootstrapFromEnvironment(defaultLevel level: Logger.Level) {
+        let named = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) }
+        bootstrapOnce(level: named ?? level, format: .fromEnvironment)
+    }
+
     /// - Parameters:
     ///   - level: the lowest level written.
     ///   - format: human or JSON lines.

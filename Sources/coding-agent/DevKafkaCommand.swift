@@ -39,7 +39,7 @@ struct DevKafkaCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LogSetup.bootstrapOnce(level: Logger.Level(rawValue: logLevel) ?? .warning)
+        LogSetup.bootstrapOnce(level: Logger.Level(rawValue: logLevel) ?? .warning, format: .fromEnvironment)
         let logger = Logger(label: "dev-kafka")
         let cluster = try DevelopmentCluster(brokers: brokers, logger: logger)
         for topic in topicNames {
