@@ -25,11 +25,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Workers, each its own consumer in the group; more than the topic's partitions leaves some idle.")
     var concurrency = 1
     @Option(help: "Port of the Prometheus /metrics endpoint; 0 turns it off (env METRICS_PORT).")
-    var metricsPort: Int = Environment.values["METRICS_PORT"].flatMap { Int($0) } ?? 9600
+    var metricsPort: Int = Environment.values["METRICS_PORT"].map { Int($0) ?? -1 } ?? 9600
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
-        guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be 0 (off) or a TCP port, not \(metricsPort)") }
+        guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port (or METRICS_PORT) must be 0 (off) or a TCP port") }
         guard shutdownDeadline >= 0 else { throw ValidationError("--shutdown-deadline must not be negative") }
     }
 

@@ -22,7 +22,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Checks that may wait; more are refused as busy.") var queue = 16
     @Option(help: "Seconds running checks get to finish on shutdown before they are cancelled.") var shutdownGrace = 10
     @Option(help: "Port of the Prometheus /metrics endpoint (env RUNNER_METRICS_PORT); off when not given or 0.")
-    var metricsPort: Int = ProcessInfo.processInfo.environment["RUNNER_METRICS_PORT"].flatMap { Int($0) } ?? 0
+    var metricsPort: Int = ProcessInfo.processInfo.environment["RUNNER_METRICS_PORT"].map { Int($0) ?? -1 } ?? 0
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env LOG_LEVEL).")
     var logLevel: String = ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info"
     @Option(help: "Log lines as human (for a terminal) or json (one object per line) (env LOG_FORMAT).")
@@ -31,7 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown log level \(logLevel)") }
-        guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be 0 (off) or a TCP port, not \(metricsPort)") }
+        guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port (or RUNNER_METRICS_PORT) must be 0 (off) or a TCP port") }
     }
 
     func run() async throws {
