@@ -24,6 +24,8 @@ struct RunCommand: AsyncParsableCommand {
     var shutdownDeadline = 120
     @Option(help: "Workers, each its own consumer in the group; more than the topic's partitions leaves some idle.")
     var concurrency = 1
+    @Option(help: "Seconds the group waits for a worker that stopped heartbeating (session.timeout.ms; brokers accept 6 to 1800 by default).")
+    var sessionTimeout = 45
     @Option(help: "Port of the Prometheus /metrics endpoint; 0 turns it off (env METRICS_PORT).")
     var metricsPort: Int = Environment.values["METRICS_PORT"].map { Int($0) ?? -1 } ?? 9600
 
@@ -31,6 +33,7 @@ struct RunCommand: AsyncParsableCommand {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port (or METRICS_PORT) must be 0 (off) or a TCP port") }
         guard shutdownDeadline >= 0 else { throw ValidationError("--shutdown-deadline must not be negative") }
+        guard sessionTimeout >= 1 else { throw ValidationError("--session-timeout must be at least 1 second") }
     }
 
     func run() async throws {
@@ -42,6 +45,9 @@ struct RunCommand: AsyncParsableCommand {
         let processor = try agent.makeProcessor(logger: logger)
         var consumerConfiguration = KafkaConsumerConfiguration(bootstrapServers: kafka.bootstrap, topics: [taskTopic])
         consumerConfiguration.groupID = group
+        consumerConfiguration.sessionTimeout = .seconds(sessionTimeout)
+        // librdkafka's 3 s, or less so that a short session still sees three heartbeats.
+        consumerConfiguration.heartbeatInterval = min(.seconds(3), .seconds(sessionTimeout) / 3)
         let consumers = try (0..<concurrency).map { _ in try KafkaConsumer(configuration: consumerConfiguration, logger: logger) }
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: kafka.bootstrap), logger: logger)
         let resultTopic = resultTopic

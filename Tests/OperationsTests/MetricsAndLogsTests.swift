@@ -5,7 +5,7 @@ import Testing
 
 /// `coding-agent run` and `selfcheck-runner serve` as real processes through one task whose first two
 /// attempts fail (a 503 the client retries, then an unusable reply; then a failing test) and whose third
-/// passes; both /metrics endpoints are scraped and the agent's JSON log read. About 20 s here.
+/// passes; both /metrics endpoints are scraped and the agent's JSON log read. About 15 s here.
 @Suite(.serialized, .timeLimit(.minutes(5))) struct MetricsAndLogsTests {
     @Test func metricsCountWhatHappenedAndEveryTaskLineCarriesTheTaskID() async throws {
         try await OpsBed.with(replies: { served in

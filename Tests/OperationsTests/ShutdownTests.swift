@@ -4,7 +4,7 @@ import RunnerProtocol
 import TestSupport
 import Testing
 
-/// SIGTERM to the real processes in the middle of their work. About 100 s here, most of it the Kafka
+/// SIGTERM to the real processes in the middle of their work. About 50 s here, most of it the Kafka
 /// mock cluster's group joins and the checks for uncommitted messages.
 @Suite(.serialized, .timeLimit(.minutes(5))) struct ShutdownTests {
     @Test func agentStoppedMidTaskAbandonsItAndTheRestartedAgentAnswersItOnce() async throws {

@@ -72,6 +72,8 @@ final class OpsBed: @unchecked Sendable {
             arguments: [
                 "--bootstrap", cluster.bootstrapServers, "--remote-repo", server.remote, "--runner-socket", runner.socket,
                 "--cache-dir", cache.path, "--metrics-port", "\(metricsPort)", "--log-format", "json", "--log-level", "info",
+                // The mock cluster holds a rejoin for the session timeout less 1 s: keep it short.
+                "--session-timeout", "5",
             ] + arguments,
             environment: ["OPENAI_BASE_URL": model.baseURL, "OPENAI_API_KEY": "test-key", "LLM_MAX_RETRIES": "0"].merging(environment) { $1 },
             log: server.root.appendingPathComponent("\(name).log"))
