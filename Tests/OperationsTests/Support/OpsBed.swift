@@ -29,13 +29,16 @@ final class OpsBed: @unchecked Sendable {
     ///   - runnerArguments: more `serve` arguments.
     ///   - replies: the model server's scripted replies (built from the served fixture's diffs), then its responder.
     static func with(
+        taskPartitions: Int = 3,
         runnerArguments: [String] = [],
         replies: (ServedFixture) throws -> (queue: [ScriptedHTTPServer.Response], responder: ScriptedHTTPServer.Responder?),
         _ body: (OpsBed) async throws -> Void
     ) async throws {
         let server = try ServedFixture()
         let (queue, responder) = try replies(server)
-        let bed = try OpsBed(server: server, model: try await ScriptedHTTPServer.start(queue, responder: responder), runnerArguments: runnerArguments)
+        let bed = try OpsBed(
+            server: server, model: try await ScriptedHTTPServer.start(queue, responder: responder),
+            taskPartitions: taskPartitions, runnerArguments: runnerArguments)
         do {
             try await body(bed)
         } catch {
@@ -45,10 +48,12 @@ final class OpsBed: @unchecked Sendable {
         await bed.stop()
     }
 
-    private init(server: ServedFixture, model: ScriptedHTTPServer, runnerArguments: [String]) throws {
+    private init(server: ServedFixture, model: ScriptedHTTPServer, taskPartitions: Int, runnerArguments: [String]) throws {
         self.server = server
         cluster = try DevelopmentCluster(brokers: 1, logger: Self.quiet)
-        try cluster.createTopic("coding-tasks", partitions: 3)
+        try cluster.createTopic("coding-tasks", partitions: taskPartitions)
+        // Same partition count: where a key lands here is where it lands on the task topic.
+        try cluster.createTopic("key-probe", partitions: taskPartitions)
         try cluster.createTopic("commit-results")
         runnerMetricsPort = try GitDaemon.freePort()
         runnerLog = server.root.appendingPathComponent("runner.log")
@@ -79,22 +84,37 @@ final class OpsBed: @unchecked Sendable {
             log: server.root.appendingPathComponent("\(name).log"))
     }
 
-    func task(_ id: String) -> CodingTask {
+    func task(_ id: String, goal: String = "add total_length") -> CodingTask {
         .with {
             $0.id = id
-            $0.goal = "add total_length"
+            $0.goal = goal
             $0.kind = "FEAT"
             $0.path = "toolz/itertoolz.py"
             $0.baseCommit = server.fixture.baseCommit
         }
     }
 
-    /// Publishes a bundle of one task to the task topic.
-    func submit(_ task: CodingTask) async throws {
+    /// Publishes a bundle of one task to the task topic, keyed by `key` (the task id by default).
+    /// - Returns: the partition it went to.
+    @discardableResult
+    func submit(_ task: CodingTask, key: String? = nil) async throws -> Int32 {
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: Self.quiet)
         let bundle = TaskBundle.with { $0.bundleID = task.id; $0.tasks = [task] }
-        _ = try await producer.send(topic: "coding-tasks", key: Array(task.id.utf8), value: try bundle.serializedBytes())
+        let (partition, _) = try await producer.send(topic: "coding-tasks", key: Array((key ?? task.id).utf8), value: try bundle.serializedBytes())
         await producer.close()
+        return partition
+    }
+
+    /// A message key that lands on another partition of the task topic than `partition` (found by
+    /// sending candidates to a probe topic with as many partitions).
+    func key(avoiding partition: Int32) async throws -> String {
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: Self.quiet)
+        defer { Task { await producer.close() } }
+        for candidate in (0..<64).map({ "key-\($0)" }) {
+            let (landed, _) = try await producer.send(topic: "key-probe", key: candidate, value: candidate)
+            if landed != partition { return candidate }
+        }
+        throw TestFailure(description: "no key of 64 avoids partition \(partition)")
     }
 
     /// Every result on the result topic now (read up to its end offsets with a fresh group), or, with
@@ -151,4 +171,8 @@ final class OpsBed: @unchecked Sendable {
 /// Each line of a JSON-lines log, parsed; a line that is not a JSON object fails the test's `#require`.
 func jsonLines(_ lines: [String]) -> [[String: Any]?] {
     lines.map { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
 }
