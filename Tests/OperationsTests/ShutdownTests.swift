@@ -69,9 +69,7 @@ import Testing
         defer { server.stop() }
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
-        let patch = try repo.diff {
-            try append("\n\ndef test_sleeps_forever():\n    import time\n\n    time.sleep(3600)\n", to: "toolz/tests/test_utils.py", in: $0)
-        }
+        let patch = try repo.sleepingTestDiff
         let request = CheckRequest.with {
             $0.requestID = "term-1"
             $0.repoPath = repo.root.path
