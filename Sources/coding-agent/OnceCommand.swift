@@ -14,9 +14,11 @@ struct OnceCommand: AsyncParsableCommand {
     @Option(help: "A TaskBundle or a single CodingTask in protobuf JSON.") var task: String
     @OptionGroup var agent: AgentOptions
     @Option(help: "Log level (env LOG_LEVEL).") var logLevel: String = Environment.values["LOG_LEVEL"] ?? "info"
+    @Option(help: "Log lines as human (for a terminal) or json (one object per line) (env LOG_FORMAT).")
+    var logFormat: LogFormat = .fromEnvironment
 
     func run() async throws {
-        LogSetup.bootstrapOnce(level: .init(rawValue: logLevel) ?? .info, format: .fromEnvironment, metadataProvider: TaskLogContext.metadataProvider)
+        LogSetup.bootstrapOnce(level: .init(rawValue: logLevel) ?? .info, format: logFormat, metadataProvider: TaskLogContext.metadataProvider)
         let logger = Logger(label: "coding-agent")
         let bundle: TaskBundle
         do { bundle = try TaskFile.load(contentsOf: URL(fileURLWithPath: task)) } catch {
