@@ -25,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         // Test-only: DeployTests parses deploy/ (docker-compose.yml, the Kubernetes manifests).
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // MARK: C libraries and shims
@@ -69,8 +72,20 @@ let package = Package(
             ],
             swiftSettings: packageSwiftSettings
         ),
+        // What both executables run beside their work: log set-up (human or JSON lines) and the
+        // Prometheus /metrics endpoint. The only place that knows Prometheus; libraries use swift-metrics.
         .target(
-            name: "ShutdownSignals",
+            name: "Telemetry",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: packageSwiftSettings
         ),
         .target(
@@ -86,6 +101,8 @@ let package = Package(
             dependencies: [
                 "Contracts", "GitWorkspace", "Kafka", "LLM", "RunnerProtocol",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: packageSwiftSettings
         ),
@@ -121,6 +138,7 @@ let package = Package(
             dependencies: [
                 "Contracts",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: packageSwiftSettings
         ),
@@ -130,6 +148,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: packageSwiftSettings
         ),
@@ -144,9 +163,10 @@ let package = Package(
                 "GitWorkspace",
                 "Kafka",
                 "LLM",
-                "ShutdownSignals",
+                "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: packageSwiftSettings
         ),
@@ -158,9 +178,10 @@ let package = Package(
                 "Sandbox",
                 "SelfCheck",
                 "RunnerProtocol",
-                "ShutdownSignals",
+                "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: packageSwiftSettings
         ),
@@ -237,6 +258,12 @@ let package = Package(
         .testTarget(
             name: "DeployTests",
             dependencies: ["Contracts", "TestSupport", .product(name: "Yams", package: "Yams")],
+            swiftSettings: packageSwiftSettings
+        ),
+        // The executables as processes: metrics scraped, JSON logs read, SIGTERM mid-task and mid-check.
+        .testTarget(
+            name: "OperationsTests",
+            dependencies: ["Contracts", "Kafka", "RunnerProtocol", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: packageSwiftSettings
         ),
         // Talks to a real SwiftNIO HTTP/1.1 server on 127.0.0.1, scripted per test.

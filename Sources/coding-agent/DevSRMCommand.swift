@@ -2,7 +2,8 @@ import AgentServices
 import ArgumentParser
 import Foundation
 import Logging
-import ShutdownSignals
+import ServiceLifecycle
+import Telemetry
 
 /// `coding-agent dev-srm`: the development SRM that records (and logs) every claim.
 struct DevSRMCommand: AsyncParsableCommand {
@@ -39,7 +40,7 @@ struct DevSRMCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LogSetup.bootstrapOnce(level: Logger.Level(rawValue: logLevel) ?? .info)
+        LogSetup.bootstrapOnce(level: Logger.Level(rawValue: logLevel) ?? .info, format: .fromEnvironment)
         let logger = Logger(label: "dev-srm")
         let srm = try await DevelopmentSRM.start(host: host, port: port, refusing: refusedLeases ?? []) { claim in
             logger.info(
@@ -49,8 +50,8 @@ struct DevSRMCommand: AsyncParsableCommand {
         print(srm.address)
         fflush(nil)  // flush stdout now: scripts wait for this line
         logger.info("listening", metadata: ["address": "\(srm.address)", "refusing": "\((refusedLeases ?? []).sorted())"])
-        let signal = await ShutdownSignals.next()
-        logger.info("stopping", metadata: ["signal": "\(signal)", "claims": "\(srm.claims.count)"])
+        try await ServiceGroup(services: [UntilShutdown()], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+        logger.info("stopping", metadata: ["claims": "\(srm.claims.count)"])
         await srm.stop()
     }
 }

@@ -14,12 +14,16 @@ final class AgentProcess: @unchecked Sendable {
     private var process: Process?
     private(set) var starts = 0
 
+    /// Its Prometheus endpoint (kept across restarts; two agents cannot share the default 9600).
+    let metricsPort: UInt16
+
     init(name: String, root: URL, arguments: [String], environment: [String: String]) throws {
         self.name = name
         cacheDirectory = root.appendingPathComponent("\(name)-cache")
         logFile = root.appendingPathComponent("\(name).log")
+        metricsPort = try GitDaemon.freePort()
         self.arguments = arguments
-        self.environment = environment.merging(["AGENT_CACHE_DIR": cacheDirectory.path]) { _, new in new }
+        self.environment = environment.merging(["AGENT_CACHE_DIR": cacheDirectory.path, "METRICS_PORT": "\(metricsPort)"]) { _, new in new }
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
     }
 
@@ -30,6 +34,12 @@ final class AgentProcess: @unchecked Sendable {
     /// The per-task checkouts that exist right now (non-empty while a task is being worked on).
     var checkouts: [String] {
         (try? FileManager.default.contentsOfDirectory(atPath: cacheDirectory.appendingPathComponent("checkouts").path)) ?? []
+    }
+
+    /// The endpoint's `ca_` sample lines starting with one of `prefixes` (counted since the last start).
+    func metrics(_ prefixes: [String]) -> [String] {
+        let text = (try? run(["curl", "-sf", "--max-time", "5", "http://127.0.0.1:\(metricsPort)/metrics"], check: false).stdout) ?? ""
+        return text.split(separator: "\n").map(String.init).filter { line in prefixes.contains { line.hasPrefix($0) } }
     }
 
     func start() throws {

@@ -15,6 +15,8 @@ struct FaultRun {
     var agentBranches: [String: String] = [:]
     var claims: [DevelopmentSRMClaim] = []
     var leftovers = Leftovers()
+    /// Task and model-retry counters of each agent's /metrics, since its last start.
+    var agentMetrics: [String] = []
 
     struct Leftovers {
         var sandboxes: [Int32] = []
@@ -56,6 +58,10 @@ struct FaultRun {
         run.faults = faults.counts
         for (fault, count) in bed.model.faultsInjected { run.faults[fault.rawValue, default: 0] += count }
 
+        for agent in bed.agents {
+            run.agentMetrics += agent.metrics(["ca_tasks_total", "ca_llm_retries_total"]).map { "\(agent.name) \($0)" }
+        }
+
         // Leftovers: the runner still runs (its sandboxes would be its descendants); the agents stopped.
         for agent in bed.agents { agent.stop() }
         run.leftovers = Leftovers(
@@ -92,6 +98,8 @@ struct FaultRun {
         lines += faults.sorted { $0.key < $1.key }.map { "    \($0.key): \($0.value)" }
         lines.append("  memory (KiB, settled → last, peak):")
         lines += memory.judged.map { "    \($0.label): \($0.settled) → \($0.last), VmHWM \($0.hwm) (\($0.samples) samples)" }
+        lines.append("  agent metrics (since each agent's last start):")
+        lines += agentMetrics.map { "    \($0)" }
         lines.append("  time to answer everything: \(Self.seconds(answerTime))")
         return lines
     }

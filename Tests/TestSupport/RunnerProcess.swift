@@ -10,9 +10,13 @@ public final class RunnerProcess: @unchecked Sendable {
     public let directory: URL
     public var socket: String { directory.appendingPathComponent("run/runner.sock").path }
 
-    /// - Parameter directory: reuse this folder (socket, cache, TMPDIR) — a runner restarted after a
-    ///   crash serves the same socket; a fresh one by default.
-    public init(jobs: Int = 2, directory: URL? = nil) throws {
+    /// - Parameters:
+    ///   - jobs: `--jobs`.
+    ///   - arguments: more `serve` arguments (e.g. `--metrics-port`, `--shutdown-grace`).
+    ///   - standardError: where the runner's log goes (discarded by default).
+    ///   - directory: reuse this folder (socket, cache, TMPDIR) — a runner restarted after a crash serves
+    ///     the same socket; a fresh one by default.
+    public init(jobs: Int = 2, arguments: [String] = [], standardError: FileHandle = .nullDevice, directory: URL? = nil) throws {
         self.directory = try directory ?? makeTemporaryDirectory("serve")
         // A killed runner leaves its socket file; wait for the new one, not the stale one.
         unlink(self.directory.appendingPathComponent("run/runner.sock").path)
@@ -20,12 +24,12 @@ public final class RunnerProcess: @unchecked Sendable {
         try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
         process.executableURL = Paths.product("selfcheck-runner")
         process.arguments = ["serve", "--socket", self.directory.appendingPathComponent("run/runner.sock").path,
-                             "--cache-dir", self.directory.appendingPathComponent("cache").path, "--jobs", "\(jobs)"]
+                             "--cache-dir", self.directory.appendingPathComponent("cache").path, "--jobs", "\(jobs)"] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["TMPDIR"] = temporary.path
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = standardError
         try process.run()
         let deadline = ContinuousClock.now + .seconds(20)
         while !FileManager.default.fileExists(atPath: socket) && ContinuousClock.now < deadline { usleep(20_000) }

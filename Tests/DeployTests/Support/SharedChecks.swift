@@ -13,9 +13,7 @@ enum SharedChecks {
                 continue
             }
             #expect(row.readBy.contains(container.role), "\(container.origin) sets \(variable), which README says only the \(row.readBy.map(\.rawValue).sorted()) reads")
-            if SourceScan.pendingVariables[variable]?.contains(container.role) != true {
-                #expect(scan.mentions(variable, in: container.role), "\(container.origin) sets \(variable), which the \(container.role)'s code never reads")
-            }
+            #expect(scan.mentions(variable, in: container.role), "\(container.origin) sets \(variable), which the \(container.role)'s code never reads")
         }
     }
 

@@ -5,19 +5,9 @@ struct SourceScan {
     /// Modules only `selfcheck-runner` links, and only `coding-agent` links. Any other module (shared
     /// ones such as RunnerProtocol, and modules added later) counts for both.
     static let runnerOnlyModules: Set<String> = ["selfcheck-runner", "Sandbox", "SelfCheck", "Patch", "CSandbox", "CSeccomp"]
-    static let agentOnlyModules: Set<String> = ["coding-agent", "AgentCore", "GitWorkspace", "LLM", "Kafka", "CRdKafka"]
+    static let agentOnlyModules: Set<String> = ["coding-agent", "AgentCore", "AgentServices", "GitWorkspace", "LLM", "Kafka", "CRdKafka"]
     /// Not part of either executable.
     static let ignoredModules: Set<String> = ["bench"]
-
-    /// Names announced by branches merged alongside this one (metrics, log format): allowed in the
-    /// deployment files and the table before the code that reads them lands. Delete each once
-    /// Sources/ reads it; the checks then hold it to the code like every other name.
-    static let pendingVariables: [String: Set<DeployedContainer.Role>] = [
-        "METRICS_PORT": [.agent], "RUNNER_METRICS_PORT": [.runner], "LOG_FORMAT": [.agent, .runner],
-    ]
-
-    /// Flags announced the same way (`selfcheck-runner serve --metrics-port`).
-    static let pendingFlags: Set<String> = ["--metrics-port"]
 
     /// Standard variables read by the platform's conventions, not configuration: git's search path.
     static let standardVariables: Set<String> = ["PATH"]
