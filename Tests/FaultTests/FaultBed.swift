@@ -15,9 +15,10 @@ final class FaultBed: @unchecked Sendable {
     /// Seconds; the agents' LLM_TIMEOUT_SECONDS, below the scripted slow reply.
     static let modelTimeout = 1.5
 
-    let root: URL
-    let fixture: FixtureRepo
-    let daemon: GitDaemon
+    /// inflection on a `git daemon`; agents' folders and logs go in its root too.
+    let server: ServedFixture
+    var root: URL { server.root }
+    var fixture: FixtureRepo { server.fixture }
     let cluster: DevelopmentCluster
     let plan: TaskPlan
     let model: ScriptedModel
@@ -31,7 +32,6 @@ final class FaultBed: @unchecked Sendable {
     let srmPort: Int
     /// Every claim any SRM instance answered.
     let claims = ClaimLog()
-    var served: URL { root.appendingPathComponent("served/inflection.git") }
 
     static let quiet: Logger = {
         var logger = Logger(label: "fault-suite")
@@ -40,20 +40,16 @@ final class FaultBed: @unchecked Sendable {
     }()
 
     init() async throws {
-        root = try makeTemporaryDirectory("faults")
         // inflection: one module and one test file, so a full check (black, ruff, pytest) is the
         // cheapest of the fixtures.
-        fixture = try FixtureRepo.make("inflection")
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("served"), withIntermediateDirectories: true)
-        try run(["git", "clone", "-q", "--bare", fixture.root.path, root.appendingPathComponent("served/inflection.git").path])
-        daemon = try GitDaemon(basePath: root.appendingPathComponent("served"))
+        server = try ServedFixture("inflection")
 
         cluster = try DevelopmentCluster(brokers: 1, logger: Self.quiet)
         try cluster.createTopic(Self.taskTopic, partitions: 4)
         try cluster.createTopic(Self.resultTopic)
 
-        plan = TaskPlan(baseCommit: fixture.baseCommit)
-        let goodDiff = try fixture.diff {
+        plan = TaskPlan(baseCommit: server.fixture.baseCommit)
+        let goodDiff = try server.fixture.diff {
             try append("\n\ndef pluralize_all(words):\n    \"\"\"The plural of each word.\"\"\"\n    return [pluralize(word) for word in words]\n",
                        to: "inflection/__init__.py", in: $0)
         }
@@ -87,7 +83,7 @@ final class FaultBed: @unchecked Sendable {
         environment["LOG_LEVEL"] = "info"
         let arguments = [
             "--bootstrap", cluster.bootstrapServers, "--task-topic", Self.taskTopic, "--result-topic", Self.resultTopic,
-            "--group", "fault-suite", "--remote-repo", daemon.url("inflection.git"), "--runner-socket", runner.socket,
+            "--group", "fault-suite", "--remote-repo", server.remote, "--runner-socket", runner.socket,
             // The mock cluster holds a rejoin for session.timeout - 1 s: a short session keeps the
             // rebalance after a killed agent short.
             "--session-timeout", "6", "--shutdown-deadline", "10",
@@ -147,7 +143,7 @@ final class FaultBed: @unchecked Sendable {
 
     /// `git` in the served bare repository.
     func servedGit(_ arguments: [String]) throws -> String {
-        try run(["git"] + arguments, in: served).stdout
+        try run(["git"] + arguments, in: server.bare).stdout
     }
 
     /// Every commit on the server carrying an `[agent:<id>]` line, by id, with its parent.
@@ -178,9 +174,7 @@ final class FaultBed: @unchecked Sendable {
         await srm.stop()
         await modelServer.shutdown()
         cluster.close()
-        daemon.stop()
-        fixture.remove()
-        try? FileManager.default.removeItem(at: root)
+        server.stop()
     }
 }
 
