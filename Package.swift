@@ -247,6 +247,12 @@ let package = Package(
             dependencies: ["RunnerProtocol", "Contracts", "TestSupport"],
             swiftSettings: packageSwiftSettings
         ),
+        // Issue #9's fault and load suite: the real executables under injected faults (1.5-3 min).
+        .testTarget(
+            name: "FaultTests",
+            dependencies: ["AgentServices", "Contracts", "Kafka", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: packageSwiftSettings
+        ),
         // Reads deploy/, README.md, scripts/ and Sources/ as text: the deployment files must agree with
         // the configuration table and with the code (Docker cannot run here, so this stops drift).
         .testTarget(

@@ -13,6 +13,9 @@ public struct AgentConfiguration: Sendable {
     public var author = GitIdentity(name: "coding-agent", email: "coding-agent@localhost")
     /// Context budget of the prompt, in characters (the seed's 3000).
     public var contextBudget = 3000
+    /// Pauses before checking again when the runner is unreachable, busy or dropped the connection
+    /// (killed or restarting); about 15 s in all before the task is a HARD_FAIL "runner unavailable".
+    public var runnerRetryDelays: [Duration] = [.milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .seconds(8)]
 
     public init(remoteRepo: String?, checkoutRoot: URL) {
         self.remoteRepo = remoteRepo

@@ -49,7 +49,10 @@ public struct TaskProcessor: Sendable {
             if let sha = try await mirror.existingAgentCommit(branch: branch, taskID: task.id) {
                 AgentMetrics.record(.checkout, since: started)
                 logger.info("redelivered task: answering with the existing commit", metadata: ["sha": "\(sha)"])
-                return .make(task, .success, sha: sha, branch: branch, notes: ["redelivered: \(branch) already holds \(sha)"])
+                // The first delivery may have died between the push and the claims: claim again (a claim
+                // with the same sha asks for the same thing).
+                let claims = await claimLeases(of: task, sha: sha)
+                return .make(task, .success, sha: sha, branch: branch, notes: ["redelivered: \(branch) already holds \(sha)"] + claims)
             }
             return try await mirror.withCheckout(commit: task.baseCommit, taskID: task.id, in: configuration.checkoutRoot) { checkout in
                 AgentMetrics.record(.checkout, since: started)
@@ -88,13 +91,17 @@ public struct TaskProcessor: Sendable {
             do {
                 let reply = try await AgentMetrics.timed(.llm) { () async throws(LLMError) -> PatchReply in try await model.proposePatch(prompt) }
                 AgentMetrics.tokensUsed(reply.usage)
+                let request = CheckRequest.with {
+                    $0.requestID = "\(task.id)-\(number)"
+                    $0.repoPath = checkout.directory.path
+                    $0.diff = reply.diff
+                    $0.baseCommit = task.baseCommit
+                }
                 let report = try await AgentMetrics.timed(.check) {
-                    try await checker.check(.with {
-                        $0.requestID = "\(task.id)-\(number)"
-                        $0.repoPath = checkout.directory.path
-                        $0.diff = reply.diff
-                        $0.baseCommit = task.baseCommit
-                    })
+                    try await RunnerOutageRetry(delays: configuration.runnerRetryDelays).run(request, retried: { count, error in
+                        logger.warning("runner unavailable, checking again", metadata: ["attempt": "\(number)", "retry": "\(count)", "error": "\(error)"])
+                        notes.append("attempt \(number): runner unavailable (\(error)); checked again")
+                    }, check: checker.check)
                 }
                 if report.verdict != "error" { AgentMetrics.patchJudged(passed: report.verdict == "pass") }
                 if report.verdict == "pass" {
@@ -141,6 +148,13 @@ public struct TaskProcessor: Sendable {
         } catch {
             return .make(task, .hardFail, notes: notes + ["push: \(error)"])
         }
+        notes += await claimLeases(of: task, sha: sha)
+        return .make(task, .success, sha: sha, branch: branch, notes: notes)
+    }
+
+    /// `SymbolReservation.Claim` for each reserved lease; a note for each one not granted.
+    private func claimLeases(of task: CodingTask, sha: String) async -> [String] {
+        var notes: [String] = []
         for lease in task.reservedLeaseIds {
             guard let id = Int64(lease) else {
                 notes.append("lease \(lease): not an int64 id, not claimed")
@@ -157,7 +171,7 @@ public struct TaskProcessor: Sendable {
                 notes.append("lease \(lease): claim failed: \(error)")
             }
         }
-        return .make(task, .success, sha: sha, branch: branch, notes: notes)
+        return notes
     }
 
     static func describe(_ error: GitWorkspaceError, task: CodingTask) -> String {

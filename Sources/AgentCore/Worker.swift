@@ -7,7 +7,8 @@ import Synchronization
 
 /// `coding-agent run`: TaskBundles from the task topic, one CommitResult per task to the result topic.
 /// A message's offset is committed only after every result of its bundle was acknowledged by the
-/// broker (at-least-once); a message that does not decode gets a HARD_FAIL result and is committed.
+/// broker (at-least-once); a message that does not decode gets a HARD_FAIL result and is committed. A
+/// commit the group refuses (after a rebalance) is logged and the message is left to be redelivered.
 public final class Worker: Sendable {
     let consumer: KafkaConsumer
     let producer: KafkaProducer
@@ -94,6 +95,12 @@ public final class Worker: Sendable {
             AgentMetrics.taskFinished(status: result.status)
             logger.info("result sent", metadata: ["task_id": "\(result.taskID)", "status": "\(result.status)"])
         }
-        try await consumer.commit(message)
+        do { try await consumer.commit(message) } catch {
+            guard !error.isFatal, error.code != .destroyed else { throw error }
+            // The results are acknowledged; a commit refused because the group rebalanced (the partition
+            // moved, the session expired) or the coordinator failed only means the message comes again,
+            // and a redelivered task is answered from its branch. Not a reason to stop the worker.
+            logger.warning("offset not committed; the message will be delivered again", metadata: ["at": "\(message.position)", "error": "\(error)"])
+        }
     }
 }

@@ -30,7 +30,8 @@ public final class Workspace: Sendable {
         guard FileManager.default.fileExists(atPath: lower.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw SandboxError(step: "workspace", errno: ENOTDIR, message: lower.path)
         }
-        var template = Array((FileManager.default.temporaryDirectory.path + "/selfcheck-ws-XXXXXX").utf8CString)
+        // The creator's pid in the name lets `sweepStale()` tell a dead runner's workspaces from live ones.
+        var template = Array((FileManager.default.temporaryDirectory.path + "/\(namePrefix)\(getpid())-XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw SandboxError(step: "workspace", errno: errno, message: "mkdtemp")
         }
@@ -123,6 +124,27 @@ public final class Workspace: Sendable {
         var info = stat()
         guard lstat(directory.path, &info) == 0 else { return }
         try Self.removeTree(directory.path, device: info.st_dev)
+    }
+
+    static let namePrefix = "selfcheck-ws-"
+
+    /// Removes the workspaces of runners that died without cleaning up (SIGKILL, OOM kill): their
+    /// attached checkout copies are detached and their folders deleted. Workspaces of live processes
+    /// are left alone, so runners sharing a TMPDIR do not disturb each other.
+    /// - Returns: the folders removed.
+    @discardableResult
+    public static func sweepStale(in directory: URL = FileManager.default.temporaryDirectory) -> [URL] {
+        var removed: [URL] = []
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [] where name.hasPrefix(namePrefix) {
+            let parts = name.dropFirst(namePrefix.count).split(separator: "-")
+            guard parts.count == 2, let pid = Int32(parts[0]), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            let folder = directory.appendingPathComponent(name)
+            _ = csb_detach(folder.appendingPathComponent("lower").path)
+            var info = stat()
+            guard lstat(folder.path, &info) == 0, (try? removeTree(folder.path, device: info.st_dev)) != nil else { continue }
+            removed.append(folder)
+        }
+        return removed
     }
 
     /// rm -rf that also enters directories without permissions (overlayfs leaves `work/work` at mode 000)

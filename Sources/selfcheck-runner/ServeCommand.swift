@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import RunnerProtocol
+import Sandbox
 import SelfCheck
 import ServiceLifecycle
 import Telemetry
@@ -44,6 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let jobs { configuration.maxConcurrentJobs = max(1, jobs) }
         configuration.maxQueuedJobs = max(0, queue)
         configuration.shutdownGrace = .seconds(shutdownGrace)
+        for stale in Workspace.sweepStale() { logger.notice("removed a dead runner's workspace", metadata: ["path": "\(stale.path)"]) }
         let server = RunnerServer(configuration: configuration, executor: try runner.pipeline(logger: logger), logger: logger)
         var services: [any Service] = []
         if metricsPort != 0 { services.append(MetricsEndpoint.bootstrap(port: metricsPort, logger: logger)) }

@@ -27,12 +27,20 @@ final class AgentBed: @unchecked Sendable {
         return logger
     }()
 
-    func processor(_ model: any PatchModel, context: any ContextSource = CheckoutFiles(), claimer: (any LeaseClaimer)? = nil) throws -> TaskProcessor {
+    /// - Parameters:
+    ///   - runnerSocket: another runner's socket than the bed's.
+    ///   - runnerRetryDelays: the pauses before checking again when the runner is away.
+    func processor(
+        _ model: any PatchModel, context: any ContextSource = CheckoutFiles(), claimer: (any LeaseClaimer)? = nil,
+        runnerSocket: String? = nil, runnerRetryDelays: [Duration]? = nil
+    ) throws -> TaskProcessor {
         let git = try GitRunner(home: root.appendingPathComponent("home"), credentials: nil, networkTimeout: .seconds(30), logger: Self.quiet)
+        var configuration = AgentConfiguration(remoteRepo: remote, checkoutRoot: checkouts)
+        if let runnerRetryDelays { configuration.runnerRetryDelays = runnerRetryDelays }
         return TaskProcessor(
-            configuration: AgentConfiguration(remoteRepo: remote, checkoutRoot: checkouts),
+            configuration: configuration,
             mirrors: MirrorCache(directory: root.appendingPathComponent("mirrors"), runner: git, logger: Self.quiet),
-            model: model, checker: SocketPatchChecker(socketPath: runner.socket), context: context, claimer: claimer,
+            model: model, checker: SocketPatchChecker(socketPath: runnerSocket ?? runner.socket), context: context, claimer: claimer,
             logger: Self.quiet)
     }
 

@@ -87,4 +87,22 @@ import Testing
         #expect(model.prompts.count == 1, "no second model call")
         #expect(try bed.served(["rev-list", "--count", "\(bed.fixture.baseCommit)..agt/T7"]) == "1", "one commit on the server")
     }
+
+    /// A delivery that pushed but could not claim (SRM down, or the agent died before claiming) leaves the
+    /// leases to the redelivery, which claims them with the pushed commit.
+    @Test func aRedeliveredTaskClaimsItsLeasesAgain() async throws {
+        let bed = try AgentBed()
+        defer { bed.stop() }
+        let model = ScriptedPatchModel(entries: [.reply(PatchReply(diff: try bed.goodDiff))])
+        let down = RecordingClaimer(refuse: [7])
+        let first = await (try bed.processor(model, claimer: down)).process(bed.task("T8", leases: ["7"]))
+        #expect(first.status == "SUCCESS", "\(first.notes)")
+        #expect(first.notes.contains { $0.contains("lease 7: claim failed") })
+        let up = RecordingClaimer()
+        let again = await (try bed.processor(model, claimer: up)).process(bed.task("T8", leases: ["7"]))
+        #expect(again.status == "SUCCESS" && again.commitSha == first.commitSha)
+        #expect(again.notes.first?.hasPrefix("redelivered") == true)
+        #expect(up.claims.map(\.0) == [7] && up.claims.allSatisfy { $0.1 == first.commitSha }, "the redelivery claims with the pushed sha")
+        #expect(model.prompts.count == 1)
+    }
 }

@@ -1,6 +1,7 @@
 import AgentCore
 import Contracts
 import Foundation
+import GitWorkspace
 import Kafka
 import LLM
 import Logging
@@ -34,5 +35,27 @@ import Testing
         // Both offsets were committed: a new worker in the group gets nothing to do.
         let redelivered = try await cluster.firstMessages(topic: "coding-tasks", group: "coding-agent", count: 1, within: .seconds(8))
         #expect(redelivered.isEmpty)
+    }
+
+    /// A commit the broker refuses (as after a rebalance; here an error answers the first OffsetCommit)
+    /// leaves that message to be redelivered; the worker carries on with the next one.
+    @Test func aRefusedCommitDoesNotStopTheWorker() async throws {
+        let scratch = try makeTemporaryDirectory("worker")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let cluster = try DevelopmentCluster.withAgentTopics()
+        let send = try cluster.producer()
+        for key in ["poison-1", "poison-2"] { _ = try await send.send(topic: "coding-tasks", key: key, value: "not a TaskBundle") }
+        await send.close()
+        cluster.pushRequestErrors(apiKey: .offsetCommit, errors: [.offsetMetadataTooLarge])
+
+        // Poison messages never reach the processor: it needs no runner, model or repository.
+        let git = try GitRunner(home: scratch.appendingPathComponent("home"), credentials: nil, networkTimeout: .seconds(5), logger: DevelopmentCluster.quiet)
+        let processor = TaskProcessor(
+            configuration: AgentConfiguration(remoteRepo: nil, checkoutRoot: scratch.appendingPathComponent("checkouts")),
+            mirrors: MirrorCache(directory: scratch.appendingPathComponent("mirrors"), runner: git, logger: DevelopmentCluster.quiet),
+            model: ScriptedPatchModel(entries: []), checker: SocketPatchChecker(socketPath: scratch.appendingPathComponent("none.sock").path),
+            claimer: nil, logger: DevelopmentCluster.quiet)
+        let byTask = try await cluster.runWorker(processor, untilResults: 2)
+        #expect(Set(byTask.keys) == ["poison-1", "poison-2"], "the worker went on after the refused commit")
     }
 }

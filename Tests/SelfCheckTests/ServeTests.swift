@@ -71,4 +71,33 @@ import Testing
         #expect(server.process.terminationStatus == 0)
         #expect(!FileManager.default.fileExists(atPath: server.socket))
     }
+
+    /// SIGKILL leaves a running check's overlay folders (and, as root, their attached checkout copies
+    /// mounted); the runner started again on the same TMPDIR removes them before serving.
+    @Test func aRunnerRestartedAfterSIGKILLRemovesTheDeadRunnersWorkspaces() async throws {
+        let killed = try RunnerProcess()
+        let repo = try FixtureRepo.make("inflection")
+        defer { repo.remove() }
+        let patch = try repo.diff {
+            try append("\n\ndef test_sleeps_forever():\n    import time\n\n    time.sleep(3600)\n", to: "test_inflection.py", in: $0)
+        }
+        for try await update in RunnerClient(socketPath: killed.socket).check(request(repo, patch, id: "crash-1")) {
+            if case .event(let event) = update, case .stepStarted(let step) = event.kind, step.name == "pytest" {
+                try await Task.sleep(for: .milliseconds(500))
+                killed.kill()
+                break
+            }
+        }
+        let left = killed.temporaryEntries
+        #expect(!left.isEmpty, "SIGKILL left the check's workspaces")
+        let mountsBefore = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        let restarted = try RunnerProcess(directory: killed.directory)
+        defer { restarted.stop() }
+        #expect(restarted.temporaryEntries.isEmpty, "left: \(restarted.temporaryEntries)")
+        let mountsAfter = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        for name in left {
+            #expect(!mountsAfter.contains(name), "\(name) is still mounted (was: \(mountsBefore.contains(name)))")
+        }
+        #expect(restarted.process.isRunning)
+    }
 }

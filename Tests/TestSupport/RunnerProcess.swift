@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A running `selfcheck-runner serve` on a socket in a fresh directory, with its own TMPDIR so what it
 /// leaves behind can be counted.
@@ -11,13 +14,17 @@ public final class RunnerProcess: @unchecked Sendable {
     ///   - jobs: `--jobs`.
     ///   - arguments: more `serve` arguments (e.g. `--metrics-port`, `--shutdown-grace`).
     ///   - standardError: where the runner's log goes (discarded by default).
-    public init(jobs: Int = 2, arguments: [String] = [], standardError: FileHandle = .nullDevice) throws {
-        directory = try makeTemporaryDirectory("serve")
-        let temporary = directory.appendingPathComponent("tmp")
+    ///   - directory: reuse this folder (socket, cache, TMPDIR) — a runner restarted after a crash serves
+    ///     the same socket; a fresh one by default.
+    public init(jobs: Int = 2, arguments: [String] = [], standardError: FileHandle = .nullDevice, directory: URL? = nil) throws {
+        self.directory = try directory ?? makeTemporaryDirectory("serve")
+        // A killed runner leaves its socket file; wait for the new one, not the stale one.
+        unlink(self.directory.appendingPathComponent("run/runner.sock").path)
+        let temporary = self.directory.appendingPathComponent("tmp")
         try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
         process.executableURL = Paths.product("selfcheck-runner")
-        process.arguments = ["serve", "--socket", directory.appendingPathComponent("run/runner.sock").path,
-                             "--cache-dir", directory.appendingPathComponent("cache").path, "--jobs", "\(jobs)"] + arguments
+        process.arguments = ["serve", "--socket", self.directory.appendingPathComponent("run/runner.sock").path,
+                             "--cache-dir", self.directory.appendingPathComponent("cache").path, "--jobs", "\(jobs)"] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["TMPDIR"] = temporary.path
         process.environment = environment
@@ -39,8 +46,15 @@ public final class RunnerProcess: @unchecked Sendable {
             .split(separator: "\n").map(String.init)
     }
 
+    /// SIGKILL, as a crash would: nothing is cleaned up and the folder stays.
+    public func kill() {
+        guard process.isRunning else { return }
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
     public func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGTERM) }
         process.waitUntilExit()
         try? FileManager.default.removeItem(at: directory)
     }

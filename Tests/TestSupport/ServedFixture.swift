@@ -1,20 +1,24 @@
 import Foundation
 
-/// The toolz fixture served read-write by `git daemon` on loopback from a bare clone: the remote an
-/// agent fetches from and pushes `agt/<id>` to, plus ground-truth diffs against it.
+/// A fixture (toolz by default) served read-write by `git daemon` on loopback from a bare clone: the
+/// remote an agent fetches from and pushes `agt/<id>` to, plus ground-truth diffs against toolz.
 public final class ServedFixture: @unchecked Sendable {
     public let fixture: FixtureRepo
     /// A fresh directory; the bare repository is in `served/` below it, the rest is the caller's.
     public let root: URL
     public let daemon: GitDaemon
-    public var remote: String { daemon.url("toolz.git") }
-    public var bare: URL { root.appendingPathComponent("served/toolz.git") }
+    /// The fixture's name, e.g. `toolz`; served as `<name>.git`.
+    public let name: String
+    public var remote: String { daemon.url("\(name).git") }
+    public var bare: URL { root.appendingPathComponent("served/\(name).git") }
 
-    public init() throws {
-        fixture = try FixtureRepo.make("toolz")
+    /// - Parameter name: a fixture of `FixtureRepo.available`.
+    public init(_ name: String = "toolz") throws {
+        self.name = name
+        fixture = try FixtureRepo.make(name)
         root = try makeTemporaryDirectory("agent")
         try FileManager.default.createDirectory(at: root.appendingPathComponent("served"), withIntermediateDirectories: true)
-        try run(["git", "clone", "-q", "--bare", fixture.root.path, root.appendingPathComponent("served/toolz.git").path])
+        try run(["git", "clone", "-q", "--bare", fixture.root.path, root.appendingPathComponent("served/\(name).git").path])
         daemon = try GitDaemon(basePath: root.appendingPathComponent("served"))
     }
 
@@ -29,7 +33,7 @@ public final class ServedFixture: @unchecked Sendable {
         try? FileManager.default.removeItem(at: root)
     }
 
-    /// Adds `total_length`, black- and ruff-clean: passes the self-check.
+    /// Adds `total_length` to toolz, black- and ruff-clean: passes the self-check.
     public var goodDiff: String {
         get throws {
             try fixture.diff {
@@ -39,7 +43,7 @@ public final class ServedFixture: @unchecked Sendable {
         }
     }
 
-    /// Adds a test that fails: the self-check fails at pytest naming `test_total_length`.
+    /// Adds a test to toolz that fails: the self-check fails at pytest naming `test_total_length`.
     public var testBreakingDiff: String {
         get throws {
             try fixture.diff {
