@@ -73,8 +73,7 @@ final class FaultBed: @unchecked Sendable {
     }
 
     func startAgents(_ names: [String]) throws {
-        var environment = ProcessInfo.processInfo.environment
-        for name in ["MOCK_LLM", "LLM_SCRIPT", "RAG_ADDR", "REMOTE_REPO", "LOG_FORMAT"] { environment[name] = nil }
+        var environment: [String: String] = [:]
         environment["SRM_ADDR"] = "127.0.0.1:\(srmPort)"
         environment["OPENAI_BASE_URL"] = modelServer.baseURL
         environment["OPENAI_API_KEY"] = "fault-suite-key"
@@ -89,7 +88,10 @@ final class FaultBed: @unchecked Sendable {
             "--session-timeout", "6", "--shutdown-deadline", "10",
         ]
         for name in names {
-            let agent = try AgentProcess(name: name, root: root, arguments: arguments, environment: environment)
+            // Each its own cache and metrics port (two agents cannot share the default 9600).
+            let agent = AgentProcess(
+                name: name, logDirectory: root, cacheDirectory: root.appendingPathComponent("\(name)-cache"),
+                metricsPort: try GitDaemon.freePort(), arguments: arguments, environment: environment)
             try agent.start()
             agents.append(agent)
         }
@@ -169,7 +171,7 @@ final class FaultBed: @unchecked Sendable {
     }
 
     func stop() async {
-        for agent in agents { agent.stop() }
+        for agent in agents { await agent.stop() }
         runner.stop()
         await srm.stop()
         await modelServer.shutdown()

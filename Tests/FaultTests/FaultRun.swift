@@ -59,11 +59,14 @@ struct FaultRun {
         for (fault, count) in bed.model.faultsInjected { run.faults[fault.rawValue, default: 0] += count }
 
         for agent in bed.agents {
-            run.agentMetrics += agent.metrics(["ca_tasks_total", "ca_llm_retries_total"]).map { "\(agent.name) \($0)" }
+            // Counted since the agent's last start.
+            let samples = (try? PrometheusText.scrape(port: agent.metricsPort))?.samples ?? []
+            run.agentMetrics += samples.filter { ["ca_tasks_total", "ca_llm_retries_total"].contains($0.name) }
+                .map { "\(agent.name) \($0.name){\($0.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: ","))} \(Int($0.value))" }
         }
 
         // Leftovers: the runner still runs (its sandboxes would be its descendants); the agents stopped.
-        for agent in bed.agents { agent.stop() }
+        for agent in bed.agents { await agent.stop() }
         run.leftovers = Leftovers(
             sandboxes: ProcessTable.descendants(of: bed.runner.process.processIdentifier)
                 + ProcessTable.sandboxes(mounting: bed.runnerDirectory.path),

@@ -70,7 +70,7 @@ import Testing
         if !outcome.isClean {
             // Kept for a post-mortem: the agents' logs go with the bed's folder otherwise.
             let kept = try makeTemporaryDirectory("fault-suite-logs")
-            for agent in bed.agents { try? FileManager.default.copyItem(at: agent.logFile, to: kept.appendingPathComponent(agent.logFile.lastPathComponent)) }
+            for agent in bed.agents { try? FileManager.default.copyItem(at: agent.log, to: kept.appendingPathComponent(agent.log.lastPathComponent)) }
             figures.append("  agent logs kept in \(kept.path)")
         }
         await bed.stop()

@@ -16,7 +16,7 @@ import Testing
             return ([slow], { _ in good })
         }) { bed in
             let first = try bed.startAgent("first", arguments: ["--shutdown-deadline", "2"])
-            defer { first.forceStop() }
+            defer { first.kill() }
             try await bed.submit(bed.task("S1"))
             #expect(try await eventually(within: .seconds(90)) { bed.model.requests.count == 1 }, "the model was asked")
             first.terminate()
@@ -26,11 +26,11 @@ import Testing
             #expect(try await bed.results().isEmpty, "the abandoned task sent no result")
 
             let second = try bed.startAgent("second")
-            defer { second.forceStop() }
+            defer { second.kill() }
             let results = try await bed.results(waitingFor: "S1")
             second.terminate()
             try #require(try await second.waitForExit(timeout: .seconds(30)))
-            #expect(second.process.terminationStatus == 0)
+            #expect(second.exitStatus == 0)
 
             let answers = results.filter { $0.taskID == "S1" }
             #expect(answers.count == 1, "redelivered and answered exactly once: \(answers)")
@@ -49,12 +49,12 @@ import Testing
             return ([slow], nil)
         }) { bed in
             let agent = try bed.startAgent("agent", arguments: ["--shutdown-deadline", "120"])
-            defer { agent.forceStop() }
+            defer { agent.kill() }
             try await bed.submit(bed.task("S2"))
             #expect(try await eventually(within: .seconds(90)) { bed.model.requests.count == 1 }, "the model was asked")
             agent.terminate()
             try #require(try await agent.waitForExit(timeout: .seconds(120)))
-            #expect(agent.process.terminationStatus == 0)
+            #expect(agent.exitStatus == 0)
 
             let answers = try await bed.results().filter { $0.taskID == "S2" }
             #expect(answers.count == 1, "the current task was finished before the agent stopped")

@@ -73,15 +73,17 @@ final class OpsBed: @unchecked Sendable {
 
     /// Starts `coding-agent run` against this bed; its log goes to `<root>/<name>.log`.
     func startAgent(_ name: String, metricsPort: UInt16 = 0, arguments: [String] = [], environment: [String: String] = [:]) throws -> AgentProcess {
-        try AgentProcess(
+        let agent = AgentProcess(
+            name: name, logDirectory: server.root, cacheDirectory: cache, metricsPort: metricsPort,
             arguments: [
                 "--bootstrap", cluster.bootstrapServers, "--remote-repo", server.remote, "--runner-socket", runner.socket,
-                "--cache-dir", cache.path, "--metrics-port", "\(metricsPort)", "--log-format", "json", "--log-level", "info",
+                "--log-format", "json", "--log-level", "info",
                 // The mock cluster holds a rejoin for the session timeout less 1 s: keep it short.
                 "--session-timeout", "5",
             ] + arguments,
-            environment: ["OPENAI_BASE_URL": model.baseURL, "OPENAI_API_KEY": "test-key", "LLM_MAX_RETRIES": "0"].merging(environment) { $1 },
-            log: server.root.appendingPathComponent("\(name).log"))
+            environment: ["OPENAI_BASE_URL": model.baseURL, "OPENAI_API_KEY": "test-key", "LLM_MAX_RETRIES": "0"].merging(environment) { $1 })
+        try agent.start()
+        return agent
     }
 
     func task(_ id: String, goal: String = "add total_length") -> CodingTask {

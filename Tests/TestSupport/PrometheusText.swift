@@ -1,23 +1,22 @@
 import Foundation
-import TestSupport
 
 /// A scrape of a Prometheus text-format endpoint: each sample by metric name and label set.
-struct PrometheusText {
-    struct Sample {
-        var name: String
-        var labels: [String: String]
-        var value: Double
+public struct PrometheusText: Sendable {
+    public struct Sample: Sendable {
+        public var name: String
+        public var labels: [String: String]
+        public var value: Double
     }
 
-    let samples: [Sample]
-    let text: String
+    public let samples: [Sample]
+    public let text: String
 
     /// `GET http://127.0.0.1:<port>/metrics` with curl.
-    static func scrape(port: UInt16) throws -> PrometheusText {
+    public static func scrape(port: UInt16) throws -> PrometheusText {
         try PrometheusText(run(["curl", "-sSf", "--max-time", "10", "http://127.0.0.1:\(port)/metrics"]).stdout)
     }
 
-    init(_ text: String) {
+    public init(_ text: String) {
         self.text = text
         samples = text.split(separator: "\n").compactMap { line in
             guard !line.hasPrefix("#"), let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { return nil }
@@ -35,7 +34,7 @@ struct PrometheusText {
     }
 
     /// The value of the sample with this name and exactly these labels (histogram buckets: pass `le`).
-    func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
+    public func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
         samples.first { $0.name == name && $0.labels == labels }?.value
     }
 }
