@@ -5,6 +5,10 @@
 // the bytes consumed, never more than one partial frame buffered, `tooLarge` only for a header that
 // does exceed the cap, `truncated` exactly when the stream stops inside a frame.
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func frameFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let input = Array(UnsafeBufferPointer(start: data, count: size))
@@ -23,26 +27,36 @@ public func frameFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) 
         offset = end
         do {
             while let payload = try decoder.nextFrame() {
-                precondition(payload.count <= cap, "frame of \(payload.count) bytes over the \(cap)-byte cap")
+                expect(payload.count <= cap, "frame of \(payload.count) bytes over the \(cap)-byte cap")
                 consumed += FrameEncoder.encode(payload)
             }
         } catch {
             guard case .tooLarge(let length, let limit) = error else {
-                preconditionFailure("nextFrame threw \(error)")
+                expect(false, "nextFrame threw \(error)")
+                return 0
             }
             let header = stream[consumed.count..<consumed.count + FrameDecoder.headerSize].reduce(0) { $0 << 8 | Int($1) }
-            precondition(limit == cap && length == header && length > cap, "tooLarge(\(length), \(limit)) for header \(header), cap \(cap)")
+            expect(limit == cap && length == header && length > cap, "tooLarge(\(length), \(limit)) for header \(header), cap \(cap)")
             return 0
         }
-        precondition(stream[..<consumed.count].elementsEqual(consumed), "frames do not re-encode to the bytes consumed")
-        precondition(decoder.bufferedByteCount == offset - consumed.count, "buffered \(decoder.bufferedByteCount), expected \(offset - consumed.count)")
-        precondition(decoder.bufferedByteCount < FrameDecoder.headerSize + cap, "a whole frame left undecoded")
+        expect(stream[..<consumed.count].elementsEqual(consumed), "frames do not re-encode to the bytes consumed")
+        expect(decoder.bufferedByteCount == offset - consumed.count, "buffered \(decoder.bufferedByteCount), expected \(offset - consumed.count)")
+        expect(decoder.bufferedByteCount < FrameDecoder.headerSize + cap, "a whole frame left undecoded")
     }
     do {
         try decoder.finish()
-        precondition(consumed.count == stream.count, "finish accepted \(stream.count - consumed.count) undecoded bytes")
+        expect(consumed.count == stream.count, "finish accepted \(stream.count - consumed.count) undecoded bytes")
     } catch {
-        precondition(error == .truncated(buffered: stream.count - consumed.count), "finish threw \(error)")
+        expect(error == .truncated(buffered: stream.count - consumed.count), "finish threw \(error)")
     }
     return 0
+}
+
+/// Prints why and aborts when `condition` is false: libFuzzer catches SIGABRT and saves the input
+/// (precondition's message is lost in -O).
+func expect(_ condition: Bool, _ message: @autoclosure () -> String) {
+    guard !condition else { return }
+    let line = Array("fuzz property broken: \(message())\n".utf8)
+    _ = write(2, line, line.count)
+    abort()
 }

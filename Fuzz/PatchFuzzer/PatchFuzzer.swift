@@ -33,9 +33,16 @@ public func patchFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) 
 func expectStable(_ resolved: ResolvedPatch) {
     switch PatchEngine.prepare(resolved.canonicalDiff, against: fuzzTree) {
     case .success(let again):
-        precondition(again.canonicalDiff == resolved.canonicalDiff && !again.repaired,
-                     "canonical diff changed on a second pass (repairs: \(again.repairs)):\n\(resolved.canonicalDiff)")
+        if again.canonicalDiff != resolved.canonicalDiff || again.repaired {
+            fail("canonical diff changed on a second pass (repairs: \(again.repairs)):\n\(resolved.canonicalDiff)\n--- became ---\n\(again.canonicalDiff)")
+        }
     case .failure(let error):
-        preconditionFailure("canonical diff rejected on a second pass: \(error)\n\(resolved.canonicalDiff)")
+        fail("canonical diff rejected on a second pass: \(error)\n\(resolved.canonicalDiff)")
     }
+}
+
+/// Prints why and aborts: libFuzzer catches SIGABRT and saves the input (precondition's message is lost in -O).
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("fuzz property broken: \(message)\n".utf8))
+    abort()
 }
