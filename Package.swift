@@ -20,8 +20,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // Test-only: DeployTests parses deploy/ (docker-compose.yml, the Kubernetes manifests).
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // MARK: C libraries and shims
@@ -66,8 +72,20 @@ let package = Package(
             ],
             swiftSettings: packageSwiftSettings
         ),
+        // What both executables run beside their work: log set-up (human or JSON lines) and the
+        // Prometheus /metrics endpoint. The only place that knows Prometheus; libraries use swift-metrics.
         .target(
-            name: "ShutdownSignals",
+            name: "Telemetry",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: packageSwiftSettings
         ),
         .target(
@@ -82,6 +100,19 @@ let package = Package(
             name: "AgentCore",
             dependencies: [
                 "Contracts", "GitWorkspace", "Kafka", "LLM", "RunnerProtocol",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: packageSwiftSettings
+        ),
+        // The gRPC clients for RAG and SRM (plaintext HTTP/2) and the development SRM.
+        .target(
+            name: "AgentServices",
+            dependencies: [
+                "AgentCore", "Contracts", "LLM",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: packageSwiftSettings
@@ -107,6 +138,7 @@ let package = Package(
             dependencies: [
                 "Contracts",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: packageSwiftSettings
         ),
@@ -116,6 +148,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: packageSwiftSettings
         ),
@@ -125,13 +158,15 @@ let package = Package(
             name: "coding-agent",
             dependencies: [
                 "AgentCore",
+                "AgentServices",
                 "Contracts",
                 "GitWorkspace",
                 "Kafka",
                 "LLM",
-                "ShutdownSignals",
+                "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: packageSwiftSettings
         ),
@@ -143,9 +178,10 @@ let package = Package(
                 "Sandbox",
                 "SelfCheck",
                 "RunnerProtocol",
-                "ShutdownSignals",
+                "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: packageSwiftSettings
         ),
@@ -153,7 +189,8 @@ let package = Package(
         .executableTarget(
             name: "bench",
             dependencies: [
-                "Patch", "Sandbox", "Kafka", "Contracts", "RunnerProtocol", "AgentCore", "GitWorkspace", "LLM", "TestSupport",
+                "Patch", "Sandbox", "Kafka", "Contracts", "RunnerProtocol", "AgentCore", "AgentServices", "GitWorkspace", "LLM",
+                "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: packageSwiftSettings
@@ -192,7 +229,11 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentCoreTests",
-            dependencies: ["AgentCore", "Contracts", "GitWorkspace", "Kafka", "LLM", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "AgentCore", "AgentServices", "Contracts", "GitWorkspace", "Kafka", "LLM", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+            ],
             swiftSettings: packageSwiftSettings
         ),
         .testTarget(
@@ -208,6 +249,19 @@ let package = Package(
         .testTarget(
             name: "RunnerProtocolTests",
             dependencies: ["RunnerProtocol", "Contracts", "TestSupport"],
+            swiftSettings: packageSwiftSettings
+        ),
+        // Reads deploy/, README.md, scripts/ and Sources/ as text: the deployment files must agree with
+        // the configuration table and with the code (Docker cannot run here, so this stops drift).
+        .testTarget(
+            name: "DeployTests",
+            dependencies: ["Contracts", "TestSupport", .product(name: "Yams", package: "Yams")],
+            swiftSettings: packageSwiftSettings
+        ),
+        // The executables as processes: metrics scraped, JSON logs read, SIGTERM mid-task and mid-check.
+        .testTarget(
+            name: "OperationsTests",
+            dependencies: ["Contracts", "Kafka", "RunnerProtocol", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: packageSwiftSettings
         ),
         // Talks to a real SwiftNIO HTTP/1.1 server on 127.0.0.1, scripted per test.

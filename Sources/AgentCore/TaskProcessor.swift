@@ -29,6 +29,10 @@ public struct TaskProcessor: Sendable {
     }
 
     public func process(_ task: CodingTask) async -> CommitResult {
+        await TaskLogContext.$taskID.withValue(task.id.isEmpty ? nil : task.id) { await processTask(task) }
+    }
+
+    private func processTask(_ task: CodingTask) async -> CommitResult {
         var logger = logger
         logger[metadataKey: "task_id"] = "\(task.id)"
         guard !task.id.isEmpty, !task.baseCommit.isEmpty else {
@@ -39,14 +43,17 @@ public struct TaskProcessor: Sendable {
         }
         let branch = AgentCommit.branch(taskID: task.id)
         do {
+            let started = ContinuousClock.now
             let mirror = try await mirrors.ensure(commit: task.baseCommit, in: remote)
             // A redelivered task whose branch already holds our commit is answered again, without new work.
             if let sha = try await mirror.existingAgentCommit(branch: branch, taskID: task.id) {
+                AgentMetrics.record(.checkout, since: started)
                 logger.info("redelivered task: answering with the existing commit", metadata: ["sha": "\(sha)"])
                 return .make(task, .success, sha: sha, branch: branch, notes: ["redelivered: \(branch) already holds \(sha)"])
             }
             return try await mirror.withCheckout(commit: task.baseCommit, taskID: task.id, in: configuration.checkoutRoot) { checkout in
-                await attempt(task, checkout: checkout, branch: branch, logger: logger)
+                AgentMetrics.record(.checkout, since: started)
+                return await attempt(task, checkout: checkout, branch: branch, logger: logger)
             }
         } catch let error as GitWorkspaceError {
             return .make(task, .hardFail, notes: [Self.describe(error, task: task)])
@@ -59,24 +66,37 @@ public struct TaskProcessor: Sendable {
     private func attempt(_ task: CodingTask, checkout: TaskCheckout, branch: String, logger: Logger) async -> CommitResult {
         var notes: [String] = []
         var snippets: [ContextSnippet] = []
-        do { snippets = try await context.snippets(for: task, checkout: checkout.directory) } catch {
-            notes.append("context service failed (\(error)); using the files the task names")
+        do {
+            snippets = try await AgentMetrics.timed(.context) { try await context.snippets(for: task, checkout: checkout.directory) }
+        } catch {
             snippets = (try? await CheckoutFiles().snippets(for: task, checkout: checkout.directory)) ?? []
+            let fallback = snippets.isEmpty ? "no context" : "\(task.path) from the checkout"
+            logger.warning("context service failed; falling back", metadata: ["error": "\(error)"])
+            notes.append("context service failed, the prompt has \(fallback) instead: \(error)")
         }
         let prompts = PromptBuilder(contextBudget: configuration.contextBudget)
         var failures: [AttemptFailure] = []
         var lastSignature: String?
+        var attemptsUsed = 0
+        defer { AgentMetrics.attemptsUsed(attemptsUsed) }
         for number in 1...configuration.maxAttempts {
+            // The worker is stopping past its deadline: this result is discarded, the message redelivered.
+            if Task.isCancelled { return .make(task, .softFail, notes: notes + ["abandoned: the worker is stopping"]) }
+            attemptsUsed = number
             let prompt = prompts.build(goal: task.goal, path: task.path, snippets: snippets, previousFailures: failures)
             let summary: String, tail: String, signature: String
             do {
-                let reply = try await model.proposePatch(prompt)
-                let report = try await checker.check(.with {
-                    $0.requestID = "\(task.id)-\(number)"
-                    $0.repoPath = checkout.directory.path
-                    $0.diff = reply.diff
-                    $0.baseCommit = task.baseCommit
-                })
+                let reply = try await AgentMetrics.timed(.llm) { () async throws(LLMError) -> PatchReply in try await model.proposePatch(prompt) }
+                AgentMetrics.tokensUsed(reply.usage)
+                let report = try await AgentMetrics.timed(.check) {
+                    try await checker.check(.with {
+                        $0.requestID = "\(task.id)-\(number)"
+                        $0.repoPath = checkout.directory.path
+                        $0.diff = reply.diff
+                        $0.baseCommit = task.baseCommit
+                    })
+                }
+                if report.verdict != "error" { AgentMetrics.patchJudged(passed: report.verdict == "pass") }
                 if report.verdict == "pass" {
                     return await publish(task, report: report, checkout: checkout, branch: branch, notes: notes + ["attempt \(number) passed the self-check"])
                 }
@@ -86,6 +106,7 @@ public struct TaskProcessor: Sendable {
                 (summary, tail) = report.failureSummary
                 signature = report.failureSignature
             } catch let error as LLMError {
+                AgentMetrics.modelFailed(error)
                 if error.isHardFailure { return .make(task, .hardFail, notes: notes + ["model: \(error)"]) }
                 (summary, tail) = ("the model's reply was not usable: \(error.message)", "")
                 signature = "llm \(error.kind)"
@@ -109,10 +130,12 @@ public struct TaskProcessor: Sendable {
         var notes = notes
         let sha: String
         do {
-            sha = try await checkout.commitAndPush(
-                diff: report.patch.canonicalDiff,
-                message: AgentCommit.message(kind: task.kind, goal: task.goal, taskID: task.id),
-                author: configuration.author, branch: branch)
+            sha = try await AgentMetrics.timed(.push) {
+                try await checkout.commitAndPush(
+                    diff: report.patch.canonicalDiff,
+                    message: AgentCommit.message(kind: task.kind, goal: task.goal, taskID: task.id),
+                    author: configuration.author, branch: branch)
+            }
         } catch let error as GitWorkspaceError {
             return .make(task, .hardFail, notes: notes + [Self.describe(error, task: task)])
         } catch {

@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 import Kafka
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// `coding-agent run`: TaskBundles from the task topic, one CommitResult per task to the result topic.
@@ -26,21 +27,46 @@ public final class Worker: Sendable {
 
     /// Stop taking new messages; the current one is finished (or abandoned uncommitted if the task
     /// running `run()` is cancelled, so it is redelivered).
-    public func stop() { stopping.store(true, ordering: .relaxed) }
+    public func stop() { stopping.store(true, ordering: .sequentiallyConsistent) }
 
     /// Whether a message is being handled right now (when not, a stopping worker can be cancelled at once).
-    public var isBusy: Bool { busy.load(ordering: .relaxed) }
+    /// `run()` marks itself busy before it looks at the stop flag, and `stop()` is set before this is read
+    /// (both sequentially consistent), so a message is either finished or never started.
+    public var isBusy: Bool { busy.load(ordering: .sequentiallyConsistent) }
 
     /// Runs until `stop()`, cancellation, or a result that could not be delivered (then it throws and
     /// leaves that message uncommitted, so a restarted worker gets it again).
     public func run() async throws {
         defer { logger.info("worker stopped") }
         for try await message in consumer.messages {
+            busy.store(true, ordering: .sequentiallyConsistent)
+            defer { busy.store(false, ordering: .sequentiallyConsistent) }
             // Arrived after stop(): left uncommitted, so the group hands it to another worker.
-            if stopping.load(ordering: .relaxed) || Task.isCancelled { break }
-            busy.store(true, ordering: .relaxed)
-            defer { busy.store(false, ordering: .relaxed) }
+            if stopping.load(ordering: .sequentiallyConsistent) || Task.isCancelled { break }
             try await handle(message)
+            // Stopped while busy: return now instead of waiting for a message that would be left anyway.
+            if stopping.load(ordering: .sequentiallyConsistent) { break }
+        }
+    }
+
+    /// `run()` inside a service group: on graceful shutdown the worker takes no new message; an idle one
+    /// returns at once, a busy one finishes its message (unless the group's deadline cancels it first, and
+    /// then the message stays uncommitted and is redelivered).
+    public func runUntilGracefulShutdown() async throws {
+        let loop = Task { try await run() }
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await loop.value
+            } onGracefulShutdown: { [self] in
+                stop()
+                if !isBusy {
+                    loop.cancel()
+                } else {
+                    logger.info("finishing the current message before stopping")
+                }
+            }
+        } onCancel: {
+            loop.cancel()
         }
     }
 
@@ -65,6 +91,7 @@ public final class Worker: Sendable {
         for result in results {
             let value: [UInt8] = try result.serializedBytes()
             _ = try await producer.send(topic: resultTopic, key: Array(result.taskID.utf8), value: value)
+            AgentMetrics.taskFinished(status: result.status)
             logger.info("result sent", metadata: ["task_id": "\(result.taskID)", "status": "\(result.status)"])
         }
         try await consumer.commit(message)

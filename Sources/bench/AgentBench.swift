@@ -1,4 +1,5 @@
 import AgentCore
+import AgentServices
 import Contracts
 import Foundation
 import GitWorkspace
@@ -7,10 +8,10 @@ import Logging
 import TestSupport
 
 /// `bench agent`: the agent's own time per task — checkout from a warm mirror, prompt, commit, push,
-/// result — with an instant model and a check that passes at once (the runner is measured by `check`),
-/// on toolz and on a synthetic 20,000-file repository served by `git daemon` on loopback; next to a fresh
-/// `git clone` of the same repository in the same run, which is what the warm mirror avoids.
-/// Claims are not included: no SRM client exists yet (the processor runs without a claimer).
+/// two lease claims over gRPC to the development SRM, result — with an instant model and a check that
+/// passes at once (the runner is measured by `check`), on toolz and on a synthetic 20,000-file
+/// repository served by `git daemon` on loopback; next to a fresh `git clone` of the same repository in
+/// the same run, which is what the warm mirror avoids.
 enum AgentBench {
     /// Tasks timed per repository (AGENT_BENCH_TASKS): fewer on the large one, where each takes seconds here.
     static func taskCount(files: Int) -> Int {
@@ -46,12 +47,14 @@ enum AgentBench {
         let remote = daemon.url("\(name).git")
         let base = try FixtureRepo.head(of: source)
         let diff = try addedLineDiff(to: edited, in: source)
+        let srm = try await DevelopmentSRM.start()
+        let connection = try ServiceConnection(address: srm.address, logger: quiet)
 
         let git = try GitRunner(home: root.appendingPathComponent("home"), credentials: nil, networkTimeout: .seconds(120), logger: quiet)
         let processor = TaskProcessor(
             configuration: AgentConfiguration(remoteRepo: remote, checkoutRoot: root.appendingPathComponent("checkouts")),
             mirrors: MirrorCache(directory: root.appendingPathComponent("mirrors"), runner: git, logger: quiet),
-            model: InstantModel(diff: diff), checker: PassingChecker(), claimer: nil, logger: quiet)
+            model: InstantModel(diff: diff), checker: PassingChecker(), claimer: SrmLeaseClaimer(connection: connection), logger: quiet)
         func task(_ number: Int) -> CodingTask {
             .with {
                 $0.id = "bench-\(name)-\(number)"
@@ -59,6 +62,7 @@ enum AgentBench {
                 $0.kind = "FEAT"
                 $0.path = edited
                 $0.baseCommit = base
+                $0.reservedLeaseIds = ["\(2 * number)", "\(2 * number + 1)"]
             }
         }
         let clock = ContinuousClock()
@@ -71,19 +75,26 @@ enum AgentBench {
         for number in 1...tasks {
             var result: CommitResult?
             agent.append(try await clock.measure { result = await processor.process(task(number)) }.milliseconds)
-            guard result?.status == "SUCCESS" else { throw BenchFailure("task \(number) failed: \(result?.notes ?? [])") }
+            guard result?.status == "SUCCESS", result?.notes.contains(where: { $0.hasPrefix("lease") }) == false else {
+                throw BenchFailure("task \(number) failed or a claim did: \(result?.notes ?? [])")
+            }
             if number % (tasks / clones) == 0 && clone.count < clones {  // interleaved, so both see the same load
                 let target = root.appendingPathComponent("clone-\(number)")
                 clone.append(try clock.measure { try TestSupport.run(["git", "clone", "-q", remote, target.path]) }.milliseconds)
                 try FileManager.default.removeItem(at: target)
             }
         }
+        await connection.shutdown()
+        await srm.stop()
+        guard srm.claims.count == 2 * (tasks + 1), srm.claims.allSatisfy(\.granted) else {
+            throw BenchFailure("the SRM saw \(srm.claims.count) claims, expected \(2 * (tasks + 1))")
+        }
         let median = percentile(agent, 0.5), p90 = percentile(agent, 0.9), cloneMedian = percentile(clone, 0.5)
         let perMinute = 60_000 / (agent.reduce(0, +) / Double(agent.count))
         print(String(format: "%@ (%d files): first task (cold mirror) %.0f ms; then %d tasks: median %.1f ms, p90 %.1f ms, %.0f tasks/min for one worker; fresh git clone median %.0f ms over %d",
                      name, files, cold.milliseconds, tasks, median, p90, perMinute, cloneMedian, clone.count))
         let target = name == "synthetic" ? "< 300 ms median" : "flat vs repo size"
-        Table.row("agent overhead per task, \(name) (\(files.formatted()) files), warm mirror, median (p90)",
+        Table.row("agent overhead per task incl. 2 claims, \(name) (\(files.formatted()) files), warm mirror, median (p90)",
                   String(format: "%.0f ms (p90 %.0f)", median, p90),
                   baseline: String(format: "fresh `git clone` %.0f ms", cloneMedian),
                   ratio: Table.ratio(median / cloneMedian), target: target)

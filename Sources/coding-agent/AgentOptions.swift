@@ -1,4 +1,5 @@
 import AgentCore
+import AgentServices
 import ArgumentParser
 import Foundation
 import GitWorkspace
@@ -13,17 +14,35 @@ struct AgentOptions: ParsableArguments {
     var runnerSocket: String = Environment.values["RUNNER_SOCKET"] ?? "/run/selfcheck/runner.sock"
     @Option(help: "Mirrors, per-task checkouts and git's private home (env AGENT_CACHE_DIR).")
     var cacheDir: String = Environment.values["AGENT_CACHE_DIR"] ?? (NSHomeDirectory() + "/.cache/coding-agent")
+    @Option(help: "RagService at host:port (env RAG_ADDR); unset: the file at the task's path, read from the checkout.")
+    var ragAddr: String?
+    @Option(help: "SymbolReservation (SRM) at host:port (env SRM_ADDR); unset: leases are noted as not claimed.")
+    var srmAddr: String?
 
-    /// The task pipeline: the model from the environment (OPENAI_*, MOCK_LLM=1 or LLM_SCRIPT — never a
-    /// silent fallback), git with push credentials from GIT_PUSH_USERNAME / GIT_PUSH_TOKEN.
-    func makeProcessor(logger: Logger) throws -> TaskProcessor {
+    /// The gRPC clients for the addresses given; the caller shuts them down when done.
+    func makeServices(logger: Logger) throws -> ServiceClients {
+        func address(_ flag: String?, _ flagName: String, _ variable: String) throws -> ServiceAddress? {
+            guard let text = flag ?? Environment.values[variable], !text.isEmpty else { return nil }
+            do { return try ServiceAddress(parsing: text) } catch {
+                throw ValidationError("\(flag == nil ? variable : "--" + flagName): \(error)")
+            }
+        }
+        let services = try ServiceClients(
+            ragAddress: try address(ragAddr, "rag-addr", "RAG_ADDR"), srmAddress: try address(srmAddr, "srm-addr", "SRM_ADDR"), logger: logger)
+        logger.info("services", metadata: [
+            "rag": "\(services.rag.map { "\($0.address)" } ?? "none: the task's file from the checkout")",
+            "srm": "\(services.srm.map { "\($0.address)" } ?? "none: leases not claimed")",
+        ])
+        return services
+    }
+
+    /// The task pipeline: context and claims through `services`, the model from the environment
+    /// (OPENAI_*, MOCK_LLM=1 or LLM_SCRIPT — never a silent fallback), git with push credentials from
+    /// GIT_PUSH_USERNAME / GIT_PUSH_TOKEN.
+    func makeProcessor(services: ServiceClients, logger: Logger) throws -> TaskProcessor {
         let model: any PatchModel
         do { model = try PatchModelFactory.make(logger: logger) } catch {
             throw ValidationError("model: \(error.message)")
-        }
-        for variable in ["RAG_ADDR", "SRM_ADDR"] where Environment.values[variable] != nil {
-            // The gRPC clients are not built yet: say so rather than pretend.
-            logger.warning("\(variable) is set but this build has no gRPC client for it yet; RAG falls back to the files the task names, SRM leases are reported as not claimed")
         }
         let cache = URL(fileURLWithPath: cacheDir)
         let checkouts = cache.appendingPathComponent("checkouts")
@@ -33,6 +52,7 @@ struct AgentOptions: ParsableArguments {
         return TaskProcessor(
             configuration: AgentConfiguration(remoteRepo: remoteRepo ?? Environment.values["REMOTE_REPO"], checkoutRoot: checkouts),
             mirrors: MirrorCache(directory: cache.appendingPathComponent("mirrors"), runner: git, logger: logger),
-            model: model, checker: SocketPatchChecker(socketPath: runnerSocket), claimer: nil, logger: logger)
+            model: model, checker: SocketPatchChecker(socketPath: runnerSocket), context: services.context, claimer: services.claimer,
+            logger: logger)
     }
 }

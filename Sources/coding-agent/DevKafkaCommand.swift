@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import Kafka
 import Logging
-import ShutdownSignals
+import ServiceLifecycle
+import Telemetry
 
 struct DevKafkaCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,7 +39,7 @@ struct DevKafkaCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LogSetup.bootstrapOnce(level: Logger.Level(rawValue: logLevel) ?? .warning)
+        LogSetup.bootstrapOnce(level: Logger.Level(rawValue: logLevel) ?? .warning, format: .fromEnvironment)
         let logger = Logger(label: "dev-kafka")
         let cluster = try DevelopmentCluster(brokers: brokers, logger: logger)
         for topic in topicNames {
@@ -50,9 +51,16 @@ struct DevKafkaCommand: AsyncParsableCommand {
             try Data((cluster.bootstrapServers + "\n").utf8).write(to: URL(fileURLWithPath: bootstrapFile), options: .atomic)
         }
         printError("dev-kafka: \(brokers) broker(s) at \(cluster.bootstrapServers); topics \(topicNames.joined(separator: ", ")) with \(partitions) partition(s); stop with Ctrl-C")
-        let signal = await ShutdownSignals.next()
-        printError("dev-kafka: signal \(signal), stopping")
+        try await ServiceGroup(services: [UntilShutdown()], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+        printError("dev-kafka: stopping")
         cluster.close()
         if let bootstrapFile { try? FileManager.default.removeItem(atPath: bootstrapFile) }
+    }
+}
+
+/// Does nothing until the service group shuts down (the cluster lives beside it).
+struct UntilShutdown: Service {
+    func run() async throws {
+        try? await gracefulShutdown()
     }
 }

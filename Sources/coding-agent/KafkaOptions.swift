@@ -1,7 +1,8 @@
+import AgentCore
 import ArgumentParser
 import Foundation
 import Logging
-import Synchronization
+import Telemetry
 
 /// Settings read from the environment (the original design's names), each also a flag.
 enum Environment {
@@ -22,32 +23,18 @@ struct KafkaOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env LOG_LEVEL).")
     var logLevel: String = Environment.values["LOG_LEVEL"] ?? "warning"
 
+    @Option(help: "Log lines as human (for a terminal) or json (one object per line) (env LOG_FORMAT).")
+    var logFormat: LogFormat = .fromEnvironment
+
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown log level \(logLevel)") }
         guard !bootstrap.isEmpty else { throw ValidationError("--bootstrap must not be empty") }
     }
 
-    /// Logging to standard error, bootstrapped once per process.
+    /// Logging to standard error, bootstrapped once per process; lines logged for a task carry `task_id`.
     func makeLogger(_ label: String) -> Logger {
-        LogSetup.bootstrapOnce(level: Logger.Level(rawValue: logLevel) ?? .warning)
+        LogSetup.bootstrapOnce(level: Logger.Level(rawValue: logLevel) ?? .warning, format: logFormat, metadataProvider: TaskLogContext.metadataProvider)
         return Logger(label: label)
-    }
-}
-
-/// Bootstraps swift-log once per process: standard error, at the level the command was given.
-enum LogSetup {
-    private static let done = Mutex(false)
-
-    static func bootstrapOnce(level: Logger.Level) {
-        done.withLock { done in
-            guard !done else { return }
-            done = true
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
-            }
-        }
     }
 }
 

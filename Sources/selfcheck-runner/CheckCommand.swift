@@ -3,6 +3,7 @@ import Contracts
 import Foundation
 import Logging
 import Sandbox
+import Telemetry
 import SelfCheck
 
 /// `selfcheck-runner check --repo DIR --diff FILE|-`: checks any diff against any repository.
@@ -42,6 +43,7 @@ struct CheckCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        LogSetup.bootstrapFromEnvironment(defaultLevel: .warning)
         let logger = Logger(label: "selfcheck-runner")
         let diffText = diff == "-"
             ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Sandbox
+import Telemetry
 
 /// `selfcheck-runner exec [--profile P] [--workspace DIR] [--timeout S] -- CMD ARGS…`
 struct ExecCommand: AsyncParsableCommand {
@@ -59,6 +60,7 @@ struct ExecCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        LogSetup.bootstrapFromEnvironment(defaultLevel: .warning)
         do {
             var profile = try SandboxProfile.named(profile)
             if audit { profile.seccomp.audit = true }

@@ -3,7 +3,8 @@ import Foundation
 import Logging
 import RunnerProtocol
 import SelfCheck
-import ShutdownSignals
+import ServiceLifecycle
+import Telemetry
 
 /// `selfcheck-runner serve --socket PATH`: the agent's runner over a Unix socket.
 struct ServeCommand: AsyncParsableCommand {
@@ -20,9 +21,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Checks run at once (default: the number of cores).") var jobs: Int?
     @Option(help: "Checks that may wait; more are refused as busy.") var queue = 16
     @Option(help: "Seconds running checks get to finish on shutdown before they are cancelled.") var shutdownGrace = 10
+    @Option(help: "Port of the Prometheus /metrics endpoint (env RUNNER_METRICS_PORT); off when not given or 0.")
+    var metricsPort: Int = ProcessInfo.processInfo.environment["RUNNER_METRICS_PORT"].map { Int($0) ?? -1 } ?? 0
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env LOG_LEVEL).")
+    var logLevel: String = ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info"
+    @Option(help: "Log lines as human (for a terminal) or json (one object per line) (env LOG_FORMAT).")
+    var logFormat: LogFormat = .fromEnvironment
     @OptionGroup var runner: RunnerOptions
 
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown log level \(logLevel)") }
+        guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port (or RUNNER_METRICS_PORT) must be 0 (off) or a TCP port") }
+    }
+
     func run() async throws {
+        LogSetup.bootstrapOnce(level: Logger.Level(rawValue: logLevel) ?? .info, format: logFormat)
         let logger = Logger(label: "selfcheck-runner")
         var configuration = RunnerServerConfiguration(socketPath: socket)
         configuration.allowedUIDs = Set(allowUid)
@@ -32,11 +45,22 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxQueuedJobs = max(0, queue)
         configuration.shutdownGrace = .seconds(shutdownGrace)
         let server = RunnerServer(configuration: configuration, executor: try runner.pipeline(logger: logger), logger: logger)
-        let serving = Task { try await server.run() }
-        let signals = ShutdownSignals { _ in serving.cancel() }
-        defer { signals.cancel() }
+        var services: [any Service] = []
+        if metricsPort != 0 { services.append(MetricsEndpoint.bootstrap(port: metricsPort, logger: logger)) }
+        // Shut down in reverse order: the server first (its own grace period), the metrics endpoint last.
+        services.append(RunnerService(server: server))
         logger.info("serving checks", metadata: ["socket": "\(socket)"])
-        try await serving.value
+        try await ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
         logger.info("stopped")
+    }
+}
+
+/// The server as a service: graceful shutdown cancels `run()`, which stops accepting, removes the socket,
+/// refuses queued checks, lets running ones finish within the grace period and cancels the rest.
+struct RunnerService: Service {
+    let server: RunnerServer
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { try await server.run() }
     }
 }

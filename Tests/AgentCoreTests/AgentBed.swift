@@ -9,20 +9,15 @@ import TestSupport
 /// Real parts for the agent: toolz on a `git daemon` on loopback, `selfcheck-runner serve`, and the
 /// agent's mirror cache and checkout folders.
 final class AgentBed: @unchecked Sendable {
-    let fixture: FixtureRepo
-    let root: URL
-    let daemon: GitDaemon
+    let server: ServedFixture
     let runner: RunnerProcess
-    var remote: String { daemon.url("toolz.git") }
-    var bare: URL { root.appendingPathComponent("served/toolz.git") }
+    var fixture: FixtureRepo { server.fixture }
+    var root: URL { server.root }
+    var remote: String { server.remote }
     var checkouts: URL { root.appendingPathComponent("checkouts") }
 
     init() throws {
-        fixture = try FixtureRepo.make("toolz")
-        root = try makeTemporaryDirectory("agent")
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("served"), withIntermediateDirectories: true)
-        try run(["git", "clone", "-q", "--bare", fixture.root.path, root.appendingPathComponent("served/toolz.git").path])
-        daemon = try GitDaemon(basePath: root.appendingPathComponent("served"))
+        server = try ServedFixture()
         runner = try RunnerProcess()
     }
 
@@ -32,12 +27,12 @@ final class AgentBed: @unchecked Sendable {
         return logger
     }()
 
-    func processor(_ model: any PatchModel, claimer: (any LeaseClaimer)? = nil) throws -> TaskProcessor {
+    func processor(_ model: any PatchModel, context: any ContextSource = CheckoutFiles(), claimer: (any LeaseClaimer)? = nil) throws -> TaskProcessor {
         let git = try GitRunner(home: root.appendingPathComponent("home"), credentials: nil, networkTimeout: .seconds(30), logger: Self.quiet)
         return TaskProcessor(
             configuration: AgentConfiguration(remoteRepo: remote, checkoutRoot: checkouts),
             mirrors: MirrorCache(directory: root.appendingPathComponent("mirrors"), runner: git, logger: Self.quiet),
-            model: model, checker: SocketPatchChecker(socketPath: runner.socket), claimer: claimer,
+            model: model, checker: SocketPatchChecker(socketPath: runner.socket), context: context, claimer: claimer,
             logger: Self.quiet)
     }
 
@@ -53,33 +48,15 @@ final class AgentBed: @unchecked Sendable {
     }
 
     /// `git` against the server's bare repository.
-    func served(_ arguments: [String]) throws -> String {
-        try run(["git"] + arguments, in: bare).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    func served(_ arguments: [String]) throws -> String { try server.served(arguments) }
 
     func stop() {
         runner.stop()
-        daemon.stop()
-        fixture.remove()
-        try? FileManager.default.removeItem(at: root)
+        server.stop()
     }
 
-    var goodDiff: String {
-        get throws {
-            try fixture.diff {
-                try append("\n\ndef total_length(seqs):\n    \"\"\"Sum of the lengths.\"\"\"\n    return sum(len(s) for s in seqs)\n",
-                                to: "toolz/itertoolz.py", in: $0)
-            }
-        }
-    }
-
-    var testBreakingDiff: String {
-        get throws {
-            try fixture.diff {
-                try append("\n\ndef test_total_length():\n    assert raises(ZeroDivisionError, lambda: 1)\n", to: "toolz/tests/test_utils.py", in: $0)
-            }
-        }
-    }
+    var goodDiff: String { get throws { try server.goodDiff } }
+    var testBreakingDiff: String { get throws { try server.testBreakingDiff } }
 }
 
 /// Records claims; fails the ones it is told to.

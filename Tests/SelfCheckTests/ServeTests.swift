@@ -44,9 +44,7 @@ import Testing
         defer { server.stop() }
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
-        let patch = try repo.diff {
-            try append("\n\ndef test_sleeps_forever():\n    import time\n\n    time.sleep(3600)\n", to: "toolz/tests/test_utils.py", in: $0)
-        }
+        let patch = try repo.sleepingTestDiff
         // Leave as soon as pytest starts: the sandboxed test is then sleeping.
         for try await update in RunnerClient(socketPath: server.socket).check(request(repo, patch, id: "leave-1")) {
             if case .event(let event) = update, case .stepStarted(let step) = event.kind, step.name == "pytest" {

@@ -13,6 +13,17 @@ extension FixtureRepo {
     }
 }
 
+extension FixtureRepo {
+    /// For toolz: adds a test that sleeps for an hour, so a check stays in pytest until it is stopped.
+    public var sleepingTestDiff: String {
+        get throws {
+            try diff {
+                try append("\n\ndef test_sleeps_forever():\n    import time\n\n    time.sleep(3600)\n", to: "toolz/tests/test_utils.py", in: $0)
+            }
+        }
+    }
+}
+
 public struct EditError: Error, CustomStringConvertible {
     public var message: String
     public init(message: String) { self.message = message }

@@ -7,18 +7,22 @@ public final class RunnerProcess: @unchecked Sendable {
     public let directory: URL
     public var socket: String { directory.appendingPathComponent("run/runner.sock").path }
 
-    public init(jobs: Int = 2) throws {
+    /// - Parameters:
+    ///   - jobs: `--jobs`.
+    ///   - arguments: more `serve` arguments (e.g. `--metrics-port`, `--shutdown-grace`).
+    ///   - standardError: where the runner's log goes (discarded by default).
+    public init(jobs: Int = 2, arguments: [String] = [], standardError: FileHandle = .nullDevice) throws {
         directory = try makeTemporaryDirectory("serve")
         let temporary = directory.appendingPathComponent("tmp")
         try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
         process.executableURL = Paths.product("selfcheck-runner")
         process.arguments = ["serve", "--socket", directory.appendingPathComponent("run/runner.sock").path,
-                             "--cache-dir", directory.appendingPathComponent("cache").path, "--jobs", "\(jobs)"]
+                             "--cache-dir", directory.appendingPathComponent("cache").path, "--jobs", "\(jobs)"] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["TMPDIR"] = temporary.path
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = standardError
         try process.run()
         let deadline = ContinuousClock.now + .seconds(20)
         while !FileManager.default.fileExists(atPath: socket) && ContinuousClock.now < deadline { usleep(20_000) }

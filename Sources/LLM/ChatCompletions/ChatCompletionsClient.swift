@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 
 /// An OpenAI-compatible chat-completions client that asks for a patch in JSON mode.
@@ -64,6 +65,8 @@ public struct ChatCompletionsClient: PatchModel, CustomStringConvertible, Custom
                 failure.attempts = attempt
                 guard failure.isRetriable, attempt <= policy.maxRetries else { throw failure }
                 let delay = policy.delay(beforeRetry: attempt, retryAfter: error.retryAfter, using: &generator)
+                // The failures the retries hid from the agent (those it sees are ca_llm_errors_total).
+                Counter(label: "ca_llm_retries_total", dimensions: [("kind", failure.kind.rawValue)]).increment()
                 logger.warning("chat completion failed, retrying", metadata: [
                     "kind": "\(failure.kind.rawValue)", "status": "\(failure.status.map(String.init) ?? "-")",
                     "attempt": "\(attempt)", "delay": "\(delay)", "message": "\(failure.message)",

@@ -31,6 +31,7 @@ final class JobLimiter: Sendable {
     init(maxRunning: Int, maxQueued: Int) {
         self.maxRunning = max(1, maxRunning)
         self.maxQueued = max(0, maxQueued)
+        reportDepth()  // the gauges exist (at zero) before the first job
     }
 
     /// Takes a slot, waiting in the queue when all are in use. Pair every successful return with `release()`.
@@ -61,6 +62,7 @@ final class JobLimiter: Sendable {
                         }
                         return nil
                     }
+                    reportDepth()
                     if let queuedBehind { onQueued(queuedBehind) }
                 }
             } onCancel: {
@@ -82,6 +84,7 @@ final class JobLimiter: Sendable {
             }
             return state.waiting.removeFirst()  // the slot passes to it; `running` stays
         }
+        reportDepth()
         next?.continuation.resume()
     }
 
@@ -92,6 +95,7 @@ final class JobLimiter: Sendable {
             defer { state.waiting.removeAll() }
             return state.waiting
         }
+        reportDepth()
         for waiter in waiters { waiter.continuation.resume(throwing: AdmissionError.shuttingDown) }
     }
 
@@ -105,6 +109,12 @@ final class JobLimiter: Sendable {
             guard let index = state.waiting.firstIndex(where: { $0.id == id }) else { return nil }
             return state.waiting.remove(at: index)
         }
+        reportDepth()
         waiter?.continuation.resume(throwing: error)
+    }
+
+    private func reportDepth() {
+        let (running, waiting) = counts
+        RunnerMetrics.queueChanged(running: running, waiting: waiting)
     }
 }

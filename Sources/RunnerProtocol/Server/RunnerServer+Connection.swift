@@ -113,6 +113,7 @@ extension RunnerServer {
             case .shuttingDown: ProtocolFailure(.cancelled, "the runner is shutting down", requestID: requestID)
             case .cancelled: cancellationNotice(handle)
             }
+            RunnerMetrics.jobEnded(error == .busy ? "busy" : "cancelled")
             logger.info("job not started", metadata: ["why": "\(error)"])
             if let failure { connection.send(failure.frame) }
             return
@@ -124,6 +125,8 @@ extension RunnerServer {
             await connection.sendAndWait(ServerFrame.with { $0.kind = .event(event) })
         }
         limiter.release()
+        RunnerMetrics.stepsRan(report)
+        RunnerMetrics.jobEnded(handle.cancelReason == nil ? report.verdict : "cancelled")
         if let notice = cancellationNotice(handle) {
             logger.info("job cancelled")
             connection.send(notice.frame)
