@@ -188,7 +188,11 @@ let package = Package(
         // Benchmarks print figures next to a baseline measured in the same run (scripts/bench).
         .executableTarget(
             name: "bench",
-            dependencies: ["Patch", "Sandbox", "Kafka", "Contracts", "RunnerProtocol"],
+            dependencies: [
+                "Patch", "Sandbox", "Kafka", "Contracts", "RunnerProtocol", "AgentCore", "AgentServices", "GitWorkspace", "LLM",
+                "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: packageSwiftSettings
         ),
 

@@ -53,6 +53,11 @@ enum CheckBench {
         print("  selfcheck-runner check, cold baseline: \(ms(coldMedian)) ms  ratio to bare \(String(format: "%.2f", coldMedian / bareMedian))x (target <= 1.15x)")
         print("  selfcheck-runner check, warm baseline: \(ms(warmMedian)) ms  ratio to bare \(String(format: "%.2f", warmMedian / bareMedian))x, to cold \(String(format: "%.2f", warmMedian / coldMedian))x")
 
+        let coldMs = Double(ms(coldMedian)), warmMs = Double(ms(warmMedian)), bareMs = Double(ms(bareMedian))
+        Table.row("`selfcheck-runner check`, one-line patch on toolz, cold baseline", Table.ms(coldMs),
+                  baseline: "black + ruff + pytest run bare \(Table.ms(bareMs))", ratio: Table.ratio(coldMs / bareMs), target: "≤ 1.15x")
+        Table.row("the same, baseline cache warm", Table.ms(warmMs), baseline: "cold \(Table.ms(coldMs))", ratio: Table.ratio(warmMs / coldMs))
+
         try await servingMemory(runner: runner, base: base, diff: diff, scratch: scratch)
     }
 
@@ -80,6 +85,7 @@ enum CheckBench {
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
+        Table.memoryRow("`selfcheck-runner serve`, 4 concurrent checks", kilobytes: peakKB(serve.processIdentifier), baseline: "idle \(Table.mebibytes(idle))")
         print("selfcheck-runner serve: peak RSS \(peakKB(serve.processIdentifier) / 1024) MiB after 4 concurrent checks (\(verdicts.sorted().joined(separator: ","))), \(idle / 1024) MiB idle")
     }
 

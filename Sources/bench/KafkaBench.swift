@@ -72,6 +72,10 @@ enum KafkaBench {
         report("produce, delivery confirmed, one at a time", sequential)
         report("consume", readOnly, baseline: ("kcat -C", kcatConsume))
         report("consume + commit each (acknowledged)", readAndCommit)
+        row("Kafka produce, delivery confirmed, 1 KiB, 1000 in flight", concurrent, baseline: ("kcat -P", kcatProduce))
+        row("Kafka produce one at a time (a worker's results)", sequential)
+        row("Kafka consume", readOnly, baseline: ("kcat -C", kcatConsume))
+        row("Kafka consume + acknowledged commit each", readAndCommit)
     }
 
     struct Figure {
@@ -90,6 +94,12 @@ enum KafkaBench {
             line += "   [\(label): \(format(base.perSecond, 0)) msg/s; \(comparison)]"
         }
         print(line)
+    }
+
+    static func row(_ what: String, _ figure: Figure, baseline: (String, Figure)? = nil) {
+        func text(_ figure: Figure) -> String { String(format: "%.0fk msg/s (%.1f µs)", figure.perSecond / 1000, figure.microsecondsEach) }
+        guard let (label, base) = baseline else { return Table.row(what, text(figure)) }
+        Table.row(what, text(figure), baseline: "`\(label)` \(text(base))", ratio: Table.ratio(base.perSecond / figure.perSecond))
     }
 
     static func format(_ value: Double, _ width: Int) -> String {

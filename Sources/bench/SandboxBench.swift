@@ -13,6 +13,7 @@ enum SandboxBench {
         }
         let peak = try spawnMeasured([runner, "exec", "--", "/bin/true"])
         print("runner peak memory, one exec of /bin/true: \(peak.maxRSSKB) KiB (max RSS of the selfcheck-runner process)")
+        Table.memoryRow("`selfcheck-runner exec -- /bin/true`", kilobytes: peak.maxRSSKB)
 
         let sandbox = Sandbox(profile: try SandboxProfile.named("python-selfcheck"))
         let bwrap = ["bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
@@ -31,6 +32,11 @@ enum SandboxBench {
                          command.joined(separator: " "), median(oursMs), median(theirsMs), median(oursMs) / median(theirsMs)))
             print(String(format: "    the same job through Sandbox.run in a running runner (no process start-up): median %.1f ms, ratio to bwrap %.2f",
                          median(inProcessMs), median(inProcessMs) / median(theirsMs)))
+            let job = command.joined(separator: " ")
+            Table.row("`selfcheck-runner exec -- \(job)`", Table.ms(median(oursMs)), baseline: "`bwrap --unshare-all …` \(Table.ms(median(theirsMs)))",
+                      ratio: Table.ratio(median(oursMs) / median(theirsMs)), target: "≤ 1.0x")
+            Table.row("`\(job)` through `Sandbox.run` in a running runner", Table.ms(median(inProcessMs)), baseline: "bwrap \(Table.ms(median(theirsMs)))",
+                      ratio: Table.ratio(median(inProcessMs) / median(theirsMs)), target: "≤ 1.0x")
         }
 
         for files in [100, 10_000, 50_000] {
@@ -47,6 +53,9 @@ enum SandboxBench {
             }
             print(String(format: "workspace for %d files: Workspace.create median %.2f ms; overlay mount in the job +%.2f ms (job with workspace %.1f ms, without %.1f ms); target flat, < 20 ms",
                          files, median(createMs), median(jobMs) - median(bareMs), median(jobMs), median(bareMs)))
+            Table.row("overlay workspace for \(files.formatted()) files: create + mount in the job",
+                      String(format: "%.2f + %.2f ms", median(createMs), median(jobMs) - median(bareMs)),
+                      baseline: "job without workspace \(Table.ms(median(bareMs)))", target: "flat, < 20 ms")
         }
     }
 

@@ -56,6 +56,7 @@ import TestSupport
         for iteration in 0..<40 {
             let scenario = scenarios[iteration % scenarios.count]
             let (text, _) = Self.perturb(scenario.diff, using: &random)
+            recordFuzzSeed(text)
             let result = PatchEngine.prepare(text, against: scenario.base)
             guard case .success(let resolved) = result else {
                 Issue.record("iteration \(iteration) rejected: \(result)\n\(text)")

@@ -93,6 +93,7 @@ func expectApplies(
     _ modelText: String, _ scenario: Scenario, repaired: Bool,
     sourceLocation: SourceLocation = #_sourceLocation
 ) throws -> ResolvedPatch? {
+    recordFuzzSeed(modelText)
     let result = PatchEngine.prepare(modelText, against: scenario.base)
     try expectUntouched(scenario.base, sourceLocation: sourceLocation)
     guard case .success(let resolved) = result else {
@@ -111,6 +112,7 @@ func expectRejected(
     _ modelText: String, against base: URL, rule: String, policy: PatchPolicy = .init(),
     sourceLocation: SourceLocation = #_sourceLocation
 ) throws -> PatchError? {
+    recordFuzzSeed(modelText)
     let result = PatchEngine.prepare(modelText, against: base, policy: policy)
     try expectUntouched(base, sourceLocation: sourceLocation)
     guard case .failure(let error) = result else {
@@ -120,6 +122,15 @@ func expectRejected(
     #expect(error.rule == rule, "\(error)", sourceLocation: sourceLocation)
     #expect(!error.message.isEmpty, sourceLocation: sourceLocation)
     return error
+}
+
+/// With PATCH_FUZZ_SEEDS=DIR set, every model text the tests feed the engine is also written to DIR
+/// (one file per distinct input): the seed corpus of the patch fuzzer (scripts/fuzz --refresh-seeds).
+func recordFuzzSeed(_ modelText: String) {
+    guard let directory = ProcessInfo.processInfo.environment["PATCH_FUZZ_SEEDS"], modelText.utf8.count <= 64 * 1024 else { return }
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: a stable name, so reruns do not duplicate
+    for byte in modelText.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    try? Data(modelText.utf8).write(to: URL(fileURLWithPath: directory).appendingPathComponent(String(hash, radix: 16)))
 }
 
 /// The engine never writes to the base: git sees no change in it.

@@ -7,6 +7,12 @@ public struct FixtureRepo: Sendable {
     public let root: URL
     public let baseCommit: String
 
+    /// A checkout made elsewhere (e.g. a generated repository), to use the edit helpers on.
+    public init(root: URL, baseCommit: String) {
+        self.root = root
+        self.baseCommit = baseCommit
+    }
+
     /// The fixtures on this machine, e.g. `toolz`, `inflection`.
     public static var available: [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: Paths.fixtures.path)) ?? []

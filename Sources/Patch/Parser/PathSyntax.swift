@@ -32,6 +32,12 @@ enum PathSyntax {
             let secondName = second.hasPrefix("\"") ? unquote(second).value : second
             return (stripPrefix(first), stripPrefix(secondName))
         }
+        // An unquoted old name and a quoted new one (git quotes each name on its own; a name holding a
+        // quote would itself be quoted, so the first ` "` starts the new name).
+        if rest.hasSuffix("\""), let space = rest.range(of: " \"") {
+            let new = unquote(String(rest[rest.index(after: space.lowerBound)...]))
+            if new.rest.isEmpty { return (stripPrefix(String(rest[..<space.lowerBound])), stripPrefix(new.value)) }
+        }
         let characters = Array(rest)
         var candidates: [Int] = []
         for index in characters.indices where characters[index] == " " { candidates.append(index) }

@@ -37,9 +37,26 @@ enum GitApply {
         } catch {
             return Outcome(succeeded: false, errors: "cannot run git: \(error)")
         }
-        let output = errors.fileHandleForReading.readDataToEndOfFile()
+        let output = readToEnd(errors.fileHandleForReading)
         process.waitUntilExit()
         return Outcome(succeeded: process.terminationStatus == 0, errors: String(decoding: output, as: UTF8.self))
+    }
+
+    /// Reads to end of file, retrying a read a signal interrupted: Foundation's `readDataToEndOfFile`
+    /// traps on EINTR, which any process with a signal handler and a timer (libFuzzer's) can get.
+    static func readToEnd(_ handle: FileHandle) -> Data {
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+            if count > 0 {
+                data.append(contentsOf: buffer[..<count])
+            } else if count < 0 && errno == EINTR {
+                continue
+            } else {
+                return data
+            }
+        }
     }
 
     /// Only what git needs; no user or system configuration.
