@@ -5,8 +5,11 @@ import GitWorkspace
 public struct AgentConfiguration: Sendable {
     /// `REMOTE_REPO`: used when a task has no `repo`.
     public var remoteRepo: String?
-    /// Where per-task checkouts are made (removed on every path).
+    /// Where per-task checkouts are made (taken out of it on every path).
     public var checkoutRoot: URL
+    /// Where finished checkouts are kept and reset for the next task on the same repository, instead of
+    /// a fresh clone each time (a sibling of `checkoutRoot`, never inside it); nil: always a fresh clone.
+    public var spareCheckouts: SpareCheckouts?
     /// Attempts per task: 1 + 2 retries, as in the seed.
     public var maxAttempts = 3
     /// Identity of the agent's commits.
@@ -17,8 +20,9 @@ public struct AgentConfiguration: Sendable {
     /// (killed or restarting); about 15 s in all before the task is a HARD_FAIL "runner unavailable".
     public var runnerRetryDelays: [Duration] = [.milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .seconds(8)]
 
-    public init(remoteRepo: String?, checkoutRoot: URL) {
+    public init(remoteRepo: String?, checkoutRoot: URL, spareCheckouts: SpareCheckouts? = nil) {
         self.remoteRepo = remoteRepo
         self.checkoutRoot = checkoutRoot
+        self.spareCheckouts = spareCheckouts
     }
 }

@@ -54,7 +54,7 @@ public struct TaskProcessor: Sendable {
                 let claims = await claimLeases(of: task, sha: sha)
                 return .make(task, .success, sha: sha, branch: branch, notes: ["redelivered: \(branch) already holds \(sha)"] + claims)
             }
-            return try await mirror.withCheckout(commit: task.baseCommit, taskID: task.id, in: configuration.checkoutRoot) { checkout in
+            return try await mirror.withCheckout(commit: task.baseCommit, taskID: task.id, in: configuration.checkoutRoot, spares: configuration.spareCheckouts) { checkout in
                 AgentMetrics.record(.checkout, since: started)
                 return await attempt(task, checkout: checkout, branch: branch, logger: logger)
             }

@@ -52,7 +52,9 @@ enum AgentBench {
 
         let git = try GitRunner(home: root.appendingPathComponent("home"), credentials: nil, networkTimeout: .seconds(120), logger: quiet)
         let processor = TaskProcessor(
-            configuration: AgentConfiguration(remoteRepo: remote, checkoutRoot: root.appendingPathComponent("checkouts")),
+            configuration: AgentConfiguration(
+                remoteRepo: remote, checkoutRoot: root.appendingPathComponent("checkouts"),
+                spareCheckouts: try SpareCheckouts(root: root.appendingPathComponent("spare-checkouts"))),
             mirrors: MirrorCache(directory: root.appendingPathComponent("mirrors"), runner: git, logger: quiet),
             model: InstantModel(diff: diff), checker: PassingChecker(), claimer: SrmLeaseClaimer(connection: connection), logger: quiet)
         func task(_ number: Int) -> CodingTask {

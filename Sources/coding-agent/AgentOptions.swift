@@ -46,11 +46,13 @@ struct AgentOptions: ParsableArguments {
         }
         let cache = URL(fileURLWithPath: cacheDir)
         let checkouts = cache.appendingPathComponent("checkouts")
-        TaskCheckout.sweep(root: checkouts)
+        TaskCheckout.sweep(root: checkouts)  // spare checkouts are kept: each is reset when taken
         MirrorCache.sweep(directory: cache.appendingPathComponent("mirrors"))
         let git = try GitRunner(home: cache.appendingPathComponent("git-home"), logger: logger)
         return TaskProcessor(
-            configuration: AgentConfiguration(remoteRepo: remoteRepo ?? Environment.values["REMOTE_REPO"], checkoutRoot: checkouts),
+            configuration: AgentConfiguration(
+                remoteRepo: remoteRepo ?? Environment.values["REMOTE_REPO"], checkoutRoot: checkouts,
+                spareCheckouts: try SpareCheckouts(root: cache.appendingPathComponent("spare-checkouts"))),
             mirrors: MirrorCache(directory: cache.appendingPathComponent("mirrors"), runner: git, logger: logger),
             model: model, checker: SocketPatchChecker(socketPath: runnerSocket), context: services.context, claimer: services.claimer,
             logger: logger)

@@ -35,7 +35,9 @@ final class AgentBed: @unchecked Sendable {
         runnerSocket: String? = nil, runnerRetryDelays: [Duration]? = nil
     ) throws -> TaskProcessor {
         let git = try GitRunner(home: root.appendingPathComponent("home"), credentials: nil, networkTimeout: .seconds(30), logger: Self.quiet)
-        var configuration = AgentConfiguration(remoteRepo: remote, checkoutRoot: checkouts)
+        // Spares on, as in `coding-agent`: tasks of one bed reuse each other's checkouts.
+        var configuration = AgentConfiguration(
+            remoteRepo: remote, checkoutRoot: checkouts, spareCheckouts: try SpareCheckouts(root: root.appendingPathComponent("spare-checkouts")))
         if let runnerRetryDelays { configuration.runnerRetryDelays = runnerRetryDelays }
         return TaskProcessor(
             configuration: configuration,

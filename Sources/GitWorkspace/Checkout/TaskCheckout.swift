@@ -21,6 +21,12 @@ public struct TaskCheckout: Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    /// Keeps the checkout as a spare of its mirror for a later task (which resets it), or deletes it
+    /// when the mirror has `spares.limitPerMirror` spares already. The per-task folder is left either way.
+    public func park(in spares: SpareCheckouts) {
+        spares.park(directory, of: mirror)
+    }
+
     /// Removes every leftover checkout under `root` (from a run that crashed) — call at start-up,
     /// before any task runs. `root` must belong to this process alone.
     /// - Returns: the directories removed.
@@ -34,19 +40,24 @@ public struct TaskCheckout: Sendable {
 
 extension Mirror {
     /// Checks out `commit` for a task in a fresh directory under `root`, fetching it first if the
-    /// mirror lacks it.
+    /// mirror lacks it. With `spares`, a spare of this mirror is taken and reset to `commit` when there
+    /// is one; otherwise (or when the reset fails) the checkout is a fresh clone.
     /// - Parameters:
     ///   - commit: the task's `base_commit`.
     ///   - taskID: names the directory (`<root>/<taskID>.<random>`: a redelivered task running twice
     ///     gets two directories).
     ///   - root: the checkout area of this process (see `TaskCheckout.sweep`).
+    ///   - spares: where finished checkouts are kept for reuse; nil: always a fresh clone.
     /// - Throws: `GitWorkspaceError` (`.unknownCommit`, `.remoteUnreachable`, `.invalidArgument`, `.gitFailed`).
-    public func checkout(commit: String, taskID: String, in root: URL) async throws -> TaskCheckout {
+    public func checkout(commit: String, taskID: String, in root: URL, spares: SpareCheckouts? = nil) async throws -> TaskCheckout {
         let taskID = try Validation.taskID(taskID)
         let base = try await ensure(commit: commit)
         let directory = root.appendingPathComponent("\(taskID).\(UUID().uuidString.prefix(8).lowercased())")
         do {
             try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            if let spares, await reuseSpare(spares, at: base, into: directory) {
+                return TaskCheckout(taskID: taskID, directory: directory, baseCommit: base, mirror: self)
+            }
             // --single-branch --no-tags: copy at most one ref, however many branches the mirror has.
             try await runner.run(
                 ["clone", "--quiet", "--shared", "--no-checkout", "--single-branch", "--no-tags",
@@ -63,16 +74,19 @@ extension Mirror {
         return TaskCheckout(taskID: taskID, directory: directory, baseCommit: base, mirror: self)
     }
 
-    /// Runs `body` with a fresh checkout and removes the checkout afterwards, also when `body` throws
-    /// or the task is cancelled.
-    /// - Throws: what `checkout(commit:taskID:in:)` or `body` throws.
+    /// Runs `body` with a checkout and takes the checkout out of `root` afterwards, also when `body`
+    /// throws: with `spares` it is parked there for reuse (see `TaskCheckout.park`), otherwise deleted.
+    /// A cancelled task's checkout is always deleted.
+    /// - Throws: what `checkout(commit:taskID:in:spares:)` or `body` throws.
     public func withCheckout<T>(
-        commit: String, taskID: String, in root: URL,
+        commit: String, taskID: String, in root: URL, spares: SpareCheckouts? = nil,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (TaskCheckout) async throws -> T
     ) async throws -> T {
-        let checkout = try await checkout(commit: commit, taskID: taskID, in: root)
-        defer { checkout.remove() }
+        let checkout = try await checkout(commit: commit, taskID: taskID, in: root, spares: spares)
+        defer {
+            if let spares, !Task.isCancelled { checkout.park(in: spares) } else { checkout.remove() }
+        }
         return try await body(checkout)
     }
 }

@@ -46,6 +46,11 @@ final class TestBed: @unchecked Sendable {
         return MirrorCache(directory: root.appendingPathComponent(name), runner: runner)
     }
 
+    /// A spare checkout area of this bed.
+    func makeSpares(limit: Int = 2, name: String = "spares") throws -> SpareCheckouts {
+        try SpareCheckouts(root: root.appendingPathComponent(name), limitPerMirror: limit)
+    }
+
     /// Commits a change to `file` in the fixture and pushes it to the server's `main`.
     /// - Returns: the new commit.
     @discardableResult
