@@ -69,14 +69,14 @@ enum AgentBench {
         }
         let clock = ContinuousClock()
         var first: CommitResult?
-        let cold = try await clock.measure { first = await processor.process(task(0)) }
+        let cold = await clock.measure { first = await processor.process(task(0)) }
         guard first?.status == "SUCCESS" else { throw BenchFailure("the warm-up task failed: \(first?.notes ?? [])") }
 
         let tasks = taskCount(files: files), clones = min(5, tasks)
         var agent: [Double] = [], clone: [Double] = []
         for number in 1...tasks {
             var result: CommitResult?
-            agent.append(try await clock.measure { result = await processor.process(task(number)) }.milliseconds)
+            agent.append(await clock.measure { result = await processor.process(task(number)) }.milliseconds)
             guard result?.status == "SUCCESS", result?.notes.contains(where: { $0.hasPrefix("lease") }) == false else {
                 throw BenchFailure("task \(number) failed or a claim did: \(result?.notes ?? [])")
             }

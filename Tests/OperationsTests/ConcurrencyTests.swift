@@ -16,7 +16,7 @@ import Testing
             let agent = try bed.startAgent("agent", arguments: ["--concurrency", "2", "--shutdown-deadline", "1"])
             defer { agent.kill() }
             let slowPartition = try await bed.submit(bed.task("C1", goal: "add slow total_length"))
-            #expect(try await eventually(within: .seconds(90)) { bed.model.requests.count == 1 }, "the slow task reached the model")
+            #expect(await eventually(within: .seconds(90)) { bed.model.requests.count == 1 }, "the slow task reached the model")
 
             // On the other partition, which the group gave to the other worker.
             let otherKey = try await bed.key(avoiding: slowPartition)
@@ -26,7 +26,7 @@ import Testing
             #expect(!results.contains { $0.taskID == "C1" }, "C1 is still waiting for its model: C2 ran beside it, not after it")
 
             agent.terminate()
-            try #require(try await agent.waitForExit(timeout: .seconds(30)), "the busy worker is abandoned after the deadline")
+            try #require(await agent.waitForExit(timeout: .seconds(30)), "the busy worker is abandoned after the deadline")
             #expect(agent.exitStatus == 0)
             #expect(try await bed.results().filter { $0.taskID == "C1" }.isEmpty, "the abandoned task sent nothing")
         }

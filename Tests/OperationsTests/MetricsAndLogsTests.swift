@@ -50,7 +50,7 @@ import Testing
             #expect(!runnerMetrics.samples.contains { $0.name == "selfcheck_limit_hits_total" }, "no limit fired")
 
             agent.terminate()
-            try #require(try await agent.waitForExit(timeout: .seconds(30)), "an idle agent stops at once on SIGTERM")
+            try #require(await agent.waitForExit(timeout: .seconds(30)), "an idle agent stops at once on SIGTERM")
             #expect(agent.exitStatus == 0)
 
             // Every line is one JSON object; every line logged while the task ran carries its id.

@@ -18,9 +18,9 @@ import Testing
             let first = try bed.startAgent("first", arguments: ["--shutdown-deadline", "2"])
             defer { first.kill() }
             try await bed.submit(bed.task("S1"))
-            #expect(try await eventually(within: .seconds(90)) { bed.model.requests.count == 1 }, "the model was asked")
+            #expect(await eventually(within: .seconds(90)) { bed.model.requests.count == 1 }, "the model was asked")
             first.terminate()
-            try #require(try await first.waitForExit(timeout: .seconds(30)), "the deadline abandons the task")
+            try #require(await first.waitForExit(timeout: .seconds(30)), "the deadline abandons the task")
             #expect(first.logLines.contains { $0.contains("finishing the current message") })
             #expect(try FileManager.default.contentsOfDirectory(atPath: bed.checkouts.path).isEmpty, "no per-task checkout is left")
             #expect(try await bed.results().isEmpty, "the abandoned task sent no result")
@@ -29,7 +29,7 @@ import Testing
             defer { second.kill() }
             let results = try await bed.results(waitingFor: "S1")
             second.terminate()
-            try #require(try await second.waitForExit(timeout: .seconds(30)))
+            try #require(await second.waitForExit(timeout: .seconds(30)))
             #expect(second.exitStatus == 0)
 
             let answers = results.filter { $0.taskID == "S1" }
@@ -51,9 +51,9 @@ import Testing
             let agent = try bed.startAgent("agent", arguments: ["--shutdown-deadline", "120"])
             defer { agent.kill() }
             try await bed.submit(bed.task("S2"))
-            #expect(try await eventually(within: .seconds(90)) { bed.model.requests.count == 1 }, "the model was asked")
+            #expect(await eventually(within: .seconds(90)) { bed.model.requests.count == 1 }, "the model was asked")
             agent.terminate()
-            try #require(try await agent.waitForExit(timeout: .seconds(120)))
+            try #require(await agent.waitForExit(timeout: .seconds(120)))
             #expect(agent.exitStatus == 0)
 
             let answers = try await bed.results().filter { $0.taskID == "S2" }

@@ -1,5 +1,6 @@
 import Contracts
 @testable import RunnerProtocol
+import TestSupport
 import Testing
 
 extension RunnerProtocolSuite {
@@ -36,7 +37,7 @@ extension RunnerProtocolSuite {
                 #expect(update.event?.queued.isEmpty == false)
                 break  // leaves while queued
             }
-            #expect(await poll(.seconds(10)) { fixture.server.limiter.counts.waiting == 0 })
+            #expect(await eventually(within: .seconds(10), every: .milliseconds(10)) { fixture.server.limiter.counts.waiting == 0 })
 
             // The place is free again: the next request is queued, not refused.
             var next = client.check(makeRequest("next")).makeAsyncIterator()

@@ -1,5 +1,6 @@
 import Contracts
 @testable import RunnerProtocol
+import TestSupport
 import Testing
 
 extension RunnerProtocolSuite {
@@ -80,10 +81,10 @@ extension RunnerProtocolSuite {
             // One at a time, so the fixture's readiness probe cannot take a place.
             var idle: [RawConnection] = []
             for open in 1...2 {
-                #expect(await poll(.seconds(10)) { fixture.server.tracker.count == open - 1 })
+                #expect(await eventually(within: .seconds(10), every: .milliseconds(10)) { fixture.server.tracker.count == open - 1 })
                 idle.append(try RawConnection(socketPath: fixture.socketPath))
             }
-            #expect(await poll(.seconds(10)) { fixture.server.tracker.count == 2 })
+            #expect(await eventually(within: .seconds(10), every: .milliseconds(10)) { fixture.server.tracker.count == 2 })
             let third = await collect(fixture.client.check(makeRequest("crowded")))
             #expect((third.error as? RunnerClientError)?.serverCode == "busy")
             #expect(idle.count == 2)

@@ -112,7 +112,7 @@ extension RunnerProtocolSuite {
             let running = Task { await collect(client.check(makeRequest("running", sleep: .seconds(30)))) }
             #expect(await fixture.executor.waitUntilStarted("running"))
             let queued = Task { await collect(client.check(makeRequest("waiting"))) }
-            #expect(await poll(.seconds(10)) { fixture.server.limiter.counts.waiting == 1 })
+            #expect(await eventually(within: .seconds(10), every: .milliseconds(10)) { fixture.server.limiter.counts.waiting == 1 })
 
             try await fixture.stop()
             let queuedResult = await queued.value

@@ -30,7 +30,7 @@ extension RunnerProtocolSuite {
             #expect(result.updates.last?.report?.verdict == "pass")
             #expect(fixture.executor.workspace(of: "with-fd") == workspace.path)
             // Neither the client's copy nor the runner's received fd stays open.
-            #expect(await poll(.seconds(5)) { Self.openFDs(to: workspace.path) == 0 })
+            #expect(await eventually(within: .seconds(5), every: .milliseconds(10)) { Self.openFDs(to: workspace.path) == 0 })
             try await fixture.stop()
         }
 

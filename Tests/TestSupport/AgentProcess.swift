@@ -80,8 +80,8 @@ public final class AgentProcess: @unchecked Sendable {
     }
 
     /// Waits until the process exits or `timeout` passes. - Returns: whether it exited.
-    public func waitForExit(timeout: Duration) async throws -> Bool {
-        try await eventually(within: timeout) { !isRunning }
+    public func waitForExit(timeout: Duration) async -> Bool {
+        await eventually(within: timeout) { !isRunning }
     }
 
     /// SIGKILL, as a crash would (or to clean up after a failed test), and waits until it is gone.
@@ -94,17 +94,20 @@ public final class AgentProcess: @unchecked Sendable {
     /// SIGTERM, then SIGKILL if it has not exited within `deadline`.
     public func stop(deadline: Duration = .seconds(20)) async {
         terminate()
-        _ = try? await waitForExit(timeout: deadline)
+        _ = await waitForExit(timeout: deadline)
         kill()
     }
 }
 
-/// Polls `condition` every 50 ms until it holds or `timeout` passes. - Returns: whether it held.
-public func eventually(within timeout: Duration, _ condition: () throws -> Bool) async throws -> Bool {
+/// Polls `condition` every `interval` until it holds or `timeout` passes; a cancelled caller gets the
+/// condition's value at once. - Returns: whether it held.
+public func eventually(
+    within timeout: Duration, every interval: Duration = .milliseconds(50), _ condition: () throws -> Bool
+) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try condition() { return true }
-        try await Task.sleep(for: .milliseconds(50))
+        do { try await Task.sleep(for: interval) } catch { break }
     }
     return try condition()
 }

@@ -23,7 +23,7 @@ final class ServerFixture: Sendable {
         server = RunnerServer(configuration: configuration, executor: executor, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         task = Task { [server] in try await server.run() }
         let path = socketPath
-        let ready = await poll(.seconds(10)) {
+        let ready = await eventually(within: .seconds(10), every: .milliseconds(10)) {
             guard let fd = try? UnixSocket.connect(to: path) else { return false }
             close(fd)
             return true

@@ -1,3 +1,4 @@
+import TestSupport
 import Contracts
 import Foundation
 import RunnerProtocol
@@ -57,24 +58,14 @@ final class TestExecutor: CheckExecutor {
 
     /// Waits (polling) until the job has started. - Returns: false after `timeout`.
     func waitUntilStarted(_ id: String, timeout: Duration = .seconds(10)) async -> Bool {
-        await poll(timeout) { self.hasStarted(id) }
+        await eventually(within: timeout, every: .milliseconds(10)) { self.hasStarted(id) }
     }
 
     /// Waits until the job has returned. - Returns: its outcome, or nil after `timeout`.
     func outcome(of id: String, timeout: Duration = .seconds(10)) async -> Outcome? {
-        _ = await poll(timeout) { self.outcomes.withLock { $0[id] != nil } }
+        _ = await eventually(within: timeout, every: .milliseconds(10)) { self.outcomes.withLock { $0[id] != nil } }
         return outcomes.withLock { $0[id] }
     }
-}
-
-/// Polls `condition` every 10 ms until it holds or `timeout` passes.
-func poll(_ timeout: Duration, _ condition: @Sendable () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return condition()
 }
 
 /// A check request the `TestExecutor` answers after `sleep`.
