@@ -83,13 +83,16 @@ struct ChatCompletionsClientTests {
     // The timeout tests script a spare prompt reply: on a loaded machine a prompt reply may itself be
     // judged late once, and the test is about the slow one being abandoned, not about exact counts.
 
-    @Test func slowReplyTimesOutAndIsRetried() async throws {
-        let slow = ScriptedHTTPServer.Response.patch(diff: "--- slow\n").withDelay(.seconds(20))
-        try await withServer([slow, .patch(diff: sampleDiff), .patch(diff: sampleDiff)]) { server in
+    /// A reply late before its headers, and one whose body stalls after them: both abandoned at the
+    /// timeout, not awaited, and a retry answers.
+    @Test(arguments: ["slow", "stalled"])
+    func aLateReplyTimesOutAndIsRetried(_ how: String) async throws {
+        var late = ScriptedHTTPServer.Response.patch(diff: "--- \(how)\n")
+        if how == "slow" { late.delay = .seconds(20) } else { late.bodyDelay = .seconds(20) }
+        try await withServer([late, .patch(diff: sampleDiff), .patch(diff: sampleDiff)]) { server in
             let client = ChatCompletionsClient(configuration: testConfiguration(server, timeout: .seconds(1), maxRetries: 3))
             let started = ContinuousClock.now
             let completion = try await client.complete(samplePrompt)
-            // The slow reply would have been "--- slow": it was abandoned, and a retry answered.
             #expect(try ReplyParser.parse(content: completion.content).diff == sampleDiff)
             #expect(completion.attempts >= 2)
             #expect(server.requests.count == completion.attempts)
@@ -106,21 +109,6 @@ struct ChatCompletionsClientTests {
             #expect(error.isRetriable)
             #expect(error.attempts == 3)
             #expect(server.requests.count == 3)
-        }
-    }
-
-    @Test func aBodyThatStallsAfterTheHeadersTimesOut() async throws {
-        var stalled = ScriptedHTTPServer.Response.patch(diff: "--- stalled\n")
-        stalled.bodyDelay = .seconds(20)
-        try await withServer([stalled, .patch(diff: sampleDiff), .patch(diff: sampleDiff)]) { server in
-            let client = ChatCompletionsClient(configuration: testConfiguration(server, timeout: .seconds(1), maxRetries: 3))
-            let started = ContinuousClock.now
-            let completion = try await client.complete(samplePrompt)
-            // The stalled body would have been "--- stalled": it was abandoned mid-body, not awaited.
-            #expect(try ReplyParser.parse(content: completion.content).diff == sampleDiff)
-            #expect(completion.attempts >= 2)
-            #expect(server.requests.count == completion.attempts)
-            #expect(ContinuousClock.now - started < .seconds(15))
         }
     }
 
