@@ -99,8 +99,10 @@ struct FaultRun {
             "  faults injected:",
         ]
         lines += faults.sorted { $0.key < $1.key }.map { "    \($0.key): \($0.value)" }
-        lines.append("  memory (KiB, settled → last, peak):")
-        lines += memory.judged.map { "    \($0.label): \($0.settled) → \($0.last), VmHWM \($0.hwm) (\($0.samples) samples)" }
+        lines.append("  memory (KiB, settled → last, peak) and open files (settled → last, peak):")
+        lines += memory.judged.map {
+            "    \($0.label): \($0.settledRSS) → \($0.lastRSS), VmHWM \($0.hwm); files \($0.settledFiles) → \($0.lastFiles), peak \($0.peakFiles) (\($0.samples) samples)"
+        }
         lines.append("  agent metrics (since each agent's last start):")
         lines += agentMetrics.map { "    \($0)" }
         lines.append("  time to answer everything: \(Self.seconds(answerTime))")

@@ -42,30 +42,46 @@ final class ResultLog: Sendable {
     }
 }
 
-/// Memory of each process instance over the run (VmRSS and VmHWM, KiB), sampled from /proc.
+/// Memory and open files of each process instance over the run, sampled from /proc: RSS and VmHWM in
+/// KiB, and the number of open file descriptors.
 struct MemoryLog {
     struct Series {
         var label: String
         var rss: [Int] = []
         var hwm = 0
+        var openFiles: [Int] = []
     }
     private(set) var series: [String: Series] = [:]
 
     mutating func sample(_ label: String, pid: Int32?) {
-        guard let pid, let memory = ProcessTable.memory(of: pid) else { return }
+        guard let pid, let memory = ProcessTable.memory(of: pid), let files = ProcessTable.openFiles(of: pid) else { return }
         let key = "\(label) pid \(pid)"
         series[key, default: Series(label: key)].rss.append(memory.rss)
         series[key]!.hwm = max(series[key]!.hwm, memory.hwm)
+        series[key]!.openFiles.append(files)
     }
 
-    /// Instances sampled long enough to judge, with their settled RSS (median of the second quarter of
-    /// samples, after start-up) and their last RSS.
-    var judged: [(label: String, settled: Int, last: Int, hwm: Int, samples: Int)] {
+    struct Judged {
+        var label: String
+        var samples: Int
+        var settledRSS: Int, lastRSS: Int, hwm: Int
+        var settledFiles: Int, lastFiles: Int, peakFiles: Int
+    }
+
+    /// Instances sampled long enough to judge, with their settled figures (median of the second quarter
+    /// of samples, after start-up) and their last ones.
+    var judged: [Judged] {
         series.values.sorted { $0.label < $1.label }.compactMap { series in
             guard series.rss.count >= 20 else { return nil }
-            let quarter = series.rss.count / 4
-            let settled = series.rss[quarter..<(2 * quarter)].sorted()[quarter / 2]
-            return (series.label, settled, series.rss.last!, series.hwm, series.rss.count)
+            func settled(_ values: [Int]) -> Int {
+                let quarter = values.count / 4
+                return values[quarter..<(2 * quarter)].sorted()[quarter / 2]
+            }
+            return Judged(
+                label: series.label, samples: series.rss.count,
+                settledRSS: settled(series.rss), lastRSS: series.rss.last!, hwm: series.hwm,
+                settledFiles: settled(series.openFiles), lastFiles: series.openFiles.last!,
+                peakFiles: series.openFiles.max()!)
         }
     }
 }

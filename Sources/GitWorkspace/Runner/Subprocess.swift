@@ -62,7 +62,9 @@ enum Subprocess {
 
         var timer: DispatchWorkItem?
         if let timeout {
-            let item = DispatchWorkItem { box.terminate(timedOut: true) }
+            // A cancelled work item stays queued until its deadline: holding the box weakly keeps it
+            // from holding the process and its pipes for the whole timeout after git has exited.
+            let item = DispatchWorkItem { [weak box] in box?.terminate(timedOut: true) }
             let (seconds, attoseconds) = timeout.components
             queue.asyncAfter(deadline: .now() + Double(seconds) + Double(attoseconds) / 1e18, execute: item)
             timer = item
@@ -75,6 +77,9 @@ enum Subprocess {
         group.wait()
         exited.wait()
         timer?.cancel()
+        // Close the read ends now rather than whenever the last reference to the pipes goes.
+        try? stdout.fileHandleForReading.close()
+        try? stderr.fileHandleForReading.close()
         return SubprocessOutput(
             status: process.terminationStatus,
             stdout: String(decoding: outData, as: UTF8.self),
