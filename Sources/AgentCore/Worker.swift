@@ -90,8 +90,7 @@ public final class Worker: Sendable {
             }
         }
         for result in results {
-            let value: [UInt8] = try result.serializedBytes()
-            _ = try await producer.send(topic: resultTopic, key: Array(result.taskID.utf8), value: value)
+            try await producer.publish(result, to: resultTopic)
             AgentMetrics.taskFinished(status: result.status)
             logger.info("result sent", metadata: ["task_id": "\(result.taskID)", "status": "\(result.status)"])
         }

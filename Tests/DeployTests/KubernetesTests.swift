@@ -16,6 +16,23 @@ struct KubernetesTests {
             let agent = pod.spec["containers"].list.first { $0["image"].string?.hasPrefix("coding-agent") == true }
             let arguments = (agent?["command"].strings ?? []) + (agent?["args"].strings ?? [])
             #expect(arguments.first == "once", "\(pod.origin): the agent processes its one task (coding-agent once)")
+            #expect(arguments.contains("--publish"), "\(pod.origin): the agent publishes its result to the result topic (once --publish)")
+        }
+    }
+
+    /// `once` exits 1 for a task whose result is out (final) and 75 for a result not published.
+    @Test func aFailedTaskIsFinalAndAnUnpublishedResultIsRetried() throws {
+        let jobs = try KubernetesManifests().objects(kind: "Job")
+        try #require(!jobs.isEmpty, "deploy/k8s has no Job")
+        for job in jobs {
+            let name = job["metadata"]["name"].string ?? "?"
+            let rules = job["spec"]["podFailurePolicy"]["rules"].list
+            let final = rules.first { $0["action"].string == "FailJob" }?["onExitCodes"]
+            #expect(final?["containerName"].string == "coding-agent" && final?["operator"].string == "In" && final?["values"].strings == ["1"],
+                    "Job \(name): exit 1 of coding-agent (result out, task failed) must fail the Job, not redo the task")
+            #expect(!rules.contains { $0["onExitCodes"]["values"].strings.contains("75") && $0["action"].string != "Count" },
+                    "Job \(name): exit 75 (result not published) must be retried")
+            #expect((job["spec"]["backoffLimit"].string.flatMap { Int($0) } ?? 6) >= 1, "Job \(name): no retry for an unpublished result")
         }
     }
 
