@@ -21,8 +21,15 @@ extension DevelopmentCluster {
     }
 
     /// Runs a `Worker` in group coding-agent until `count` results arrived, then stops it and returns
-    /// them by task id.
+    /// them by task id (the first result of each).
     func runWorker(_ processor: TaskProcessor, untilResults count: Int) async throws -> [String: CommitResult] {
+        let found = try await runWorkerCollecting(processor, untilResults: count)
+        return Dictionary(found.map { ($0.taskID, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Runs a `Worker` in group coding-agent until `count` results arrived, then stops it and returns
+    /// them in the order they were published.
+    func runWorkerCollecting(_ processor: TaskProcessor, untilResults count: Int) async throws -> [CommitResult] {
         let tasks = try consumer(topic: "coding-tasks", group: "coding-agent")
         let out = try producer()
         let worker = Worker(consumer: tasks, producer: out, processor: processor, resultTopic: "commit-results", logger: Self.quiet)
@@ -32,7 +39,7 @@ extension DevelopmentCluster {
         _ = await running.result
         await tasks.close()
         await out.close()
-        return Dictionary(found.map { ($0.taskID, $0) }, uniquingKeysWith: { first, _ in first })
+        return found
     }
 
     func consumer(topic: String, group: String) throws -> KafkaConsumer {

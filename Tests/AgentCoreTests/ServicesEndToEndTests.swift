@@ -9,7 +9,7 @@ import Testing
 
 /// The agent with every real part: the Kafka mock cluster, toolz on a `git daemon`, `selfcheck-runner
 /// serve`, the chat-completions client against a scripted HTTP server, and gRPC RAG and SRM servers on
-/// loopback. Asserts on what the servers received. About 40 s: three Kafka group joins and four checks.
+/// loopback. Asserts on what the servers received. About a minute: Kafka group joins and seven checks.
 @Suite(.serialized, .timeLimit(.minutes(5))) struct ServicesEndToEndTests {
     /// One bundle through Kafka, three outcomes, each from a different server's behaviour:
     /// E1 succeeds first try with RAG context and claims its leases (the SRM refuses one);
@@ -83,6 +83,86 @@ import Testing
         await send.close()
         let next = try await cluster.firstMessages(topic: "coding-tasks", group: "coding-agent", count: 1, within: .seconds(30))
         #expect(next.map(\.keyString) == ["after"])
+    }
+
+    /// The loop's other outcomes through Kafka, with the model over HTTP and the SRM over gRPC, all
+    /// messages on one partition so they come in order: R3 fails twice differently (a refused diff,
+    /// then a failing test) and succeeds on the third attempt; S3 fails three times differently and is
+    /// a SOFT_FAIL; U1 names a base commit the server lacks; a poison message; then R3 delivered again,
+    /// which is answered from its branch without the model, and claims its lease again.
+    @Test func retriesSoftFailUnknownBasePoisonAndRedeliveryThroughKafka() async throws {
+        let bed = try AgentBed()
+        defer { bed.stop() }
+        let cluster = try DevelopmentCluster.withAgentTopics()
+        let srm = try await DevelopmentSRM.start(refusing: [])
+        func nowhere(_ line: String) -> String {
+            "--- a/toolz/itertoolz.py\n+++ b/toolz/itertoolz.py\n@@ -1,2 +1,3 @@\n \(line)\n-in the file\n+at all\n"
+        }
+        let breaking = try bed.testBreakingDiff
+        let llm = try await ScriptedHTTPServer.start([
+            .patch(diff: nowhere("R3 line one")), .patch(diff: breaking), .patch(diff: try bed.goodDiff),  // R3
+            .patch(diff: nowhere("S3 line one")), .patch(diff: breaking), .patch(diff: nowhere("S3 line three")),  // S3
+        ])
+        let services = try ServiceClients(ragAddress: nil, srmAddress: srm.address, logger: AgentBed.quiet)
+
+        let retried = bed.task("R3", goal: "add total_length for R3", leases: ["5"])
+        var unknownBase = bed.task("U1", goal: "add total_length for U1")
+        unknownBase.baseCommit = "0123456789abcdef0123456789abcdef01234567"
+        let first = TaskBundle.with {
+            $0.bundleID = "B-outcomes"
+            $0.tasks = [retried, bed.task("S3", goal: "add total_length for S3"), unknownBase]
+        }
+        let again = TaskBundle.with { $0.bundleID = "B-again"; $0.tasks = [retried] }
+        let send = try cluster.producer()
+        for value in [try first.serializedBytes(), Array("not a TaskBundle".utf8), try again.serializedBytes()] as [[UInt8]] {
+            _ = try await send.send(topic: "coding-tasks", key: Array("one-partition".utf8), value: value)
+        }
+        await send.close()
+
+        let processor = try bed.processor(chatModel(llm), context: services.context, claimer: services.claimer)
+        let results = try await cluster.runWorkerCollecting(processor, untilResults: 5)
+        await services.shutdown()
+        await srm.stop()
+        await llm.shutdown()
+
+        try #require(results.count == 5, "\(results.map(\.taskID))")
+        #expect(results.map(\.taskID) == ["R3", "S3", "U1", "one-partition", "R3"], "results in the order of the messages")
+        let (r3, s3, u1, poison, redelivered) = (results[0], results[1], results[2], results[3], results[4])
+
+        // R3: three model requests, the second and third prompts carrying the previous failure.
+        #expect(r3.status == "SUCCESS", "\(r3.notes)")
+        let r3Prompts = try llm.requests(mentioning: "for R3").map { try $0.userPrompt() }
+        #expect(r3Prompts.count == 3)
+        if r3Prompts.count == 3 {
+            #expect(r3Prompts[1].contains("R3 line one") && r3Prompts[1].contains("refused"), "the second prompt carries the refused diff's reason")
+            #expect(r3Prompts[2].contains("test_total_length"), "the third prompt names the failing test")
+        }
+        #expect(r3.notes.contains { $0.hasPrefix("attempt 3 passed") }, "\(r3.notes)")
+        #expect(try bed.served(["rev-parse", "agt/R3"]) == r3.commitSha)
+        #expect(try bed.served(["rev-parse", "agt/R3^"]) == bed.fixture.baseCommit)
+
+        // S3: three different failures, no branch; the notes say why each failed.
+        #expect(s3.status == "SOFT_FAIL", "\(s3.notes)")
+        #expect(try llm.requests(mentioning: "for S3").count == 3)
+        #expect(s3.notes.contains { $0.contains("S3 line one") } && s3.notes.contains { $0.contains("test_total_length") }
+                && s3.notes.contains { $0.contains("S3 line three") }, "\(s3.notes)")
+        #expect(s3.commitSha.isEmpty)
+        #expect(try bed.served(["branch", "--list", "agt/S3"]).isEmpty)
+
+        // U1: named, without a model call.
+        #expect(u1.status == "HARD_FAIL")
+        #expect(u1.notes.contains { $0.contains(unknownBase.baseCommit) }, "\(u1.notes)")
+        #expect(try llm.requests(mentioning: "for U1").isEmpty)
+
+        // The poison message: a HARD_FAIL saying what was wrong.
+        #expect(poison.status == "HARD_FAIL")
+        #expect(poison.notes.contains { $0.hasPrefix("undecodable TaskBundle") }, "\(poison.notes)")
+
+        // R3 again: the same commit, one commit on the server, no new model request, the lease claimed again.
+        #expect(redelivered.status == "SUCCESS" && redelivered.commitSha == r3.commitSha, "\(redelivered.notes)")
+        #expect(try bed.served(["rev-list", "--count", "\(bed.fixture.baseCommit)..agt/R3"]) == "1")
+        #expect(llm.requests.count == 6, "no model request for the redelivery")
+        #expect(srm.claims == [.init(leaseID: 5, commitSHA: r3.commitSha, granted: true), .init(leaseID: 5, commitSHA: r3.commitSha, granted: true)])
     }
 
     /// With RAG and SRM both down the task still succeeds: the prompt has the task's file from the
