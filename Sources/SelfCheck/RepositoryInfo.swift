@@ -1,4 +1,5 @@
 import Foundation
+import Patch
 
 /// Facts about the checkout that the runner reads on the host (read-only git plumbing, no repository
 /// code runs here; fsmonitor and hooks are switched off for every call).
@@ -27,17 +28,7 @@ enum RepositoryInfo {
     }
 
     private static func git(_ arguments: [String], in directory: URL) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        process.arguments = ["-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "safe.directory=*",
-                             "-C", directory.path] + arguments
-        process.environment = ["PATH": "/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil
+        guard let output = try? HostGit.run(arguments, in: directory, capture: .standardOutput), output.succeeded else { return nil }
+        return output.text
     }
 }
