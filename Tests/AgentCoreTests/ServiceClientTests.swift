@@ -49,6 +49,22 @@ import Testing
         #expect(rag.requests == [["b-utils", "b-own", "b-unknown"], ["b-utils", "b-own", "b-unknown"]], "one outage, one retry")
     }
 
+    /// 5,000 snippets of 1 KiB (5 MB) with the task's own file last: the agent keeps 64 KiB of the
+    /// others and still puts the own file first.
+    @Test func aFloodOfSnippetsIsCutToWhatThePromptCouldUseAndTheOwnFileStaysFirst() async throws {
+        let others = (0..<5_000).map { Snippet.make("b-\($0)", "toolz/other\($0).py", String(repeating: "x", count: 1024)) }
+        let rag = RecordingRAG(others + [.make("b-own", "toolz/itertoolz.py", "def remove(predicate, seq): ...")])
+        let host = try await GRPCServiceHost.start(services: [rag])
+        let connection = try ServiceConnection(address: host.address, logger: logger)
+        let snippets = try await RagContextSource(connection: connection, policy: .quick())
+            .snippets(for: task(blobIDs: others.map(\.blobID) + ["b-own"]), checkout: URL(fileURLWithPath: "/nonexistent"))
+        await connection.shutdown()
+        await host.stop()
+        #expect(snippets.first?.path == "toolz/itertoolz.py", "the task's file first, though it came last")
+        #expect(snippets.count == 1 + 64, "64 KiB of the other files kept, not 5,000 snippets")
+        #expect(snippets.dropFirst().map(\.path) == (0..<64).map { "toolz/other\($0).py" }, "the first ones, in order")
+    }
+
     @Test func ragPastItsDeadlineFailsAfterTheRetriesNamingTheService() async throws {
         let rag = RecordingRAG([.make("b1", "a.py", "x")], delay: .seconds(1))
         let host = try await GRPCServiceHost.start(services: [rag])
