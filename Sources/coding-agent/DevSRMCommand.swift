@@ -11,11 +11,12 @@ struct DevSRMCommand: AsyncParsableCommand {
         commandName: "dev-srm",
         abstract: "Serve a development SRM (SymbolReservation over gRPC) that grants and logs every claim, until SIGINT or SIGTERM.",
         discussion: """
-            Plaintext HTTP/2 on an IPv4 address; point the agent at it with SRM_ADDR=HOST:PORT. Each claim is \
-            logged on standard error; the address is printed on standard output once it listens.
+            Plaintext HTTP/2 on an IPv4 or IPv6 address; point the agent at it with SRM_ADDR=HOST:PORT \
+            ([V6-ADDRESS]:PORT). Each claim is logged on standard error; the address is printed on \
+            standard output once it listens.
             """)
 
-    @Option(help: "IPv4 address to listen on.")
+    @Option(help: "IPv4 or IPv6 address to listen on (e.g. 127.0.0.1, ::1, ::).")
     var host = "127.0.0.1"
 
     @Option(help: "Port to listen on (0: any free port).")

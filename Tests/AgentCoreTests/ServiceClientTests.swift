@@ -92,6 +92,21 @@ import Testing
         #expect(snippets == [ContextSnippet(path: "toolz/itertoolz.py", text: "def remove(): pass\n")])
     }
 
+    @Test(.enabled(if: (try? String(contentsOfFile: "/proc/sys/net/ipv6/conf/lo/disable_ipv6", encoding: .utf8))?.hasPrefix("0") == true,
+                   "IPv6 on the loopback"))
+    func theDevelopmentSRMServesOnIPv6AndTheClientReachesIt() async throws {
+        let srm = try await DevelopmentSRM.start(host: "::1", refusing: [])
+        #expect(srm.address.host == "::1")
+        #expect(srm.address.description == "[::1]:\(srm.address.port)")
+        let address = try ServiceAddress(parsing: srm.address.description)
+        let connection = try ServiceConnection(address: address, logger: logger)
+        let reply = try await SrmLeaseClaimer(connection: connection, policy: .quick()).claim(leaseID: 3, commitSHA: "abc123")
+        await connection.shutdown()
+        await srm.stop()
+        #expect(reply.ok)
+        #expect(srm.claims == [.init(leaseID: 3, commitSHA: "abc123", granted: true)])
+    }
+
     @Test func srmRecordsClaimsAndAnswersRefusals() async throws {
         let srm = try await DevelopmentSRM.start(refusing: [9])
         let connection = try ServiceConnection(address: srm.address, logger: logger)
