@@ -15,6 +15,7 @@ import Testing
         }) { bed in
             let agent = try bed.startAgent("agent", arguments: ["--concurrency", "2", "--shutdown-deadline", "1"])
             defer { agent.kill() }
+            #expect(await bed.groupSettled(agent, consumers: 2), "both workers hold partitions: \(agent.logLines.suffix(20))")
             let slowPartition = try await bed.submit(bed.task("C1", goal: "add slow total_length"))
             #expect(await eventually(within: .seconds(90)) { bed.model.requests.count == 1 }, "the slow task reached the model")
 

@@ -14,6 +14,7 @@ final class OpsBed: @unchecked Sendable {
     let runnerMetricsPort: UInt16
     let runnerLog: URL
     let model: ScriptedHTTPServer
+    let taskPartitions: Int
     /// The agents' cache (mirrors, per-task checkouts): shared by the agents of one test, as by restarts.
     var cache: URL { server.root.appendingPathComponent("agent-cache") }
     var checkouts: URL { cache.appendingPathComponent("checkouts") }
@@ -50,6 +51,7 @@ final class OpsBed: @unchecked Sendable {
 
     private init(server: ServedFixture, model: ScriptedHTTPServer, taskPartitions: Int, runnerArguments: [String]) throws {
         self.server = server
+        self.taskPartitions = taskPartitions
         cluster = try DevelopmentCluster(brokers: 1, logger: Self.quiet)
         try cluster.createTopic("coding-tasks", partitions: taskPartitions)
         // Same partition count: where a key lands here is where it lands on the task topic.
@@ -84,6 +86,26 @@ final class OpsBed: @unchecked Sendable {
             environment: ["OPENAI_BASE_URL": model.baseURL, "OPENAI_API_KEY": "test-key", "LLM_MAX_RETRIES": "0"].merging(environment) { $1 })
         try agent.start()
         return agent
+    }
+
+    /// Waits until the agent's `consumers` consumers hold the task topic's partitions between them, with
+    /// no rebalance since. A task submitted earlier can start on a consumer whose partition then moves
+    /// to a consumer that joined later, and run twice: at-least-once allows it, exact counts do not.
+    /// - Returns: whether the group settled within `time`.
+    func groupSettled(_ agent: AgentProcess, consumers: Int, within time: Duration = .seconds(60)) async -> Bool {
+        await eventually(within: time) {
+            // The rebalance callback's lines, in order: "assigned [coding-tasks[0], …]" or "revoked […]".
+            let events = agent.logLines.compactMap { line -> (assigned: Bool, partitions: Set<Int>)? in
+                guard let kind = ["assigned [", "revoked [", "lost ["].first(where: line.contains)
+                else { return nil }
+                let list = line[line.range(of: kind)!.upperBound...].prefix { $0 != "\"" }
+                return (kind == "assigned [", Set(list.matches(of: /coding-tasks\[(\d+)\]/).compactMap { Int($0.output.1) }))
+            }
+            let last = events.suffix(consumers)
+            guard last.count == consumers, last.allSatisfy({ $0.assigned && !$0.partitions.isEmpty }) else { return false }
+            let held = last.map(\.partitions)
+            return held.reduce(0) { $0 + $1.count } == taskPartitions && Set(held.joined()) == Set(0..<taskPartitions)
+        }
     }
 
     func task(_ id: String, goal: String = "add total_length") -> CodingTask {
