@@ -60,7 +60,8 @@ public struct MetricsEndpointError: Error, CustomStringConvertible {
     public var description: String
 }
 
-/// Answers `GET /metrics` with the registry's text format and anything else with 404.
+/// Answers `GET /metrics` with the registry's text format and the process's own series, and anything
+/// else with 404.
 final class MetricsHTTPHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -83,7 +84,7 @@ final class MetricsHTTPHandler: ChannelInboundHandler {
             self.head = nil
             let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
             let found = head.method == .GET && path == "/metrics"
-            let body = found ? registry.emitToString() : "not found: the metrics are at /metrics\n"
+            let body = found ? registry.emitToString() + ProcessMetrics.text() : "not found: the metrics are at /metrics\n"
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: found ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain; charset=utf-8")
             headers.add(name: "Content-Length", value: "\(body.utf8.count)")

@@ -19,6 +19,7 @@ import Testing
             let agentPort = try GitDaemon.freePort()
             let agent = try bed.startAgent("agent", metricsPort: agentPort, arguments: ["--concurrency", "2"], environment: ["LLM_MAX_RETRIES": "1"])
             defer { agent.kill() }
+            #expect(await bed.groupSettled(agent, consumers: 2), "both workers hold partitions: \(agent.logLines.suffix(20))")
 
             try await bed.submit(bed.task("M1"))
             let results = try await bed.results(waitingFor: "M1")
@@ -48,6 +49,21 @@ import Testing
             #expect(runnerMetrics.value("selfcheck_jobs_running") == 0)
             #expect(runnerMetrics.value("selfcheck_jobs_waiting") == 0)
             #expect(!runnerMetrics.samples.contains { $0.name == "selfcheck_limit_hits_total" }, "no limit fired")
+
+            // The standard process series, against what /proc says from outside.
+            for (name, metrics, pid) in [("agent", agentMetrics, agent.pid), ("runner", runnerMetrics, bed.runner.process.processIdentifier)] {
+                let pid = try #require(pid)
+                let openFiles = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
+                let reported = try #require(metrics.value("process_open_fds"), "\(name) has no process_open_fds")
+                #expect(abs(reported - Double(openFiles)) <= 8, "\(name): process_open_fds \(reported), /proc/\(pid)/fd has \(openFiles)")
+                #expect((metrics.value("process_max_fds") ?? 0) >= reported)
+                let resident = try #require(metrics.value("process_resident_memory_bytes"))
+                #expect(resident > 4_000_000 && resident <= (metrics.value("process_virtual_memory_bytes") ?? 0), "\(name): \(resident) bytes resident")
+                #expect((metrics.value("process_cpu_seconds_total") ?? 0) > 0)
+                let started = try #require(metrics.value("process_start_time_seconds"))
+                let now = Date().timeIntervalSince1970
+                #expect(started <= now + 1 && started > now - 600, "\(name) started \(now - started) s ago")
+            }
 
             agent.terminate()
             try #require(await agent.waitForExit(timeout: .seconds(30)), "an idle agent stops at once on SIGTERM")
