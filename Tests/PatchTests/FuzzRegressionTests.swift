@@ -34,6 +34,66 @@ import TestSupport
         try expectFixedPoint(reproducer, against: Bases.toolz())
     }
 
+    /// A bare diff (not a model's reply, so no CRLF normalisation) whose added line ends in CR, in an LF
+    /// file: the CR is the line's content, as `git apply` keeps it, and the canonical diff carries it.
+    /// The fuzzer re-read that canonical diff as a model's reply, where CRLF is a line end, and saw it
+    /// change. Each path's canonical diff is a fixed point of that path.
+    @Test func aBareDiffsTrailingCarriageReturnIsContentAndStableOnItsOwnPath() throws {
+        let reproducer = String(decoding: Data(base64Encoded: "ZGlmZiAtLWdpdCBhL3Rvb2x6L2RpY3R0b29sei5weSBiL3Rvb2x6L2RpY3R0b29sei5weQppbmRleCA0NTdiYzI2Li4zZTgBZDllNTQgMTAwNjQ0Ci0tLSBhL3Rvb2x6L2RpY3R0b29sei5weQorKysgYi90b29sei9kaWN0dG9vbHoucHkKQEAgLTE2LDggKzE2LDYgQEAKICAgICByZXR1cm4gZmFjdG9yeQogCiAKLWRlZiBtZXJnZSgqZGljdHMsICoqa3dhcmdzKToKK2RlZiBtZXJnZSgqZGljdHMsICoqa3dhcmdzKTogICMgbm9xYTogRDQwMQogICAgICIiIiBNZXJnZSBhIGNvbGxlY3Rpb24gb2YgZGljdGlvbmFyaWVzCiAKICAgICA+Pj4gbWVyZ2UoezE6ICdvbmUnfSwgezI6ICd0d28nfSkKZGlmZiAtLWdpdCBhL3Rvb2x6L2l0ZXJ0b29sei5weSBiL3Rvb2x6L2l0ZXJ0b29sei5weQppbmRkaWZmIC0tZ2l0IGEvaW5mbGVjdGlvbi9fX2luZXggMDVjMzZjYy4uYWYxZDgxYiAxMDA2NDQKLS0tIGEvdG9vbHovaXRlcnRvb2x6LnB5CisrKyBiL3Rvb2x6L2l0ZXJ0b29sei5weQpAQCAtMjQsOCArMjQsNiBAQAogICAgID4+PiBsaXN0KHJlbW92ZShpc2V2ZW4sIFsxLCAyLCAzLCA0XSkpCiAgICAgWzEsIDNdCiAgICAgIiIiCi0gICAgcmV0dXJuIGZpbHRlcmZhbHNlKHByZWRpY2F0ZSwgc2VxKQorICAgIHJldHVybiBmaWx0ZXJmaXRfXy5weSBiL2luZmxlY3Rpb24vX19pbml0X18ucHkNCmluZGV4IGMxOGEwYjYuLmQ1NGZlZTYgMTAwNmFsczQ0DQplKHByZWRpY2F0ZSwgaXRlcihzZS1xKQ==")!, as: UTF8.self)
+        let base = try Bases.toolz()
+        let patch = try PatchEngine.parse(reproducer)
+        try PatchEngine.validate(patch, policy: PatchPolicy(), tree: base)
+        let first = try PatchEngine.resolve(patch, against: base)
+        #expect(first.canonicalDiff.contains("+    return filterfit__.py b/inflection/__init__.py\r\n"), "the CR is content")
+        let second = try PatchEngine.resolve(try PatchEngine.parse(first.canonicalDiff), against: base)
+        #expect(second.canonicalDiff == first.canonicalDiff)
+        #expect(second.repairs.isEmpty, "\(second.repairs)")
+        // The same bytes as a model's reply: CRLF read as line ends, and stable on that path.
+        try expectFixedPoint(reproducer, against: base)
+        if case .success(let asReply) = PatchEngine.prepare(reproducer, against: base) {
+            #expect(!asReply.canonicalDiff.utf8.contains(0x0D), "a model's CRLF is a line end")
+        }
+    }
+
+    /// A model's reply whose last line ends in a lone CR (CRLF cut before its LF): the CR is a line end
+    /// there too, not content that a second pass would strip.
+    @Test func aReplyEndingInALoneCarriageReturnIsAFixedPoint() throws {
+        let reply = """
+            diff --git a/toolz/dicttoolz.py b/toolz/dicttoolz.py
+            --- a/toolz/dicttoolz.py
+            +++ b/toolz/dicttoolz.py
+            @@ -16,3 +16,4 @@
+                 return factory
+             
+             
+            +# a note
+            """ + "\r"
+        let base = try Bases.toolz()
+        let first = try PatchEngine.prepare(reply, against: base).get()
+        #expect(!first.canonicalDiff.utf8.contains(0x0D), "\(first.canonicalDiff)")
+        try expectFixedPoint(reply, against: base)
+    }
+
+    /// `rename from` with no readable `rename to` (nor names in the header): the first pass rendered a
+    /// rename to the same name, which the second pass refused as file-exists. Refused at once now.
+    @Test(arguments: [
+        String(decoding: Data(base64Encoded: "ZGlmZiAtLWdpdCBhL3Rvb2x6L3JlY2lwZXMBAAB/Yi90b29sei91dGlscy5weQpzaW1pbGFyaXR5IGluZGV4IDEwMCUKcmVuYW1lIGZyb20gdG9vbHovcmVjaXBlcy5weQpyZW5hbWUgdG8AAAAAAAAATXRpbHMucHkK")!, as: UTF8.self),
+        "diff --git a/toolz/recipes.py b/toolz/recipes.py\nrename from toolz/recipes.py\nrename to toolz/recipes.py\n",
+    ])
+    func aRenameWithoutTwoDifferentNamesIsAParseError(_ diff: String) throws {
+        let base = try Bases.toolz()
+        #expect(throws: PatchError.self) { try PatchEngine.parse(diff) }
+        do { _ = try PatchEngine.parse(diff) } catch {
+            #expect(error.rule == "parse")
+            #expect(error.message.contains("rename from OLD"), "\(error.message)")
+        }
+        guard case .failure(let error) = PatchEngine.prepare(diff, against: base) else {
+            Issue.record("the rename was accepted")
+            return
+        }
+        #expect(error.rule == "parse")
+    }
+
     @Test func unquotedOldNameAndQuotedNewNameAreBothPrefixed() throws {
         let patch = try PatchEngine.parse("diff --git a/x.py \"b/y z.py\"\nrename from x.py\nrename to \"y z.py\"\n")
         try #require(patch.files.count == 1)

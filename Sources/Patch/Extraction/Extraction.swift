@@ -4,7 +4,10 @@ import Foundation
 /// them; CRLF line endings become LF.
 enum Extraction {
     static func extract(_ modelText: String) -> String {
-        let normalized = modelText.utf8.contains(0x0D) ? modelText.replacingOccurrences(of: "\r\n", with: "\n") : modelText
+        var normalized = modelText.utf8.contains(0x0D) ? modelText.replacingOccurrences(of: "\r\n", with: "\n") : modelText
+        // A reply cut between CR and LF: that last CR ends the line too. Kept, the canonical diff would
+        // end the line in CRLF, which a second pass reads as a plain line end: not a fixed point.
+        if normalized.hasSuffix("\r") { normalized.removeLast() }
         let lines = splitLines(normalized)
 
         // Prefer the fenced blocks that hold a diff; models often wrap one fence per file.

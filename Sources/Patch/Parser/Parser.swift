@@ -206,6 +206,13 @@ struct DiffParser {
                 .parse, path: path, hunk: number, line: hunk.diffLine,
                 "Line \(hunk.diffLine): \(path) is deleted, so its hunks may only remove lines (`-`), but hunk \(number) has context or added lines.")
         }
+        // Without both names, or with the same name twice, a rename would be rendered as `rename from X`
+        // / `rename to X`, which no pass accepts: say what is missing instead.
+        if file.isRename, file.oldPath == nil || file.newPath == nil || file.oldPath == file.newPath {
+            throw PatchError(
+                .parse, path: path, line: file.diffLine,
+                "Line \(file.diffLine): \(path) is renamed, but the section does not name both the old and a different new path; write `rename from OLD` and `rename to NEW`.")
+        }
         let meaningful = !file.hunks.isEmpty || file.isNewFile || file.isDeletion || file.isRename || file.isCopy || file.isBinary || file.newMode != nil
         if !meaningful {
             throw PatchError(.parse, path: path, line: file.diffLine, "Line \(file.diffLine): \(path) has a file header but no `@@` hunks.")
