@@ -1,7 +1,7 @@
 import Foundation
 
-/// What /proc says about processes: memory and open files of the agents and the runner, and sandboxes
-/// left behind.
+/// What /proc says about processes: memory of the agents and the runner, and sandboxes left behind
+/// (their open files: TestSupport's `openFileCount`).
 enum ProcessTable {
     /// `VmRSS` and `VmHWM` in KiB, nil when the process is gone.
     static func memory(of pid: Int32) -> (rss: Int, hwm: Int)? {
@@ -12,11 +12,6 @@ enum ProcessTable {
         }
         guard let rss = field("VmRSS"), let hwm = field("VmHWM") else { return nil }
         return (rss, hwm)
-    }
-
-    /// How many file descriptors the process has open, nil when it is gone.
-    static func openFiles(of pid: Int32) -> Int? {
-        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd"))?.count
     }
 
     static var allPIDs: [Int32] {

@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 import Kafka
 import Synchronization
+import TestSupport
 
 /// Every `CommitResult` on the result topic, read by a consumer of its own group while the suite runs.
 final class ResultLog: Sendable {
@@ -54,7 +55,7 @@ struct MemoryLog {
     private(set) var series: [String: Series] = [:]
 
     mutating func sample(_ label: String, pid: Int32?) {
-        guard let pid, let memory = ProcessTable.memory(of: pid), let files = ProcessTable.openFiles(of: pid) else { return }
+        guard let pid, let memory = ProcessTable.memory(of: pid), let files = openFileCount(of: pid) else { return }
         let key = "\(label) pid \(pid)"
         series[key, default: Series(label: key)].rss.append(memory.rss)
         series[key]!.hwm = max(series[key]!.hwm, memory.hwm)

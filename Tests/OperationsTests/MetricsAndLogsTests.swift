@@ -53,7 +53,7 @@ import Testing
             // The standard process series, against what /proc says from outside.
             for (name, metrics, pid) in [("agent", agentMetrics, agent.pid), ("runner", runnerMetrics, bed.runner.process.processIdentifier)] {
                 let pid = try #require(pid)
-                let openFiles = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
+                let openFiles = try #require(openFileCount(of: pid), "\(name) is gone")
                 let reported = try #require(metrics.value("process_open_fds"), "\(name) has no process_open_fds")
                 #expect(abs(reported - Double(openFiles)) <= 8, "\(name): process_open_fds \(reported), /proc/\(pid)/fd has \(openFiles)")
                 #expect((metrics.value("process_max_fds") ?? 0) >= reported)

@@ -65,3 +65,8 @@ public func makeTemporaryDirectory(_ prefix: String = "test") throws -> URL {
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
+
+/// How many file descriptors process `pid` has open (entries of /proc/PID/fd), nil when it is gone.
+public func openFileCount(of pid: Int32) -> Int? {
+    (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd"))?.count
+}
