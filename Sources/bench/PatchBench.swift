@@ -48,11 +48,11 @@ enum PatchBench {
 
     // MARK: Set-up
 
-    /// toolz from shared/fixtures, extracted and committed in a temporary folder.
+    /// toolz from fixtures/python-projects, extracted and committed in a temporary folder.
     static func makeToolzCheckout() throws -> URL {
         let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let fixtures = ProcessInfo.processInfo.environment["PATCH_BENCH_FIXTURES"]
-            .map(URL.init(fileURLWithPath:)) ?? packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/python-projects")
+            .map(URL.init(fileURLWithPath:)) ?? packageRoot.appendingPathComponent("fixtures/python-projects")
         let parent = FileManager.default.temporaryDirectory.appendingPathComponent("patch-bench-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
         try shell(["tar", "--no-same-owner", "-xzf", fixtures.appendingPathComponent("toolz-1.2.0.tar.gz").path, "-C", parent.path])

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A real Python project from `shared/fixtures/python-projects`, extracted into a temporary folder and
+/// A real Python project from `fixtures/python-projects`, extracted into a temporary folder and
 /// committed as the base of a fresh git repository.
 public struct FixtureRepo: Sendable {
     /// The checkout (its HEAD is `baseCommit`).

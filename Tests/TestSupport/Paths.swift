@@ -14,11 +14,8 @@ public enum Paths {
         fatalError("Package.swift not found above \(#filePath)")
     }()
 
-    /// `shared/` beside the checkout: fixtures and the design documents.
-    public static let shared: URL = packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
-
-    /// The real Python projects (sdists) patches are checked against.
-    public static let fixtures: URL = shared.appendingPathComponent("fixtures/python-projects")
+    /// The real Python projects (sdists) patches are checked against, kept in the repository.
+    public static let fixtures: URL = packageRoot.appendingPathComponent("fixtures/python-projects")
 
     /// The check-tool environment installed by scripts/setup.
     public static let toolEnvironment = URL(fileURLWithPath: "/opt/selfcheck-tools")
