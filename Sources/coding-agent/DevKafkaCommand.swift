@@ -12,6 +12,7 @@ struct DevKafkaCommand: AsyncParsableCommand {
         discussion: """
             Any Kafka client (kcat, confluent-kafka, this agent) can use it over TCP on 127.0.0.1. Data \
             lives in memory only. The bootstrap address is printed on standard output.
+            Exit codes: 0 stopped by SIGINT or SIGTERM, 1 the cluster could not start, 64 usage.
             """)
 
     @Option(help: "Number of brokers.")

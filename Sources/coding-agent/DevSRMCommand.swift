@@ -14,6 +14,7 @@ struct DevSRMCommand: AsyncParsableCommand {
             Plaintext HTTP/2 on an IPv4 or IPv6 address; point the agent at it with SRM_ADDR=HOST:PORT \
             ([V6-ADDRESS]:PORT). Each claim is logged on standard error; the address is printed on \
             standard output once it listens.
+            Exit codes: 0 stopped by SIGINT or SIGTERM, 1 it could not listen, 64 usage.
             """)
 
     @Option(help: "IPv4 or IPv6 address to listen on (e.g. 127.0.0.1, ::1, ::).")

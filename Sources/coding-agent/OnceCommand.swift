@@ -15,10 +15,10 @@ struct OnceCommand: AsyncParsableCommand {
         commandName: "once",
         abstract: "Process the tasks of one file and print each CommitResult as JSON; --publish also sends them to Kafka.",
         discussion: """
-            Exit status: 0 when every task succeeded (and, with --publish, every result was acknowledged), \
+            Exit codes: 0 when every task succeeded (and, with --publish, every result was acknowledged), \
             1 when a task did not succeed (its result is final: printed, and published), 75 when a result \
             could not be published (worth running again: a task already pushed is answered from its branch), \
-            64 for bad options, 65 for an unreadable task file, 70 when the cache folder cannot be prepared.
+            64 usage (bad options), 65 for an unreadable task file, 70 when the cache folder cannot be prepared.
             """)
 
     @Option(help: "A TaskBundle or a single CodingTask in protobuf JSON.") var task: String

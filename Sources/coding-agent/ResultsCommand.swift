@@ -11,6 +11,7 @@ struct ResultsCommand: AsyncParsableCommand {
             Without --follow, prints what the topic holds now and exits; with --follow, keeps printing \
             new results until interrupted. Reading uses its own consumer group (a fresh one unless --group \
             is given) and never commits, so it moves no worker's offsets.
+            Exit codes: 0 done (without --follow), 1 Kafka could not be read, 64 usage.
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {

@@ -14,6 +14,9 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             On SIGTERM the workers take no new message, finish the current one within --shutdown-deadline \
             or abandon it uncommitted (so it is redelivered), flush the producer and leave the group.
+            Exit codes: 0 stopped by SIGTERM or SIGINT, 1 a worker stopped on an error (e.g. a result Kafka \
+            did not acknowledge; its message stays uncommitted), 64 usage (bad options, model or service \
+            configuration).
             """)
 
     @OptionGroup var kafka: KafkaOptions

@@ -11,7 +11,8 @@ struct SubmitCommand: AsyncParsableCommand {
             The file uses the .proto field names (base_commit) or lowerCamel (baseCommit). It is checked \
             before anything is sent: unknown fields, wrong types, and an empty id, goal or base_commit are \
             reported with the field at fault (exit 65). A single CodingTask is wrapped in a TaskBundle whose \
-            bundle_id is the task id. Exit 1 when Kafka did not acknowledge the message.
+            bundle_id is the task id.
+            Exit codes: 0 published, 1 Kafka did not acknowledge the message, 64 usage, 65 a bad task file.
             """)
 
     @Option(help: "The task file (JSON).")

@@ -11,7 +11,11 @@ struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Check a diff against a repository in the sandbox: apply, black, ruff, pytest.",
-        discussion: "Exit codes: 0 pass, 1 a check failed, 2 patch rejected, 3 runner or sandbox error, 64 usage.")
+        discussion: """
+            Exit codes: 0 pass, 1 a check failed, 2 patch rejected, 3 runner or sandbox error, 64 usage \
+            (bad options, an unreadable or non-UTF-8 diff, a --junit path that cannot be written).
+            Options that take tool arguments accept values starting with -: --pytest-args "-q -x".
+            """)
 
     @Option(help: "The repository checkout (never modified).") var repo: String
     @Option(help: "The diff: a file, or - for standard input. Markdown fences and prose around it are fine.")
@@ -21,7 +25,8 @@ struct CheckCommand: AsyncParsableCommand {
     @Option(help: "Steps to run, comma-separated.") var steps: String = CheckPipeline.defaultSteps.joined(separator: ",")
     @Flag(help: "Run later steps after a failing one.") var keepGoing = false
     @Flag(help: "Allow the patch to remove or skip tests that ran at the base.") var allowTestRemoval = false
-    @Option(help: "pytest arguments replacing the default selection (-m fast when the repo declares it).")
+    // `.unconditional`: every pytest argument starts with `-`, which would otherwise read as an option.
+    @Option(parsing: .unconditional, help: "pytest arguments replacing the default selection (-m fast when the repo declares it), e.g. \"-q -x\".")
     var pytestArgs: String?
     @Option(help: "Wall-time limit of one step, as STEP=SECONDS (repeatable), e.g. pytest=600.")
     var stepTimeout: [String] = []
@@ -37,17 +42,19 @@ struct CheckCommand: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: repo, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ValidationError("--repo \(repo) is not a directory")
         }
-        guard diff == "-" || FileManager.default.isReadableFile(atPath: diff) else {
-            throw ValidationError("--diff \(diff) cannot be read")
+        if let junit, let problem = CheckInput.unwritableReason(junit) {
+            throw ValidationError("--junit \(junit): \(problem)")
         }
     }
 
     func run() async throws {
         LogSetup.bootstrapFromEnvironment(defaultLevel: .warning)
         let logger = Logger(label: "selfcheck-runner")
-        let diffText = diff == "-"
-            ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-            : try String(contentsOfFile: diff, encoding: .utf8)
+        let diffText: String
+        do { diffText = try CheckInput.readDiff(diff) } catch {
+            FileHandle.standardError.write(Data("selfcheck-runner check: \(error)\n".utf8))
+            throw ExitCode(64)
+        }
         var request = CheckRequest()
         request.requestID = "check-\(getpid())"
         request.repoPath = URL(fileURLWithPath: repo).standardizedFileURL.path
@@ -71,10 +78,16 @@ struct CheckCommand: AsyncParsableCommand {
             default: break
             }
         }
-        if let junit { try report.junitXML().write(toFile: junit, atomically: true, encoding: .utf8) }
-        switch format {
-        case .human: print(report.humanReadable())
-        case .json: print(try report.protoNamedJSON())
+        do {
+            if let junit { try report.junitXML().write(toFile: junit, atomically: true, encoding: .utf8) }
+            switch format {
+            case .human: print(report.humanReadable())
+            case .json: print(try report.protoNamedJSON())
+            }
+        } catch {
+            // Not 1, which says a check failed: the runner could not deliver its report.
+            FileHandle.standardError.write(Data("selfcheck-runner check: cannot write the report: \(error)\n".utf8))
+            throw ExitCode(3)
         }
         throw ExitCode(report.exitCode)
     }

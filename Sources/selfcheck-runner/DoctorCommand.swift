@@ -6,7 +6,8 @@ import Sandbox
 struct DoctorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Check which sandbox isolation layers work on this host.")
+        abstract: "Check which sandbox isolation layers work on this host.",
+        discussion: "Exit codes: 0 jobs can run sandboxed, 1 they cannot (the FAIL items say why), 64 usage.")
 
     @Option(name: .long, help: "Sandbox profile to try.")
     var profile: String = SandboxProfile.defaultName

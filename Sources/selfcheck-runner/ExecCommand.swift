@@ -12,6 +12,7 @@ struct ExecCommand: AsyncParsableCommand {
         discussion: """
             Exits with the command's status, 128+signal when it was killed, and 125 when the sandbox itself \
             could not be set up (the reason is printed on stderr; the command never runs unsandboxed).
+            Exit codes: the command's status, 128+signal, 125 sandbox set-up failed, 64 usage.
             """)
 
     @Option(name: .long, help: "Sandbox profile name or path to a profile JSON file.")

@@ -11,7 +11,11 @@ import Telemetry
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve checks on a Unix socket (length-prefixed protobuf, runner.proto) until SIGTERM or SIGINT.")
+        abstract: "Serve checks on a Unix socket (length-prefixed protobuf, runner.proto) until SIGTERM or SIGINT.",
+        discussion: """
+            Exit codes: 0 stopped by SIGTERM or SIGINT, 3 the runner could not serve (e.g. the socket \
+            cannot be created), 64 usage (bad options, a profile that does not load).
+            """)
 
     @Option(help: "The socket path (RUNNER_SOCKET).")
     var socket = ProcessInfo.processInfo.environment["RUNNER_SOCKET"] ?? "/run/selfcheck/runner.sock"
@@ -52,7 +56,10 @@ struct ServeCommand: AsyncParsableCommand {
         // Shut down in reverse order: the server first (its own grace period), the metrics endpoint last.
         services.append(RunnerService(server: server))
         logger.info("serving checks", metadata: ["socket": "\(socket)"])
-        try await ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+        do { try await ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run() } catch {
+            logger.critical("the runner stopped", metadata: ["error": "\(error)"])
+            throw ExitCode(3)
+        }
         logger.info("stopped")
     }
 }

@@ -49,6 +49,15 @@ import Testing
         #expect(output.status == 1, "\(output.stderr)")
         #expect(try CommitResult(jsonString: output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)).taskID == "once-1")
     }
+
+    @Test func everyCommandsHelpListsItsExitCodes() throws {
+        for command in ["run", "once", "submit", "results", "dev-srm", "dev-kafka"] {
+            let output = try run([Paths.product("coding-agent").path, command, "--help"], check: false)
+            #expect(output.status == 0)
+            let help = output.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")  // unwrapped
+            #expect(help.contains("Exit codes:") && help.contains("64 usage"), "\(command): \(help)")
+        }
+    }
 }
 
 /// A task file against the toolz fixture, and `coding-agent once` run on it with the offline model.

@@ -159,4 +159,52 @@ import Testing
         let output = try run([Self.runner, "check", "--repo", "/nonexistent", "--diff", "-"], check: false)
         #expect(output.status == 64)
     }
+
+    /// The form the README prints: a value starting with `-` is pytest's, not an option of ours.
+    @Test func pytestArgsInTheDocumentedForm() throws {
+        let repo = try FixtureRepo.make("inflection")
+        defer { repo.remove() }
+        let patch = try repo.diff { try append("\n\ndef shout(word):\n    return word.upper()\n", to: "inflection/__init__.py", in: $0) }
+        let outcome = try check(repo, patch, ["--pytest-args", "-q -k test_pluralize_plurals", "--no-cache"])
+        #expect(outcome.status == 0, "\(outcome.report.reason) \(outcome.stderr)")
+        let counts = outcome.report.notes.first { $0.hasPrefix("pytest: ") } ?? ""
+        // -k selected a few tests of the fixture's ~500: the arguments reached pytest.
+        let passed = Int(counts.dropFirst("pytest: ".count).prefix { $0.isNumber }) ?? 0
+        #expect((1..<50).contains(passed), "\(outcome.report.notes)")
+    }
+
+    /// Bad input is a usage error (64), never 1 ("a check failed").
+    @Test func unreadableDiffOrUnwritableJUnitExit64() throws {
+        let repo = try FixtureRepo.make("inflection")
+        defer { repo.remove() }
+        let folder = try makeTemporaryDirectory("bad-input")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let latin1 = folder.appendingPathComponent("latin1.diff")
+        // "café" in Latin-1: 0xE9 alone is not UTF-8.
+        try (Data("--- a/x.py\n+++ b/x.py\n@@ -0,0 +1 @@\n+# caf".utf8) + [0xE9, 0x0A]).write(to: latin1)
+        let good = folder.appendingPathComponent("good.diff")
+        try "--- a/x.py\n+++ b/x.py\n".write(to: good, atomically: true, encoding: .utf8)
+        let cases: [(String, [String], Data?)] = [
+            ("missing diff", ["--diff", folder.appendingPathComponent("nothing.diff").path], nil),
+            ("diff is a folder", ["--diff", folder.path], nil),
+            ("non-UTF-8 diff file", ["--diff", latin1.path], nil),
+            ("non-UTF-8 standard input", ["--diff", "-"], Data([0x2B, 0xFF, 0xFE, 0x0A])),
+            ("junit folder missing", ["--diff", good.path, "--junit", folder.appendingPathComponent("no/such/report.xml").path], nil),
+            ("junit is a folder", ["--diff", good.path, "--junit", folder.path], nil),
+        ]
+        for (name, arguments, input) in cases {
+            let output = try run([Self.runner, "check", "--repo", repo.root.path, "--no-cache"] + arguments, input: input, check: false)
+            #expect(output.status == 64, "\(name): \(output.status) \(output.stderr)")
+            #expect(!output.stderr.isEmpty, "\(name) says why")
+        }
+    }
+
+    @Test func everyCommandsHelpListsItsExitCodes() throws {
+        for command in ["check", "serve", "exec", "doctor"] {
+            let output = try run([Self.runner, command, "--help"], check: false)
+            #expect(output.status == 0)
+            let help = output.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")  // unwrapped
+            #expect(help.contains("Exit codes:") && help.contains("64 usage"), "\(command): \(help)")
+        }
+    }
 }
