@@ -5,7 +5,7 @@ import LLM
 import Logging
 
 /// The seed's `process()`, done for production: one `CodingTask` in, one `CommitResult` out, with the
-/// status meanings of ARCHITECTURE.md. It never throws: every failure becomes a result with notes.
+/// status meanings of docs/architecture.md. It never throws: every failure becomes a result with notes.
 public struct TaskProcessor: Sendable {
     let configuration: AgentConfiguration
     let mirrors: MirrorCache
@@ -28,40 +28,77 @@ public struct TaskProcessor: Sendable {
         self.logger = logger
     }
 
+    /// What the processor works with, for the worker's start-up line: the model (keys redacted) and the
+    /// remote (credentials redacted).
+    public func summary() async -> Logger.Metadata {
+        var remote: String?
+        if let configured = configuration.remoteRepo { remote = (try? await mirrors.mirror(for: configured).displayRemote) ?? "not usable" }
+        return ["model": "\(model)", "remote_repo": "\(remote ?? "none: each task must name its repo")"]
+    }
+
     public func process(_ task: CodingTask) async -> CommitResult {
         await TaskLogContext.$taskID.withValue(task.id.isEmpty ? nil : task.id) { await processTask(task) }
     }
 
+    /// The task at `position` (from 1) of a bundle: a task without an id gets a stable one derived from
+    /// the bundle id and its position (`TaskIdentity`), said in the result's notes.
+    public func process(_ task: CodingTask, bundleID: String, position: Int) async -> CommitResult {
+        var task = task
+        let note = TaskIdentity.note(for: task, bundleID: bundleID, position: position)
+        task.id = TaskIdentity.id(of: task, bundleID: bundleID, position: position)
+        var result = await process(task)
+        if let note { result.notes.insert(note, at: 0) }
+        return result
+    }
+
     private func processTask(_ task: CodingTask) async -> CommitResult {
+        var task = task
         var logger = logger
         logger[metadataKey: "task_id"] = "\(task.id)"
-        guard !task.id.isEmpty, !task.baseCommit.isEmpty else {
-            return .make(task, .hardFail, notes: ["the task has no \(task.id.isEmpty ? "id" : "base_commit")"])
-        }
+        guard !task.id.isEmpty else { return .make(task, .hardFail, notes: ["the task has no id"]) }
         guard let remote = task.hasRepo && !task.repo.isEmpty ? task.repo : configuration.remoteRepo else {
             return .make(task, .hardFail, notes: ["no repository: the task has no repo and REMOTE_REPO is not set"])
         }
         let branch = AgentCommit.branch(taskID: task.id)
+        var baseNote: [String] = []
         do {
             let started = ContinuousClock.now
-            let mirror = try await mirrors.ensure(commit: task.baseCommit, in: remote)
-            // A redelivered task whose branch already holds our commit is answered again, without new work.
-            if let sha = try await mirror.existingAgentCommit(branch: branch, taskID: task.id) {
-                AgentMetrics.record(.checkout, since: started)
-                logger.info("redelivered task: answering with the existing commit", metadata: ["sha": "\(sha)"])
-                // The first delivery may have died between the push and the claims: claim again (a claim
-                // with the same sha asks for the same thing).
-                let claims = await claimLeases(of: task, sha: sha)
-                return .make(task, .success, sha: sha, branch: branch, notes: ["redelivered: \(branch) already holds \(sha)"] + claims)
+            if task.baseCommit.isEmpty {
+                // The original design's way: the default branch's head, resolved once for every attempt.
+                let head = try await mirrors.mirror(for: remote).defaultBranchHead()
+                task.baseCommit = head.commit
+                let name = head.branch.map { "\($0.prefix(200))" } ?? "HEAD"
+                baseNote = ["the task has no base_commit: worked on the remote's default branch \(name) at \(head.commit)"]
+                logger.info("no base_commit: using the default branch head", metadata: ["branch": "\(name)", "base_commit": "\(head.commit)"])
             }
-            return try await mirror.withCheckout(commit: task.baseCommit, taskID: task.id, in: configuration.checkoutRoot, spares: configuration.spareCheckouts) { checkout in
-                AgentMetrics.record(.checkout, since: started)
-                return await attempt(task, checkout: checkout, branch: branch, logger: logger)
-            }
+            var result = try await workOn(task, remote: remote, branch: branch, started: started, logger: logger)
+            result.notes.insert(contentsOf: baseNote, at: 0)
+            return result
         } catch let error as GitWorkspaceError {
-            return .make(task, .hardFail, notes: [Self.describe(error, task: task)])
+            return .make(task, .hardFail, notes: baseNote + [Self.describe(error, task: task)])
         } catch {
-            return .make(task, .hardFail, notes: ["workspace: \(error)"])
+            return .make(task, .hardFail, notes: baseNote + ["workspace: \(error)"])
+        }
+    }
+
+    /// The task at its base: answered from its branch when that already holds our commit (a redelivery),
+    /// else attempted in a per-task checkout.
+    private func workOn(
+        _ task: CodingTask, remote: String, branch: String, started: ContinuousClock.Instant, logger: Logger
+    ) async throws -> CommitResult {
+        let mirror = try await mirrors.ensure(commit: task.baseCommit, in: remote)
+        // A redelivered task whose branch already holds our commit is answered again, without new work.
+        if let sha = try await mirror.existingAgentCommit(branch: branch, taskID: task.id) {
+            AgentMetrics.record(.checkout, since: started)
+            logger.info("redelivered task: answering with the existing commit", metadata: ["sha": "\(sha)"])
+            // The first delivery may have died between the push and the claims: claim again (a claim
+            // with the same sha asks for the same thing).
+            let claims = await claimLeases(of: task, sha: sha)
+            return .make(task, .success, sha: sha, branch: branch, notes: ["redelivered: \(branch) already holds \(sha)"] + claims)
+        }
+        return try await mirror.withCheckout(commit: task.baseCommit, taskID: task.id, in: configuration.checkoutRoot, spares: configuration.spareCheckouts) { checkout in
+            AgentMetrics.record(.checkout, since: started)
+            return await attempt(task, checkout: checkout, branch: branch, logger: logger)
         }
     }
 

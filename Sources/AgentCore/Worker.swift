@@ -83,8 +83,8 @@ public final class Worker: Sendable {
             }]
         case .success(let bundle):
             logger.info("bundle received", metadata: ["bundle_id": "\(bundle.bundleID)", "tasks": "\(bundle.tasks.count)", "at": "\(message.position)"])
-            for task in bundle.tasks {
-                results.append(await processor.process(task))
+            for (index, task) in bundle.tasks.enumerated() {
+                results.append(await processor.process(task, bundleID: bundle.bundleID, position: index + 1))
                 // Abandoned mid-bundle: nothing is sent or committed, the bundle comes again.
                 if Task.isCancelled { return }
             }

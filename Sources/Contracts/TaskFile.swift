@@ -19,8 +19,9 @@ public struct TaskFileError: Error, Sendable, CustomStringConvertible {
 /// field names (`base_commit`) or lowerCamel (`baseCommit`).
 ///
 /// Checks: the JSON is an object; no unknown field; every value has the field's type; at least one
-/// task; every task has a non-empty `id`, `goal` and `base_commit`; task ids are unique within the
-/// bundle; `reserved_lease_ids` are decimal int64 values.
+/// task; every task has a non-empty `goal`; task ids are unique within the bundle; `reserved_lease_ids`
+/// are decimal int64 values. `id` and `base_commit` may be left out, as the original design does: the
+/// agent derives a stable id (`TaskIdentity`) and works on the remote's default-branch head.
 public enum TaskFile {
     /// Reads and checks a task file. A single `CodingTask` is wrapped in a `TaskBundle` whose
     /// `bundle_id` is the task's id.
@@ -113,10 +114,8 @@ public enum TaskFile {
                     throw TaskFileError(field: prefix + name, problem: "is required and must not be empty")
                 }
             }
-            try require(task.id, "id")
             try require(task.goal, "goal")
-            try require(task.baseCommit, "base_commit")
-            guard seen.insert(task.id).inserted else {
+            guard task.id.isEmpty || seen.insert(task.id).inserted else {
                 throw TaskFileError(field: prefix + "id", problem: "duplicate task id \(task.id)")
             }
             for (leaseIndex, lease) in task.reservedLeaseIds.enumerated() where Int64(lease) == nil {

@@ -1,7 +1,7 @@
 /// A workspace operation that failed, with a code the agent maps to a result status.
 ///
 /// `unknownCommit`, `remoteUnreachable`, `branchHeldByForeignCommit` and `pushRejected` are the
-/// HARD_FAIL cases of ARCHITECTURE.md; `patchDoesNotApply` means the canonical diff no longer applies.
+/// HARD_FAIL cases of docs/architecture.md; `patchDoesNotApply` means the canonical diff no longer applies.
 public struct GitWorkspaceError: Error, Sendable, CustomStringConvertible {
     public enum Code: String, Sendable, Equatable {
         /// The commit is not in the remote, even after fetching. `commit` names it.

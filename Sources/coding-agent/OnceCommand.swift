@@ -58,8 +58,8 @@ struct OnceCommand: AsyncParsableCommand {
             throw ExitCode(70)
         }
         var allSucceeded = true, allPublished = true
-        for task in bundle.tasks {
-            let result = await processor.process(task)
+        for (index, task) in bundle.tasks.enumerated() {
+            let result = await processor.process(task, bundleID: bundle.bundleID, position: index + 1)
             allSucceeded = allSucceeded && result.status == CommitStatus.success.rawValue
             // Printed first: a result that cannot be published is still in the log.
             print(try result.protoNamedJSON())

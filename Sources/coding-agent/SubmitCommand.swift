@@ -9,8 +9,9 @@ struct SubmitCommand: AsyncParsableCommand {
         abstract: "Publish a TaskBundle, or a single CodingTask, from a protobuf JSON file to the task topic.",
         discussion: """
             The file uses the .proto field names (base_commit) or lowerCamel (baseCommit). It is checked \
-            before anything is sent: unknown fields, wrong types, and an empty id, goal or base_commit are \
-            reported with the field at fault (exit 65). A single CodingTask is wrapped in a TaskBundle whose \
+            before anything is sent: unknown fields, wrong types, an empty goal and duplicate ids are \
+            reported with the field at fault (exit 65). A task may leave out id and base_commit: the agent \
+            derives a stable id from the bundle and works on the remote's default branch. A single CodingTask is wrapped in a TaskBundle whose \
             bundle_id is the task id.
             Exit codes: 0 published, 1 Kafka did not acknowledge the message, 64 usage, 65 a bad task file.
             """)
@@ -44,7 +45,9 @@ struct SubmitCommand: AsyncParsableCommand {
         do {
             let (partition, offset) = try await producer.send(
                 topic: topic, key: Array(bundle.bundleID.utf8), value: try bundle.serializedBytes())
-            let ids = bundle.tasks.map(\.id).joined(separator: ", ")
+            let ids = bundle.tasks.enumerated().map { index, task in
+                TaskIdentity.id(of: task, bundleID: bundle.bundleID, position: index + 1)
+            }.joined(separator: ", ")
             print("submitted bundle \(bundle.bundleID) (\(bundle.tasks.count) task(s): \(ids)) to \(topic)[\(partition)]@\(offset)")
             await producer.close()
         } catch {

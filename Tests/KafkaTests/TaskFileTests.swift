@@ -33,13 +33,43 @@ struct TaskFileTests {
         #expect(bundle.tasks.first?.repo == "git://x")
     }
 
+    /// The original design's smoke task: no id, no base_commit. The agent derives the id and works on
+    /// the remote's default branch (TaskProcessorTests, OnceCommandTests).
+    @Test func acceptsTheOriginalDesignsTaskWithoutIdOrBaseCommit() throws {
+        let single = try decode(#"{"goal": "add greet()", "path": "dummy.py"}"#)
+        #expect(single.tasks.map(\.goal) == ["add greet()"])
+        #expect(single.tasks[0].id.isEmpty && single.tasks[0].baseCommit.isEmpty)
+        let bundle = try decode(#"{"bundle_id": "b", "tasks": [{"goal": "g"}, {"goal": "h"}, {"id": "x", "goal": "i"}]}"#)
+        #expect(bundle.tasks.count == 3)
+        #expect(fieldAtFault(#"{"bundle_id": "b", "tasks": [{"id": "1", "goal": ""}]}"#) == "tasks[0].goal")
+    }
+
+    /// A derived id is the same for a redelivery and differs by position; a bundle id unfit for a branch
+    /// name is hashed, never copied into one.
+    @Test func derivedTaskIdsAreStableAndSafe() throws {
+        let task = CodingTask.with { $0.goal = "add greet()"; $0.path = "dummy.py" }
+        #expect(TaskIdentity.id(of: task, bundleID: "bundle-7", position: 1) == "bundle-7-1")
+        #expect(TaskIdentity.id(of: task, bundleID: "bundle-7", position: 2) == "bundle-7-2")
+        #expect(TaskIdentity.id(of: CodingTask.with { $0.id = "own" }, bundleID: "bundle-7", position: 1) == "own")
+        #expect(TaskIdentity.note(for: CodingTask.with { $0.id = "own" }, bundleID: "b", position: 1) == nil)
+        #expect(TaskIdentity.note(for: task, bundleID: "bundle-7", position: 2)?.contains("bundle-7-2") == true)
+        for hostile in ["../../etc", "-x", "a b", "refs/heads/main", "x..y", ".lock", "é", String(repeating: "a", count: 300)] {
+            let id = TaskIdentity.id(of: task, bundleID: hostile, position: 1)
+            #expect(id.hasPrefix("task-") && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }, "\(hostile) → \(id)")
+            #expect(id == TaskIdentity.id(of: task, bundleID: hostile, position: 1))
+        }
+        // No bundle id either: a hash of the task, so a redelivery of the same task maps to the same id.
+        let anonymous = TaskIdentity.id(of: task, bundleID: "", position: 1)
+        #expect(anonymous == TaskIdentity.id(of: task, bundleID: "", position: 1))
+        #expect(anonymous != TaskIdentity.id(of: CodingTask.with { $0.goal = "other" }, bundleID: "", position: 1))
+        #expect(anonymous.count == "task-".count + 16 + "-1".count)
+    }
+
     @Test func namesTheFieldAtFault() {
         #expect(fieldAtFault(#"{"bundle_id": "b", "tasks": [{"id": "1", "goal": "g", "base_commit": "a"}, {"id": "2", "goal": "g", "base_comit": "a"}]}"#) == "tasks[1].base_comit")
         #expect(fieldAtFault(#"{"bundle_id": "b", "taks": []}"#) == "taks")
         #expect(fieldAtFault(#"{"id": "1", "goal": 5, "base_commit": "a"}"#) == "goal")
         #expect(fieldAtFault(#"{"bundle_id": "b", "tasks": [{"id": "1", "goal": "g", "base_commit": "a", "blob_ids": "x"}]}"#) == "tasks[0].blob_ids")
-        #expect(fieldAtFault(#"{"bundle_id": "b", "tasks": [{"id": "1", "goal": "g"}]}"#) == "tasks[0].base_commit")
-        #expect(fieldAtFault(#"{"bundle_id": "b", "tasks": [{"id": "", "goal": "g", "base_commit": "a"}]}"#) == "tasks[0].id")
         #expect(fieldAtFault(#"{"id": "1", "goal": "  ", "base_commit": "a"}"#) == "goal")
         #expect(fieldAtFault(#"{"bundle_id": "b", "tasks": []}"#) == "tasks")
         #expect(fieldAtFault(#"{"bundle_id": "b", "tasks": {}}"#) == "tasks")
