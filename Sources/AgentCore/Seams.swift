@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import LLM
+import Logging
 import RunnerProtocol
 
 /// Where a task's context comes from: RagService over gRPC, or the files the task names in the checkout.
@@ -18,14 +19,23 @@ public protocol PatchChecker: Sendable {
     func check(_ request: CheckRequest) async throws -> CheckReport
 }
 
-/// The runner over its Unix socket.
+/// The runner over its Unix socket; its streamed progress goes to `logger` (`CheckProgressLog`).
 public struct SocketPatchChecker: PatchChecker {
     let client: RunnerClient
-    public init(socketPath: String) { client = RunnerClient(socketPath: socketPath) }
+    let progress: CheckProgressLog?
+
+    /// - Parameter logger: where the runner's progress is logged; nil: not logged.
+    public init(socketPath: String, logger: Logger? = nil) {
+        client = RunnerClient(socketPath: socketPath)
+        progress = logger.map { CheckProgressLog(logger: $0) }
+    }
 
     public func check(_ request: CheckRequest) async throws -> CheckReport {
         for try await update in client.check(request) {
-            if case .report(let report) = update { return report }
+            switch update {
+            case .report(let report): return report
+            case .event(let event): progress?.record(event)
+            }
         }
         throw RunnerUnavailable(message: "the runner closed the connection without a report")
     }

@@ -54,7 +54,7 @@ struct AgentOptions: ParsableArguments {
                 remoteRepo: remoteRepo ?? Environment.values["REMOTE_REPO"], checkoutRoot: checkouts,
                 spareCheckouts: try SpareCheckouts(root: cache.appendingPathComponent("spare-checkouts"))),
             mirrors: MirrorCache(directory: cache.appendingPathComponent("mirrors"), runner: git, logger: logger),
-            model: model, checker: SocketPatchChecker(socketPath: runnerSocket), context: services.context, claimer: services.claimer,
+            model: model, checker: SocketPatchChecker(socketPath: runnerSocket, logger: logger), context: services.context, claimer: services.claimer,
             logger: logger)
     }
 }

@@ -20,20 +20,24 @@ struct KafkaOptions: ParsableArguments {
     @Option(help: "Kafka bootstrap servers, host:port[,host:port…] (env KAFKA_BOOTSTRAP, default kafka:9092).")
     var bootstrap: String = Environment.kafkaBootstrap
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env LOG_LEVEL).")
-    var logLevel: String = Environment.values["LOG_LEVEL"] ?? "warning"
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env LOG_LEVEL; default warning, notice for run).")
+    var logLevel: String?
+
+    /// --log-level, else LOG_LEVEL; nil for the command's default.
+    var requestedLogLevel: String? { logLevel ?? Environment.values["LOG_LEVEL"] }
 
     @Option(help: "Log lines as human (for a terminal) or json (one object per line) (env LOG_FORMAT).")
     var logFormat: LogFormat = .fromEnvironment
 
     func validate() throws {
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown log level \(logLevel)") }
+        if let level = requestedLogLevel, Logger.Level(rawValue: level) == nil { throw ValidationError("unknown log level \(level)") }
         guard !bootstrap.isEmpty else { throw ValidationError("--bootstrap must not be empty") }
     }
 
     /// Logging to standard error, bootstrapped once per process; lines logged for a task carry `task_id`.
-    func makeLogger(_ label: String) -> Logger {
-        LogSetup.bootstrapOnce(level: Logger.Level(rawValue: logLevel) ?? .warning, format: logFormat, metadataProvider: TaskLogContext.metadataProvider)
+    /// - Parameter defaultLevel: without --log-level and LOG_LEVEL.
+    func makeLogger(_ label: String, defaultLevel: Logger.Level = .warning) -> Logger {
+        LogSetup.bootstrapOnce(level: requestedLogLevel.flatMap { Logger.Level(rawValue: $0) } ?? defaultLevel, format: logFormat, metadataProvider: TaskLogContext.metadataProvider)
         return Logger(label: label)
     }
 }

@@ -41,7 +41,8 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = kafka.makeLogger("coding-agent")
+        // notice: the start-up line shows at the default level; nothing else in the worker logs at notice.
+        let logger = kafka.makeLogger("coding-agent", defaultLevel: .notice)
         let neighbours = try agent.makeServices(logger: logger)
         var services: [any Service] = []
         if metricsPort != 0 {
@@ -63,7 +64,12 @@ struct RunCommand: AsyncParsableCommand {
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // Past the deadline the group cancels the workers: the current message stays uncommitted.
         configuration.maximumGracefulShutdownDuration = .seconds(shutdownDeadline)
-        logger.info("worker started", metadata: ["topic": "\(taskTopic)", "group": "\(group)", "workers": "\(concurrency)"])
+        // What it consumes, where it reports, with which model and runner: one line at the default level.
+        let summary = await processor.summary()
+        logger.notice("worker started", metadata: summary.merging([
+            "bootstrap": "\(kafka.bootstrap)", "task_topic": "\(taskTopic)", "group": "\(group)", "result_topic": "\(resultTopic)",
+            "runner_socket": "\(agent.runnerSocket)", "workers": "\(concurrency)", "metrics_port": "\(metricsPort)",
+        ]) { $1 })
         // The RAG and SRM clients outlive the workers: a task finishing after SIGTERM still claims its leases.
         do { try await ServiceGroup(configuration: configuration).run() } catch {
             await neighbours.shutdown()
