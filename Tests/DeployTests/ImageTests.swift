@@ -17,7 +17,7 @@ struct ImageTests {
 
     @Test func runnerImageInstallsTheToolsAsSetupDoes() throws {
         let pins = try pins()
-        #expect(Set(pins.keys) == ["black", "ruff", "pytest", "pytest-testmon"], "the check tools are black, ruff, pytest and pytest-testmon")
+        #expect(Set(pins.keys) == ["black", "ruff", "pytest"], "the check tools are black, ruff and pytest")
         // One installer, one pin file, used by both.
         let setup = try DeployFiles.text("scripts/setup"), installer = try DeployFiles.text("scripts/install-check-tools")
         #expect(setup.contains("/install-check-tools"), "scripts/setup does not run scripts/install-check-tools")

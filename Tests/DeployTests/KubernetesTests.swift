@@ -60,13 +60,21 @@ struct KubernetesTests {
     }
 
     @Test func portsAreTheDefaults() throws {
-        let manifests = try KubernetesManifests(), table = try ConfigurationTable()
+        let manifests = try KubernetesManifests()
         for pod in manifests.pods {
             let agent = try #require(pod.containers.first { $0.role == .agent })
-            #expect(agent.environment["METRICS_PORT"] == table.rows["METRICS_PORT"]?.defaultValue, "\(agent.origin): METRICS_PORT is not the default")
-            #expect(agent.ports.contains(9600), "\(agent.origin) does not declare the metrics port 9600")
+            // `once` serves no metrics (its result goes to Kafka): no port, setting or scrape annotation says otherwise.
+            #expect(agent.environment["METRICS_PORT"] == nil, "\(agent.origin): once reads no METRICS_PORT")
+            #expect(agent.ports.isEmpty, "\(agent.origin) declares a port, but once serves none")
             #expect(SharedChecks.port(of: agent.environment["RAG_ADDR"]) == 9100, "\(agent.origin): RAG_ADDR's port is not 9100")
             #expect(SharedChecks.port(of: agent.environment["SRM_ADDR"]) == 9090, "\(agent.origin): SRM_ADDR's port is not 9090")
+        }
+    }
+
+    @Test func noScrapeAnnotationForAPodThatServesNoMetrics() throws {
+        for job in try KubernetesManifests().objects(kind: "Job") {
+            let annotations = job["spec"]["template"]["metadata"]["annotations"].map
+            #expect(!annotations.keys.contains { $0.hasPrefix("prometheus.io/") }, "\(annotations.keys)")
         }
     }
 
