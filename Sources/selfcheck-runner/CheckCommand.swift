@@ -99,7 +99,9 @@ struct RunnerOptions: ParsableArguments {
     @Option(help: "Where baselines of checked bases are cached.") var cacheDir: String?
     @Flag(help: "Do not cache baselines.") var noCache = false
 
-    func pipeline(logger: Logger) throws -> CheckPipeline {
+    func pipeline(logger: Logger) throws -> CheckPipeline { try pipeline(profile: profile, logger: logger) }
+
+    func pipeline(profile: String, logger: Logger) throws -> CheckPipeline {
         let sandboxProfile: SandboxProfile
         do { sandboxProfile = try SandboxProfile.named(profile) } catch {
             throw ValidationError("sandbox profile \(profile): \(error)")

@@ -32,6 +32,8 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel: String = ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info"
     @Option(help: "Log lines as human (for a terminal) or json (one object per line) (env LOG_FORMAT).")
     var logFormat: LogFormat = .fromEnvironment
+    @Option(help: "Another sandbox profile a CheckRequest may name in its profile field (repeatable); by default only --profile.")
+    var allowProfile: [String] = []
     @OptionGroup var runner: RunnerOptions
 
     func validate() throws {
@@ -50,12 +52,16 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxQueuedJobs = max(0, queue)
         configuration.shutdownGrace = .seconds(shutdownGrace)
         for stale in Workspace.sweepStale() { logger.notice("removed a dead runner's workspace", metadata: ["path": "\(stale.path)"]) }
-        let server = RunnerServer(configuration: configuration, executor: try runner.pipeline(logger: logger), logger: logger)
+        // Every allowed profile is loaded now: a bad one stops the runner at start, not a request later.
+        var pipelines: [String: any CheckExecutor] = [:]
+        for name in [runner.profile] + allowProfile { pipelines[name] = try runner.pipeline(profile: name, logger: logger) }
+        let executor = ProfileSelectingExecutor(executors: pipelines, defaultProfile: runner.profile)
+        let server = RunnerServer(configuration: configuration, executor: executor, logger: logger)
         var services: [any Service] = []
         if metricsPort != 0 { services.append(MetricsEndpoint.bootstrap(port: metricsPort, logger: logger)) }
         // Shut down in reverse order: the server first (its own grace period), the metrics endpoint last.
         services.append(RunnerService(server: server))
-        logger.info("serving checks", metadata: ["socket": "\(socket)"])
+        logger.info("serving checks", metadata: ["socket": "\(socket)", "profiles": "\(executor.allowedProfiles.joined(separator: ","))"])
         do { try await ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run() } catch {
             logger.critical("the runner stopped", metadata: ["error": "\(error)"])
             throw ExitCode(3)
