@@ -37,6 +37,33 @@ import Testing
         #expect(redelivered.isEmpty)
     }
 
+    /// The original design's bundle: tasks without id or base_commit. The worker derives each id from the
+    /// bundle and the position, and works on the default branch's head.
+    @Test func aBundleOfTasksWithoutIdOrBaseGetsDerivedIdsOnTheDefaultBranch() async throws {
+        let bed = try AgentBed()
+        defer { bed.stop() }
+        let cluster = try DevelopmentCluster.withAgentTopics()
+        var bare = bed.task("")
+        bare.baseCommit = ""
+        var second = bare
+        second.repo = "not a usable remote -"
+        let bundle = TaskBundle.with { $0.bundleID = "smoke"; $0.tasks = [bare, second] }
+        let send = try cluster.producer()
+        _ = try await send.send(topic: "coding-tasks", key: Array("smoke".utf8), value: try bundle.serializedBytes())
+        await send.close()
+
+        let model = ScriptedPatchModel(entries: [.reply(PatchReply(diff: try bed.goodDiff))])
+        let byTask = try await cluster.runWorker(try bed.processor(model), untilResults: 2)
+        #expect(Set(byTask.keys) == ["smoke-1", "smoke-2"])
+        let first = try #require(byTask["smoke-1"])
+        #expect(first.status == "SUCCESS", "\(first.notes)")
+        #expect(first.branchName == "agt/smoke-1")
+        #expect(try bed.served(["rev-parse", "agt/smoke-1^"]) == bed.fixture.baseCommit)
+        #expect(first.notes.contains { $0.contains("default branch main at \(bed.fixture.baseCommit)") })
+        #expect(byTask["smoke-2"]?.status == "HARD_FAIL", "\(byTask["smoke-2"]?.notes ?? [])")
+        #expect(byTask["smoke-2"]?.notes.first?.contains("smoke-2 is derived from bundle smoke") == true)
+    }
+
     /// A commit the broker refuses (as after a rebalance; here an error answers the first OffsetCommit)
     /// leaves that message to be redelivered; the worker carries on with the next one.
     @Test func aRefusedCommitDoesNotStopTheWorker() async throws {
