@@ -39,6 +39,35 @@ import Testing
         #expect(finished.sorted() == started.sorted())
     }
 
+    /// `CheckRequest.profile` through the real `serve`: an allowed profile is used (strict has no check
+    /// tools, so its check cannot pass), any other name is refused naming the allowed set.
+    @Test func aRequestNamesOnlyAnAllowedProfile() async throws {
+        let server = try RunnerProcess(arguments: ["--allow-profile", "strict"])
+        defer { server.stop() }
+        let repo = try FixtureRepo.make("inflection")
+        defer { repo.remove() }
+        let patch = try repo.diff { try append("\n\ndef shout(word):\n    return word.upper()\n", to: "inflection/__init__.py", in: $0) }
+        func report(profile: String, id: String) async throws -> CheckReport {
+            var checkRequest = request(repo, patch, id: id)
+            checkRequest.profile = profile
+            for try await update in RunnerClient(socketPath: server.socket).check(checkRequest) {
+                if case .report(let final) = update { return final }
+            }
+            throw RunnerUnavailableInTest()
+        }
+        let refused = try await report(profile: "/etc/passwd", id: "profile-1")
+        #expect(refused.verdict == "error")
+        #expect(refused.reason.contains("allowed: python-selfcheck, strict"), "\(refused.reason)")
+        #expect(refused.steps.isEmpty, "nothing ran")
+        let standard = try await report(profile: "python-selfcheck", id: "profile-2")
+        #expect(standard.verdict == "pass", "\(standard.reason)")
+        let strict = try await report(profile: "strict", id: "profile-3")
+        #expect(strict.verdict != "pass", "strict has no check tools: \(strict.reason)")
+        #expect(!strict.steps.isEmpty, "the strict profile ran the steps")
+    }
+
+    struct RunnerUnavailableInTest: Error {}
+
     @Test func disconnectingMidCheckKillsTheSandboxAndLeavesNothing() async throws {
         let server = try RunnerProcess()
         defer { server.stop() }
