@@ -131,6 +131,12 @@ public nonisolated struct CheckRequest: @unchecked Sendable {
     set {_uniqueStorage()._baseCommit = newValue}
   }
 
+  /// a change to black/ruff/pytest configuration does not fail the check
+  public var allowConfigChange: Bool {
+    get {_storage._allowConfigChange}
+    set {_uniqueStorage()._allowConfigChange = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -191,7 +197,7 @@ public nonisolated struct Finding: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// format | lint | test | collection | tamper | apply
+  /// format | lint | test | collection | tamper | apply | config
   public var kind: String = String()
 
   public var key: String = String()
@@ -300,6 +306,9 @@ public nonisolated struct CheckReport: Sendable {
   public var notes: [String] = []
 
   public var durationMs: UInt64 = 0
+
+  /// kind config: the patch changed a tool's configuration
+  public var configChanges: [Finding] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -520,7 +529,7 @@ nonisolated extension Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImple
 
 nonisolated extension CheckRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CheckRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}repo_path\0\u{1}diff\0\u{1}steps\0\u{1}limits\0\u{1}profile\0\u{3}keep_going\0\u{3}allow_test_removal\0\u{1}autofix\0\u{3}pytest_args\0\u{3}step_timeouts_ms\0\u{3}base_commit\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}repo_path\0\u{1}diff\0\u{1}steps\0\u{1}limits\0\u{1}profile\0\u{3}keep_going\0\u{3}allow_test_removal\0\u{1}autofix\0\u{3}pytest_args\0\u{3}step_timeouts_ms\0\u{3}base_commit\0\u{4}D\u{1}allow_config_change\0")
 
   fileprivate class _StorageClass {
     var _requestID: String = String()
@@ -535,6 +544,7 @@ nonisolated extension CheckRequest: SwiftProtobuf.Message, SwiftProtobuf._Messag
     var _pytestArgs: [String] = []
     var _stepTimeoutsMs: Dictionary<String,UInt64> = [:]
     var _baseCommit: String = String()
+    var _allowConfigChange: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -557,6 +567,7 @@ nonisolated extension CheckRequest: SwiftProtobuf.Message, SwiftProtobuf._Messag
       _pytestArgs = source._pytestArgs
       _stepTimeoutsMs = source._stepTimeoutsMs
       _baseCommit = source._baseCommit
+      _allowConfigChange = source._allowConfigChange
     }
   }
 
@@ -587,6 +598,7 @@ nonisolated extension CheckRequest: SwiftProtobuf.Message, SwiftProtobuf._Messag
         case 10: try { try decoder.decodeRepeatedStringField(value: &_storage._pytestArgs) }()
         case 11: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufUInt64>.self, value: &_storage._stepTimeoutsMs) }()
         case 12: try { try decoder.decodeSingularStringField(value: &_storage._baseCommit) }()
+        case 80: try { try decoder.decodeSingularBoolField(value: &_storage._allowConfigChange) }()
         default: break
         }
       }
@@ -635,6 +647,9 @@ nonisolated extension CheckRequest: SwiftProtobuf.Message, SwiftProtobuf._Messag
       if !_storage._baseCommit.isEmpty {
         try visitor.visitSingularStringField(value: _storage._baseCommit, fieldNumber: 12)
       }
+      if _storage._allowConfigChange != false {
+        try visitor.visitSingularBoolField(value: _storage._allowConfigChange, fieldNumber: 80)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -656,6 +671,7 @@ nonisolated extension CheckRequest: SwiftProtobuf.Message, SwiftProtobuf._Messag
         if _storage._pytestArgs != rhs_storage._pytestArgs {return false}
         if _storage._stepTimeoutsMs != rhs_storage._stepTimeoutsMs {return false}
         if _storage._baseCommit != rhs_storage._baseCommit {return false}
+        if _storage._allowConfigChange != rhs_storage._allowConfigChange {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -949,7 +965,7 @@ nonisolated extension PatchSummary: SwiftProtobuf.Message, SwiftProtobuf._Messag
 
 nonisolated extension CheckReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CheckReport"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{1}verdict\0\u{1}reason\0\u{1}patch\0\u{1}steps\0\u{1}tamper\0\u{1}isolation\0\u{1}notes\0\u{3}duration_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{1}verdict\0\u{1}reason\0\u{1}patch\0\u{1}steps\0\u{1}tamper\0\u{1}isolation\0\u{1}notes\0\u{3}duration_ms\0\u{4}G\u{1}config_changes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -966,6 +982,7 @@ nonisolated extension CheckReport: SwiftProtobuf.Message, SwiftProtobuf._Message
       case 7: try { try decoder.decodeRepeatedStringField(value: &self.isolation) }()
       case 8: try { try decoder.decodeRepeatedStringField(value: &self.notes) }()
       case 9: try { try decoder.decodeSingularUInt64Field(value: &self.durationMs) }()
+      case 80: try { try decoder.decodeRepeatedMessageField(value: &self.configChanges) }()
       default: break
       }
     }
@@ -1003,6 +1020,9 @@ nonisolated extension CheckReport: SwiftProtobuf.Message, SwiftProtobuf._Message
     if self.durationMs != 0 {
       try visitor.visitSingularUInt64Field(value: self.durationMs, fieldNumber: 9)
     }
+    if !self.configChanges.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.configChanges, fieldNumber: 80)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1016,6 +1036,7 @@ nonisolated extension CheckReport: SwiftProtobuf.Message, SwiftProtobuf._Message
     if lhs.isolation != rhs.isolation {return false}
     if lhs.notes != rhs.notes {return false}
     if lhs.durationMs != rhs.durationMs {return false}
+    if lhs.configChanges != rhs.configChanges {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
