@@ -22,6 +22,7 @@ extension CheckReport {
             parts += step.newFailures.map { "\($0.kind) \($0.key)" }
         }
         parts += tamper.map(\.key)
+        parts += configChanges.map(\.key)
         return parts.joined(separator: "|")
     }
 
@@ -37,6 +38,7 @@ extension CheckReport {
             for finding in step.newFailures.prefix(10) { lines.append("  new \(finding.kind): \(finding.key) \(finding.message.prefix(200))") }
         }
         for finding in tamper { lines.append("  tamper: \(finding.key): \(finding.message)") }
+        for finding in configChanges { lines.append("  config: \(finding.key): \(finding.message)") }
         let tail = steps.last { $0.status == "failed" || $0.status == "error" }?.outputTail ?? ""
         return (lines.joined(separator: "\n"), String(tail.suffix(1200)))
     }

@@ -63,7 +63,9 @@ public enum PatchEngine {
             }
             let patch = try parse(diff)
             try validate(patch, policy: policy, tree: tree)
-            return .success(try Resolver.resolve(patch, against: tree, validated: true))
+            var resolved = try Resolver.resolve(patch, against: tree, validated: true)
+            resolved.repairs = Extraction.normalisations(modelText) + resolved.repairs
+            return .success(resolved)
         } catch {
             return .failure(error)
         }

@@ -102,6 +102,8 @@ public struct CheckPipeline: Sendable {
             report.isolation = run.isolation
             return report
         }
+        report.configChanges = ConfigChanges.find(
+            diff: prepared.canonicalDiff, base: { BaseFile.read(checkout, $0) }, patched: { (try? workspace.read($0)) ?? nil })
 
         let steps = request.steps.isEmpty ? Self.defaultSteps : request.steps
         // pytest is the slow step. When it comes last, it starts at once in a workspace of its own (the
@@ -152,6 +154,7 @@ public struct CheckPipeline: Sendable {
             report.verdict = "pass"
             report.reason = "every step passed"
         }
+        report.judgeConfigChanges(allowed: request.allowConfigChange)
         return report
     }
 

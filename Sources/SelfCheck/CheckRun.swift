@@ -75,7 +75,8 @@ struct CheckRun: Sendable {
     mutating func blackStep() async -> StepResult {
         let files = pythonFiles()
         guard !files.isEmpty else { return Self.skipped("black", "the patch touches no Python file") }
-        let (result, step) = await execute("black", pipeline.configuration.tools.blackDiff(files))
+        let black = pipeline.configuration.tools.blackDiff(files, config: facts.baseConfig)
+        let (result, step) = await execute("black", black.command, stdin: black.stdin)
         guard let result else { return step }
         var finished = step
         guard result.finishedNormally else { return Self.limited(finished, result) }
@@ -105,7 +106,8 @@ struct CheckRun: Sendable {
     mutating func ruffStep() async -> StepResult {
         let files = pythonFiles()
         guard !files.isEmpty else { return Self.skipped("ruff", "the patch touches no Python file") }
-        let (result, step) = await execute("ruff", pipeline.configuration.tools.ruffCheck(files))
+        let ruff = pipeline.configuration.tools.ruffCheck(files, config: facts.baseConfig)
+        let (result, step) = await execute("ruff", ruff.command, stdin: ruff.stdin)
         guard let result else { return step }
         var finished = step
         guard result.finishedNormally else { return Self.limited(finished, result) }
@@ -127,7 +129,7 @@ struct CheckRun: Sendable {
             finished.note = "ruff could not be run at the base to tell new findings from old ones"
             return finished
         }
-        let judged = LintJudge.judge(patched: patched, base: base)
+        let judged = LintJudge.judge(patched: patched, base: base, diff: DiffLineMap(diff: patch.canonicalDiff))
         finished.newFailures = judged.new
         finished.preexistingFailures = judged.preexisting
         finished.status = judged.new.isEmpty ? "passed" : "failed"
@@ -210,7 +212,8 @@ struct CheckRun: Sendable {
         var found: [LintFinding] = []
         if !existing.isEmpty {
             guard let base = await base() else { return nil }
-            let (result, _) = await execute("ruff (base)", pipeline.configuration.tools.ruffCheck(existing), in: base, streaming: false)
+            let ruff = pipeline.configuration.tools.ruffCheck(existing, config: facts.baseConfig)
+            let (result, _) = await execute("ruff (base)", ruff.command, stdin: ruff.stdin, in: base, streaming: false)
             guard let result, result.exitCode == 0, let json = Self.text(base, ToolCommands.ruffReportPath),
                   let parsed = try? LintJudge.parse(ruffJSON: json, files: existing, source: { Self.text(base, $0) })
             else { return nil }
@@ -312,8 +315,11 @@ struct CheckFacts: Sendable {
     /// nil when the checkout has uncommitted changes: such a base is never cached.
     let lintKey: String?
     let testKey: String?
+    /// black's and ruff's configuration at the base: the patched files are judged by it.
+    let baseConfig: BaseToolConfig
 
     init(request: CheckRequest, checkout: URL, tools: ToolCommands) {
+        baseConfig = BaseToolConfig(checkout: checkout)
         if !request.pytestArgs.isEmpty {
             pytestArguments = request.pytestArgs
         } else {

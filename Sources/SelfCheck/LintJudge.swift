@@ -1,8 +1,8 @@
 import Contracts
 import Foundation
 
-/// One ruff finding, keyed so that it survives the line shifts a patch causes:
-/// rule code + file + the stripped text of the line it points at.
+/// One ruff finding; its key (rule code + file + the stripped text of the line it points at) names it
+/// in reports and matches code the patch moved.
 struct LintFinding: Sendable, Hashable, Codable {
     var code: String
     var file: String
@@ -37,24 +37,47 @@ enum LintJudge {
         }
     }
 
-    /// Splits the patched tree's findings into new ones and those the base already had (by key, with
-    /// multiplicity: a second copy of a pre-existing finding is new).
-    static func judge(patched: [LintFinding], base: [LintFinding]) -> (new: [Finding], preexisting: [Finding]) {
-        var remaining = Dictionary(base.map { ($0.key, 1) }, uniquingKeysWith: +)
-        var new: [Finding] = [], preexisting: [Finding] = []
+    /// Splits the patched tree's findings into new ones and those the base already had. A finding is
+    /// pre-existing when the base had the same rule on the same statement: on the line the patch kept
+    /// (wherever it moved), or inside the change block that rewrote it (`diff` maps base lines to patched
+    /// ones). What is left is matched by rule + the line's text, for code the patch moved elsewhere.
+    /// Both count with multiplicity: a second copy of a pre-existing finding is new.
+    static func judge(patched: [LintFinding], base: [LintFinding], diff: DiffLineMap) -> (new: [Finding], preexisting: [Finding]) {
+        struct Place: Hashable { var code: String, file: String, region: DiffLineMap.Region }
+        var byPlace: [Place: [Int]] = [:]
+        for (index, item) in base.enumerated() {
+            byPlace[Place(code: item.code, file: item.file, region: diff.region(baseLine: item.row, file: item.file)), default: []].append(index)
+        }
+        var used = Set<Int>()
+        var unmatched: [LintFinding] = []
+        var preexisting: [Finding] = []
         for item in patched {
-            let finding = Finding.with {
-                $0.kind = "lint"
-                $0.key = item.key
-                $0.message = "\(item.file):\(item.row): \(item.code) \(item.message)"
+            let place = Place(code: item.code, file: item.file, region: diff.region(patchedLine: item.row, file: item.file))
+            if let index = byPlace[place]?.first(where: { !used.contains($0) }) {
+                used.insert(index)
+                preexisting.append(finding(item))
+            } else {
+                unmatched.append(item)
             }
+        }
+        var remaining = Dictionary(base.indices.filter { !used.contains($0) }.map { (base[$0].key, 1) }, uniquingKeysWith: +)
+        var new: [Finding] = []
+        for item in unmatched {
             if let count = remaining[item.key], count > 0 {
                 remaining[item.key] = count - 1
-                preexisting.append(finding)
+                preexisting.append(finding(item))
             } else {
-                new.append(finding)
+                new.append(finding(item))
             }
         }
         return (new, preexisting)
+    }
+
+    private static func finding(_ item: LintFinding) -> Finding {
+        .with {
+            $0.kind = "lint"
+            $0.key = item.key
+            $0.message = "\(item.file):\(item.row): \(item.code) \(item.message)"
+        }
     }
 }

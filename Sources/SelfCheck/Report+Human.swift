@@ -40,6 +40,7 @@ extension CheckReport {
             }
         }
         for finding in tamper { lines.append("  tamper: \(finding.key) — \(finding.message)") }
+        for finding in configChanges { lines.append("  config: \(finding.key) — \(finding.message)") }
         for note in notes { lines.append("  note: \(note)") }
         if !isolation.isEmpty { lines.append("  sandbox: \(isolation.joined(separator: ", "))") }
         lines.append("  took \(durationMs) ms")

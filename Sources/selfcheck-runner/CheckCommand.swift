@@ -25,6 +25,8 @@ struct CheckCommand: AsyncParsableCommand {
     @Option(help: "Steps to run, comma-separated.") var steps: String = CheckPipeline.defaultSteps.joined(separator: ",")
     @Flag(help: "Run later steps after a failing one.") var keepGoing = false
     @Flag(help: "Allow the patch to remove or skip tests that ran at the base.") var allowTestRemoval = false
+    @Flag(help: "Allow the patch to change black's, ruff's or pytest's configuration (still judged by the base's).")
+    var allowConfigChange = false
     // `.unconditional`: every pytest argument starts with `-`, which would otherwise read as an option.
     @Option(parsing: .unconditional, help: "pytest arguments replacing the default selection (-m fast when the repo declares it), e.g. \"-q -x\".")
     var pytestArgs: String?
@@ -62,6 +64,7 @@ struct CheckCommand: AsyncParsableCommand {
         request.steps = steps.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         request.keepGoing = keepGoing
         request.allowTestRemoval = allowTestRemoval
+        request.allowConfigChange = allowConfigChange
         if let pytestArgs { request.pytestArgs = pytestArgs.split(separator: " ").map(String.init) }
         for item in stepTimeout {
             let parts = item.split(separator: "=")

@@ -57,9 +57,13 @@ import TestSupport
         try expectApplies(perFile, scenario, repaired: false)
     }
 
-    @Test func crlfDiffIsNormalised() throws {
+    /// Every normalisation is listed in `repairs`, CRLF line ends included.
+    @Test func crlfDiffIsNormalisedAndSaysSo() throws {
         let scenario = try Self.threeHunks()
-        try expectApplies(scenario.diff.replacingOccurrences(of: "\n", with: "\r\n"), scenario, repaired: false)
+        let resolved = try expectApplies(scenario.diff.replacingOccurrences(of: "\n", with: "\r\n"), scenario, repaired: true)
+        #expect(resolved?.repairs == ["the diff's lines ended in CRLF; read them as LF (a CRLF file's added lines get CRLF again)"])
+        let fenced = "Here it is:\r\n```diff\r\n" + scenario.diff.replacingOccurrences(of: "\n", with: "\r\n") + "```\r\n"
+        try expectApplies(fenced, scenario, repaired: true)
     }
 
     @Test func crlfFileKeepsItsLineEndings() throws {
@@ -91,17 +95,30 @@ import TestSupport
             try String(text.dropLast()).write(to: url, atomically: false, encoding: .utf8)
         }
         defer { try? FileManager.default.removeItem(at: base) }
-        let edits: [(String, String)] = [
-            ("no_default = '__no__default__'", "no_default = '__no_default__'"),
-            ("no_default = '__no__default__'", "no_default = '__no__default__'\nno_pad = '__no__pad__'"),
-            ("        return True\n", "        return True  # caught\n"),
+        let edits: [(old: String, new: String, rewritesLastLine: Bool)] = [
+            ("no_default = '__no__default__'", "no_default = '__no_default__'", true),
+            ("no_default = '__no__default__'", "no_default = '__no__default__'\nno_pad = '__no__pad__'", true),
+            ("        return True\n", "        return True  # caught\n", false),
         ]
-        for (old, new) in edits {
+        for (old, new, rewritesLastLine) in edits {
             let scenario = try Scenario(base: base) { try replace(old, with: new, in: "toolz/utils.py", at: $0) }
             try expectApplies(scenario.diff, scenario, repaired: false)
             let stripped = DiffText(scenario.diff).withoutNoNewlineMarkers().text
             #expect(stripped.contains("No newline") == false)
-            try expectApplies(stripped, scenario, repaired: stripped != scenario.diff)
+            // Without markers each side is as the model wrote it: the old side lacked its marker (the base
+            // has no final newline), and an added last line ends in the newline the diff gave it.
+            let intended = rewritesLastLine
+                ? try Scenario(base: base) { try replace(old, with: new + "\n", in: "toolz/utils.py", at: $0) }
+                : scenario
+            let resolved = try expectApplies(stripped, intended, repaired: stripped != scenario.diff)
+            if rewritesLastLine {
+                #expect(resolved?.repairs.contains { $0.contains("keeps the newline") } == true, "\(resolved?.repairs ?? [])")
+                // The canonical diff says so with the old side's marker only, and is a fixed point.
+                let canonical = try #require(resolved?.canonicalDiff)
+                #expect(canonical.components(separatedBy: "No newline at end of file").count == 2, "\(canonical)")
+                let again = try PatchEngine.prepare(canonical, against: base).get()
+                #expect(again.canonicalDiff == canonical && again.repairs.isEmpty, "\(again.repairs)")
+            }
         }
     }
 

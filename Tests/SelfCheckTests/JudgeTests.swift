@@ -48,7 +48,7 @@ import Testing
             LintFinding(code: "E501", file: "a.py", lineText: "x = 1", row: 12, message: ""),  // a second copy is new
             LintFinding(code: "F401", file: "a.py", lineText: "import os", row: 1, message: ""),
         ]
-        let judged = LintJudge.judge(patched: patched, base: base)
+        let judged = LintJudge.judge(patched: patched, base: base, diff: DiffLineMap(diff: ""))
         #expect(judged.preexisting.count == 1)
         #expect(judged.new.map(\.key) == ["E501 a.py: x = 1", "F401 a.py: import os"])
     }

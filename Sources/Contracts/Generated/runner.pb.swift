@@ -53,53 +53,89 @@ public nonisolated struct Limits: Sendable {
   public init() {}
 }
 
-public nonisolated struct CheckRequest: Sendable {
+public nonisolated struct CheckRequest: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var requestID: String = String()
+  public var requestID: String {
+    get {_storage._requestID}
+    set {_uniqueStorage()._requestID = newValue}
+  }
 
   /// checkout to check; never modified (unless a directory fd is passed)
-  public var repoPath: String = String()
+  public var repoPath: String {
+    get {_storage._repoPath}
+    set {_uniqueStorage()._repoPath = newValue}
+  }
 
   /// the unified diff as the model wrote it
-  public var diff: String = String()
+  public var diff: String {
+    get {_storage._diff}
+    set {_uniqueStorage()._diff = newValue}
+  }
 
   /// default: black, ruff, pytest
-  public var steps: [String] = []
+  public var steps: [String] {
+    get {_storage._steps}
+    set {_uniqueStorage()._steps = newValue}
+  }
 
   public var limits: Limits {
-    get {_limits ?? Limits()}
-    set {_limits = newValue}
+    get {_storage._limits ?? Limits()}
+    set {_uniqueStorage()._limits = newValue}
   }
   /// Returns true if `limits` has been explicitly set.
-  public var hasLimits: Bool {self._limits != nil}
+  public var hasLimits: Bool {_storage._limits != nil}
   /// Clears the value of `limits`. Subsequent reads from it will return its default value.
-  public mutating func clearLimits() {self._limits = nil}
+  public mutating func clearLimits() {_uniqueStorage()._limits = nil}
 
   /// sandbox profile: one the runner allows (serve --profile, --allow-profile); empty: its own
-  public var profile: String = String()
+  public var profile: String {
+    get {_storage._profile}
+    set {_uniqueStorage()._profile = newValue}
+  }
 
   /// run later steps after a failing one
-  public var keepGoing: Bool = false
+  public var keepGoing: Bool {
+    get {_storage._keepGoing}
+    set {_uniqueStorage()._keepGoing = newValue}
+  }
 
   /// turn off the tamper guard
-  public var allowTestRemoval: Bool = false
+  public var allowTestRemoval: Bool {
+    get {_storage._allowTestRemoval}
+    set {_uniqueStorage()._allowTestRemoval = newValue}
+  }
 
   /// overrides the default test selection
-  public var pytestArgs: [String] = []
+  public var pytestArgs: [String] {
+    get {_storage._pytestArgs}
+    set {_uniqueStorage()._pytestArgs = newValue}
+  }
 
-  public var stepTimeoutsMs: Dictionary<String,UInt64> = [:]
+  public var stepTimeoutsMs: Dictionary<String,UInt64> {
+    get {_storage._stepTimeoutsMs}
+    set {_uniqueStorage()._stepTimeoutsMs = newValue}
+  }
 
   /// for the baseline cache; the runner reads HEAD when empty
-  public var baseCommit: String = String()
+  public var baseCommit: String {
+    get {_storage._baseCommit}
+    set {_uniqueStorage()._baseCommit = newValue}
+  }
+
+  /// a change to black/ruff/pytest configuration does not fail the check
+  public var allowConfigChange: Bool {
+    get {_storage._allowConfigChange}
+    set {_uniqueStorage()._allowConfigChange = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _limits: Limits? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct CancelRequest: Sendable {
@@ -155,7 +191,7 @@ public nonisolated struct Finding: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// format | lint | test | collection | tamper | apply
+  /// format | lint | test | collection | tamper | apply | config
   public var kind: String = String()
 
   public var key: String = String()
@@ -264,6 +300,9 @@ public nonisolated struct CheckReport: Sendable {
   public var notes: [String] = []
 
   public var durationMs: UInt64 = 0
+
+  /// kind config: the patch changed a tool's configuration
+  public var configChanges: [Finding] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -484,83 +523,146 @@ nonisolated extension Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImple
 
 nonisolated extension CheckRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CheckRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}repo_path\0\u{1}diff\0\u{1}steps\0\u{1}limits\0\u{1}profile\0\u{3}keep_going\0\u{3}allow_test_removal\0\u{4}\u{2}pytest_args\0\u{3}step_timeouts_ms\0\u{3}base_commit\0\u{b}autofix\0\u{c}\u{9}\u{1}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}repo_path\0\u{1}diff\0\u{1}steps\0\u{1}limits\0\u{1}profile\0\u{3}keep_going\0\u{3}allow_test_removal\0\u{4}\u{2}pytest_args\0\u{3}step_timeouts_ms\0\u{3}base_commit\0\u{4}D\u{1}allow_config_change\0\u{b}autofix\0\u{c}\u{9}\u{1}")
+
+  fileprivate class _StorageClass {
+    var _requestID: String = String()
+    var _repoPath: String = String()
+    var _diff: String = String()
+    var _steps: [String] = []
+    var _limits: Limits? = nil
+    var _profile: String = String()
+    var _keepGoing: Bool = false
+    var _allowTestRemoval: Bool = false
+    var _pytestArgs: [String] = []
+    var _stepTimeoutsMs: Dictionary<String,UInt64> = [:]
+    var _baseCommit: String = String()
+    var _allowConfigChange: Bool = false
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _requestID = source._requestID
+      _repoPath = source._repoPath
+      _diff = source._diff
+      _steps = source._steps
+      _limits = source._limits
+      _profile = source._profile
+      _keepGoing = source._keepGoing
+      _allowTestRemoval = source._allowTestRemoval
+      _pytestArgs = source._pytestArgs
+      _stepTimeoutsMs = source._stepTimeoutsMs
+      _baseCommit = source._baseCommit
+      _allowConfigChange = source._allowConfigChange
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.requestID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.repoPath) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.diff) }()
-      case 4: try { try decoder.decodeRepeatedStringField(value: &self.steps) }()
-      case 5: try { try decoder.decodeSingularMessageField(value: &self._limits) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self.profile) }()
-      case 7: try { try decoder.decodeSingularBoolField(value: &self.keepGoing) }()
-      case 8: try { try decoder.decodeSingularBoolField(value: &self.allowTestRemoval) }()
-      case 10: try { try decoder.decodeRepeatedStringField(value: &self.pytestArgs) }()
-      case 11: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufUInt64>.self, value: &self.stepTimeoutsMs) }()
-      case 12: try { try decoder.decodeSingularStringField(value: &self.baseCommit) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._requestID) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._repoPath) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._diff) }()
+        case 4: try { try decoder.decodeRepeatedStringField(value: &_storage._steps) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._limits) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._profile) }()
+        case 7: try { try decoder.decodeSingularBoolField(value: &_storage._keepGoing) }()
+        case 8: try { try decoder.decodeSingularBoolField(value: &_storage._allowTestRemoval) }()
+        case 10: try { try decoder.decodeRepeatedStringField(value: &_storage._pytestArgs) }()
+        case 11: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufUInt64>.self, value: &_storage._stepTimeoutsMs) }()
+        case 12: try { try decoder.decodeSingularStringField(value: &_storage._baseCommit) }()
+        case 80: try { try decoder.decodeSingularBoolField(value: &_storage._allowConfigChange) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.requestID.isEmpty {
-      try visitor.visitSingularStringField(value: self.requestID, fieldNumber: 1)
-    }
-    if !self.repoPath.isEmpty {
-      try visitor.visitSingularStringField(value: self.repoPath, fieldNumber: 2)
-    }
-    if !self.diff.isEmpty {
-      try visitor.visitSingularStringField(value: self.diff, fieldNumber: 3)
-    }
-    if !self.steps.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.steps, fieldNumber: 4)
-    }
-    try { if let v = self._limits {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-    } }()
-    if !self.profile.isEmpty {
-      try visitor.visitSingularStringField(value: self.profile, fieldNumber: 6)
-    }
-    if self.keepGoing != false {
-      try visitor.visitSingularBoolField(value: self.keepGoing, fieldNumber: 7)
-    }
-    if self.allowTestRemoval != false {
-      try visitor.visitSingularBoolField(value: self.allowTestRemoval, fieldNumber: 8)
-    }
-    if !self.pytestArgs.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.pytestArgs, fieldNumber: 10)
-    }
-    if !self.stepTimeoutsMs.isEmpty {
-      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufUInt64>.self, value: self.stepTimeoutsMs, fieldNumber: 11)
-    }
-    if !self.baseCommit.isEmpty {
-      try visitor.visitSingularStringField(value: self.baseCommit, fieldNumber: 12)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._requestID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._requestID, fieldNumber: 1)
+      }
+      if !_storage._repoPath.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._repoPath, fieldNumber: 2)
+      }
+      if !_storage._diff.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._diff, fieldNumber: 3)
+      }
+      if !_storage._steps.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._steps, fieldNumber: 4)
+      }
+      try { if let v = _storage._limits {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
+      if !_storage._profile.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._profile, fieldNumber: 6)
+      }
+      if _storage._keepGoing != false {
+        try visitor.visitSingularBoolField(value: _storage._keepGoing, fieldNumber: 7)
+      }
+      if _storage._allowTestRemoval != false {
+        try visitor.visitSingularBoolField(value: _storage._allowTestRemoval, fieldNumber: 8)
+      }
+      if !_storage._pytestArgs.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._pytestArgs, fieldNumber: 10)
+      }
+      if !_storage._stepTimeoutsMs.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufUInt64>.self, value: _storage._stepTimeoutsMs, fieldNumber: 11)
+      }
+      if !_storage._baseCommit.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._baseCommit, fieldNumber: 12)
+      }
+      if _storage._allowConfigChange != false {
+        try visitor.visitSingularBoolField(value: _storage._allowConfigChange, fieldNumber: 80)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: CheckRequest, rhs: CheckRequest) -> Bool {
-    if lhs.requestID != rhs.requestID {return false}
-    if lhs.repoPath != rhs.repoPath {return false}
-    if lhs.diff != rhs.diff {return false}
-    if lhs.steps != rhs.steps {return false}
-    if lhs._limits != rhs._limits {return false}
-    if lhs.profile != rhs.profile {return false}
-    if lhs.keepGoing != rhs.keepGoing {return false}
-    if lhs.allowTestRemoval != rhs.allowTestRemoval {return false}
-    if lhs.pytestArgs != rhs.pytestArgs {return false}
-    if lhs.stepTimeoutsMs != rhs.stepTimeoutsMs {return false}
-    if lhs.baseCommit != rhs.baseCommit {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._requestID != rhs_storage._requestID {return false}
+        if _storage._repoPath != rhs_storage._repoPath {return false}
+        if _storage._diff != rhs_storage._diff {return false}
+        if _storage._steps != rhs_storage._steps {return false}
+        if _storage._limits != rhs_storage._limits {return false}
+        if _storage._profile != rhs_storage._profile {return false}
+        if _storage._keepGoing != rhs_storage._keepGoing {return false}
+        if _storage._allowTestRemoval != rhs_storage._allowTestRemoval {return false}
+        if _storage._pytestArgs != rhs_storage._pytestArgs {return false}
+        if _storage._stepTimeoutsMs != rhs_storage._stepTimeoutsMs {return false}
+        if _storage._baseCommit != rhs_storage._baseCommit {return false}
+        if _storage._allowConfigChange != rhs_storage._allowConfigChange {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -850,7 +952,7 @@ nonisolated extension PatchSummary: SwiftProtobuf.Message, SwiftProtobuf._Messag
 
 nonisolated extension CheckReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CheckReport"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{1}verdict\0\u{1}reason\0\u{1}patch\0\u{1}steps\0\u{1}tamper\0\u{1}isolation\0\u{1}notes\0\u{3}duration_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{1}verdict\0\u{1}reason\0\u{1}patch\0\u{1}steps\0\u{1}tamper\0\u{1}isolation\0\u{1}notes\0\u{3}duration_ms\0\u{4}G\u{1}config_changes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -867,6 +969,7 @@ nonisolated extension CheckReport: SwiftProtobuf.Message, SwiftProtobuf._Message
       case 7: try { try decoder.decodeRepeatedStringField(value: &self.isolation) }()
       case 8: try { try decoder.decodeRepeatedStringField(value: &self.notes) }()
       case 9: try { try decoder.decodeSingularUInt64Field(value: &self.durationMs) }()
+      case 80: try { try decoder.decodeRepeatedMessageField(value: &self.configChanges) }()
       default: break
       }
     }
@@ -904,6 +1007,9 @@ nonisolated extension CheckReport: SwiftProtobuf.Message, SwiftProtobuf._Message
     if self.durationMs != 0 {
       try visitor.visitSingularUInt64Field(value: self.durationMs, fieldNumber: 9)
     }
+    if !self.configChanges.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.configChanges, fieldNumber: 80)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -917,6 +1023,7 @@ nonisolated extension CheckReport: SwiftProtobuf.Message, SwiftProtobuf._Message
     if lhs.isolation != rhs.isolation {return false}
     if lhs.notes != rhs.notes {return false}
     if lhs.durationMs != rhs.durationMs {return false}
+    if lhs.configChanges != rhs.configChanges {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -22,6 +22,18 @@ enum Extraction {
         return body.joined(separator: "\n") + "\n"
     }
 
+    /// What `extract` normalised in the diff itself, in words, for the report's repairs: CRLF line ends.
+    /// Only the diff's own lines count (`diff --git`, `@@`): a canonical diff of a CRLF file carries CRs
+    /// in its content lines, and reading it again changes nothing.
+    static func normalisations(_ modelText: String) -> [String] {
+        guard modelText.utf8.contains(0x0D) else { return [] }
+        // By bytes: as a Character, "\r\n" is one grapheme that a split on "\n" would not cut.
+        let crlfHeaders = modelText.utf8.split(separator: 0x0A).contains { line in
+            line.last == 0x0D && (line.starts(with: "diff --git ".utf8) || line.starts(with: "@@ ".utf8))
+        }
+        return crlfHeaders ? ["the diff's lines ended in CRLF; read them as LF (a CRLF file's added lines get CRLF again)"] : []
+    }
+
     /// Lines without their terminators; a final terminator does not make an extra empty line.
     static func splitLines(_ text: String) -> [String] {
         Lines.split(text)

@@ -146,11 +146,17 @@ struct FileResolver {
         return edits
     }
 
-    /// A hunk that reaches the end of the file decides whether the new file ends with a newline, but only
-    /// when it says so with a `\ No newline at end of file` marker; without markers the base's state stays.
+    /// A hunk that reaches the end of the file decides whether the new file ends with a newline. Without
+    /// any marker, a base without a final newline lacks only its old side's marker: when the hunk ends in
+    /// removed or added lines, the new side keeps the newline the model wrote; when it ends in context,
+    /// that unchanged last line keeps the base's state.
     private mutating func applyEndOfFile(_ hunk: Hunk, number: Int, path: String, to change: inout FileChange) {
         guard hunk.lines.contains(where: \.noNewline) else {
-            if !change.oldEndsWithNewline {
+            guard !change.oldEndsWithNewline else { return }
+            if let last = hunk.lines.last, last.kind != .context {
+                change.newEndsWithNewline = true
+                repairs.append("\(path) hunk \(number): added the missing `\\ No newline at end of file` after the base's last line; the new last line keeps the newline the diff gave it")
+            } else {
                 repairs.append("\(path) hunk \(number): added the missing `\\ No newline at end of file`")
             }
             return
