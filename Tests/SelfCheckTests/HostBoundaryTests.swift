@@ -1,0 +1,184 @@
+import Contracts
+import Foundation
+import RunnerProtocol
+@testable import SelfCheck
+import SwiftProtobuf
+import TestSupport
+import Testing
+
+/// The runner acting on the host for a hostile repository: no git runs in the checkout (its
+/// `.git/config` can name commands), and the checkout — `.git` included — is left byte for byte as it was.
+@Suite(.serialized, .timeLimit(.minutes(5))) struct HostBoundaryTests {
+    static let runner = Paths.product("selfcheck-runner").path
+
+    /// Every path below `root` (`.git` included) with its type, mode, mtime and contents.
+    static func snapshot(_ root: URL) throws -> [String: String] {
+        var result: [String: String] = [:]
+        let enumerator = FileManager.default.enumerator(atPath: root.path)
+        while let relative = enumerator?.nextObject() as? String {
+            let path = root.path + "/" + relative
+            var info = stat()
+            guard lstat(path, &info) == 0 else { continue }
+            var text = "mode \(String(info.st_mode, radix: 8)) mtime \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) size \(info.st_size)"
+            if (info.st_mode & S_IFMT) == S_IFREG {
+                text += " " + (try Data(contentsOf: URL(fileURLWithPath: path))).base64EncodedString()
+            }
+            result[relative] = text
+        }
+        return result
+    }
+
+    /// A toolz checkout whose `.git/config` runs `touch <marker>` from a clean filter on every `.py` file
+    /// and from fsmonitor, and one file touched so that `git status` would refresh (filter and index write).
+    static func hostileRepository(marker: URL) throws -> FixtureRepo {
+        let repo = try FixtureRepo.make("toolz")
+        let command = "sh -c 'touch \(marker.path); cat'"
+        try FixtureRepo.git(["config", "filter.owned.clean", command], in: repo.root)
+        try FixtureRepo.git(["config", "filter.owned.smudge", "cat"], in: repo.root)
+        try FixtureRepo.git(["config", "core.fsmonitor", "sh -c 'touch \(marker.path)'"], in: repo.root)
+        try "*.py filter=owned\n".write(to: repo.root.appendingPathComponent(".git/info/attributes"), atomically: true, encoding: .utf8)
+        // Same contents, new mtime: git would have to read the file again (through the filter).
+        let touched = repo.root.appendingPathComponent("toolz/itertoolz.py").path
+        #expect(utimensat(AT_FDCWD, touched, [timespec(tv_sec: 1_000_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000_000, tv_nsec: 0)], 0) == 0)
+        return repo
+    }
+
+    @Test func checkRunsNothingTheCheckoutsGitConfigNamesAndChangesNothing() throws {
+        let scratch = try makeTemporaryDirectory("hostile")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let marker = scratch.appendingPathComponent("ran-on-host")
+        let repo = try Self.hostileRepository(marker: marker)
+        defer { repo.remove() }
+        // The diff is made on a copy, whose git runs the filter: start from a clean slate afterwards.
+        let patch = try repo.diff { try append(PipelineTests.goodFunction, to: "toolz/itertoolz.py", in: $0) }
+        try? FileManager.default.removeItem(at: marker)
+        let before = try Self.snapshot(repo.root)
+        let output = try run([Self.runner, "check", "--repo", repo.root.path, "--diff", "-", "--format", "json",
+                              "--cache-dir", scratch.appendingPathComponent("cache").path, "--steps", "black,ruff"],
+                             input: Data(patch.utf8), check: false)
+        let report = try CheckReport(jsonString: output.stdout)
+        #expect(report.verdict == "pass", "\(report.reason) \(output.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "a command from the checkout's .git/config ran on the host")
+        let after = try Self.snapshot(repo.root)
+        #expect(after == before, "changed: \(after.keys.filter { after[$0] != before[$0] }.sorted())")
+    }
+
+    @Test func servedCheckLeavesTheCheckoutByteForByteAsItWas() async throws {
+        let server = try RunnerProcess()
+        defer { server.stop() }
+        let scratch = try makeTemporaryDirectory("hostile")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let marker = scratch.appendingPathComponent("ran-on-host")
+        let repo = try Self.hostileRepository(marker: marker)
+        defer { repo.remove() }
+        let patch = try repo.diff { try append(PipelineTests.goodFunction, to: "toolz/itertoolz.py", in: $0) }
+        try? FileManager.default.removeItem(at: marker)
+        let before = try Self.snapshot(repo.root)
+        var report: CheckReport?
+        let request = CheckRequest.with {
+            $0.requestID = "bytes-1"
+            $0.repoPath = repo.root.path
+            $0.diff = patch
+        }
+        for try await update in RunnerClient(socketPath: server.socket).check(request) {
+            if case .report(let final) = update { report = final }
+        }
+        let final = try #require(report)
+        #expect(final.verdict == "pass", "\(final.reason)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "a command from the checkout's .git/config ran on the host")
+        let after = try Self.snapshot(repo.root)
+        #expect(after == before, "changed: \(after.keys.filter { after[$0] != before[$0] }.sorted())")
+    }
+
+    /// A checkout laid out like a bare repository (`HEAD`, `objects/`, `refs/`, `config` at the top) must
+    /// not make the apply check read that `config` when the patch touches it.
+    @Test func aCheckoutShapedLikeABareRepositoryDoesNotConfigureTheApplyCheck() throws {
+        let scratch = try makeTemporaryDirectory("bare-shaped")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let marker = scratch.appendingPathComponent("ran-on-host")
+        let root = scratch.appendingPathComponent("repo")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("objects/info"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("refs/heads"), withIntermediateDirectories: true)
+        try "ref: refs/heads/main\n".write(to: root.appendingPathComponent("HEAD"), atomically: true, encoding: .utf8)
+        try "keep\n".write(to: root.appendingPathComponent("objects/info/keep"), atomically: true, encoding: .utf8)
+        try "keep\n".write(to: root.appendingPathComponent("refs/heads/keep"), atomically: true, encoding: .utf8)
+        let config = "[core]\n\tbare = true\n\tfsmonitor = sh -c 'touch \(marker.path)'\n[filter \"owned\"]\n\tclean = sh -c 'touch \(marker.path); cat'\n"
+        try config.write(to: root.appendingPathComponent("config"), atomically: true, encoding: .utf8)
+        try "* filter=owned\n".write(to: root.appendingPathComponent("attributes"), atomically: true, encoding: .utf8)
+        try FixtureRepo.initializeRepository(at: root)
+        let repo = FixtureRepo(root: root, baseCommit: try FixtureRepo.head(of: root))
+        let patch = try repo.diff {
+            try append("# more\n", to: "config", in: $0)
+            try append("more\n", to: "HEAD", in: $0)
+        }
+        try? FileManager.default.removeItem(at: marker)
+        let output = try run([Self.runner, "check", "--repo", root.path, "--diff", "-", "--format", "json", "--steps", "black"],
+                             input: Data(patch.utf8), check: false)
+        let report = try CheckReport(jsonString: output.stdout)
+        #expect(report.patch.files.sorted() == ["HEAD", "config"], "\(report.reason) \(output.stderr)")
+        #expect(report.verdict == "pass", "\(report.reason) \(output.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "the copied config configured git on the host")
+    }
+}
+
+/// `CheckoutState`: the baseline-cache key read without git.
+@Suite(.serialized) struct CheckoutStateTests {
+    @Test func cleanCheckoutHasAKeyThatFollowsItsContent() throws {
+        let repo = try FixtureRepo.make("toolz")
+        defer { repo.remove() }
+        let clean = try #require(CheckoutState.cleanKey(repo.root))
+        #expect(CheckoutState.cleanKey(repo.root) == clean, "stable")
+
+        // Python caches are ignored; other untracked files make it dirty.
+        try FileManager.default.createDirectory(at: repo.root.appendingPathComponent("toolz/__pycache__"), withIntermediateDirectories: true)
+        try "x".write(to: repo.root.appendingPathComponent("toolz/__pycache__/a.cpython-311.pyc"), atomically: true, encoding: .utf8)
+        #expect(CheckoutState.cleanKey(repo.root) == clean)
+        try "x = 1\n".write(to: repo.root.appendingPathComponent("toolz/extra.py"), atomically: true, encoding: .utf8)
+        #expect(CheckoutState.cleanKey(repo.root) == nil, "an untracked file")
+        try FileManager.default.removeItem(at: repo.root.appendingPathComponent("toolz/extra.py"))
+        #expect(CheckoutState.cleanKey(repo.root) == clean)
+
+        // A changed tracked file is dirty, whatever git's own index says.
+        try append("\n# changed\n", to: "toolz/utils.py", in: repo.root)
+        #expect(CheckoutState.cleanKey(repo.root) == nil, "a modified file")
+
+        // Staged and committed: clean again, with another key.
+        try FixtureRepo.git(["commit", "-q", "-am", "change"], in: repo.root)
+        let committed = try #require(CheckoutState.cleanKey(repo.root))
+        #expect(committed != clean)
+    }
+
+    @Test func racyFileIsHashedSoASameSizeSameMtimeEditIsCaught() throws {
+        let repo = try FixtureRepo.make("toolz")
+        defer { repo.remove() }
+        let clean = try #require(CheckoutState.cleanKey(repo.root))
+        let file = repo.root.appendingPathComponent("toolz/utils.py").path
+        let index = repo.root.appendingPathComponent(".git/index").path
+        let moment = [timespec(tv_sec: 1_500_000_000, tv_nsec: 5), timespec(tv_sec: 1_500_000_000, tv_nsec: 5)]
+        // The index records the file at `moment`; then the index itself is stamped `moment`: racy.
+        #expect(utimensat(AT_FDCWD, file, moment, 0) == 0)
+        try FixtureRepo.git(["update-index", "--refresh"], in: repo.root)
+        #expect(utimensat(AT_FDCWD, index, moment, 0) == 0)
+        #expect(CheckoutState.cleanKey(repo.root) == clean, "racy but unchanged: hashed, clean")
+        // Same size, same mtime, same inode, other contents: only the hash tells.
+        let original = try Data(contentsOf: URL(fileURLWithPath: file))
+        var edited = original
+        edited[0] = edited[0] == UInt8(ascii: "#") ? UInt8(ascii: "!") : UInt8(ascii: "#")
+        let handle = try #require(FileHandle(forWritingAtPath: file))
+        try handle.write(contentsOf: edited)
+        try handle.close()
+        #expect(utimensat(AT_FDCWD, file, moment, 0) == 0)
+        #expect(CheckoutState.cleanKey(repo.root) == nil)
+    }
+
+    @Test func knownBlobIDs() {
+        #expect(SHA1.blobID([]).map { String(format: "%02x", $0) }.joined() == "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391")
+        #expect(SHA1.blobID(Array("hello\n".utf8)).map { String(format: "%02x", $0) }.joined() == "ce013625030ba8dba906f756967f9e9ca394464a")
+        let long = [UInt8]((0..<1000).map { UInt8($0 % 251) })
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("blob-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: file) }
+        #expect((try? Data(long).write(to: file)) != nil)
+        let git = try? run(["git", "hash-object", file.path]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(SHA1.blobID(long).map { String(format: "%02x", $0) }.joined() == git)
+    }
+}
