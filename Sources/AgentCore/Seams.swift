@@ -23,8 +23,13 @@ public struct SocketPatchChecker: PatchChecker {
     let client: RunnerClient
     public init(socketPath: String) { client = RunnerClient(socketPath: socketPath) }
 
+    /// The checkout goes as a directory fd as well as by path: a runner serving other users only checks
+    /// what its peer could open itself (see the runner's `RepositoryAccess`).
     public func check(_ request: CheckRequest) async throws -> CheckReport {
-        for try await update in client.check(request) {
+        let directory = open(request.repoPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let updates = directory >= 0 ? client.check(request, workspaceDirectory: directory) : client.check(request)
+        if directory >= 0 { close(directory) }  // the client keeps its own duplicate
+        for try await update in updates {
             if case .report(let report) = update { return report }
         }
         throw RunnerUnavailable(message: "the runner closed the connection without a report")

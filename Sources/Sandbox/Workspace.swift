@@ -36,8 +36,8 @@ public final class Workspace: Sendable {
             throw SandboxError(step: "workspace", errno: errno, message: "mkdtemp")
         }
         let directory = URL(fileURLWithPath: String(cString: made))
-        let checkout = lower.standardizedFileURL.resolvingSymlinksInPath()
         let identity = HostIdentity.current(unprivilegedUid: 65534, unprivilegedGid: 65534)
+        let checkout = try checkoutPath(lower, attachesCopy: identity.isRoot)
         let workspace = Workspace(lower: checkout, directory: directory, attachedLower: identity.isRoot)
         do {
             guard !checkout.path.contains(where: { ",:\\".contains($0) }) else {
@@ -62,6 +62,22 @@ public final class Workspace: Sendable {
             throw error
         }
         return workspace
+    }
+
+    /// The checkout as the overlay will name it. A directory fd's `/proc/self/fd/N` (a peer's checkout)
+    /// stays as it is when a root runner attaches a copy of it (`open_tree` follows the fd, not a path the
+    /// peer could swap); the sandbox's own mount needs a real path, which must still be that directory.
+    static func checkoutPath(_ lower: URL, attachesCopy: Bool) throws -> URL {
+        guard lower.path.hasPrefix("/proc/self/fd/") else { return lower.standardizedFileURL.resolvingSymlinksInPath() }
+        if attachesCopy { return lower }
+        var passed = stat(), named = stat()
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: lower.path),
+              stat(lower.path, &passed) == 0, lstat(target, &named) == 0,
+              passed.st_dev == named.st_dev, passed.st_ino == named.st_ino
+        else {
+            throw SandboxError(step: "workspace", errno: ESTALE, message: "the passed checkout directory is no longer at its path")
+        }
+        return URL(fileURLWithPath: target)
     }
 
     /// Checkout-relative paths the jobs changed, added or deleted, read from the upper layer (whiteouts
@@ -127,25 +143,6 @@ public final class Workspace: Sendable {
     }
 
     static let namePrefix = "selfcheck-ws-"
-
-    /// Removes the workspaces of runners that died without cleaning up (SIGKILL, OOM kill): their
-    /// attached checkout copies are detached and their folders deleted. Workspaces of live processes
-    /// are left alone, so runners sharing a TMPDIR do not disturb each other.
-    /// - Returns: the folders removed.
-    @discardableResult
-    public static func sweepStale(in directory: URL = FileManager.default.temporaryDirectory) -> [URL] {
-        var removed: [URL] = []
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [] where name.hasPrefix(namePrefix) {
-            let parts = name.dropFirst(namePrefix.count).split(separator: "-")
-            guard parts.count == 2, let pid = Int32(parts[0]), kill(pid, 0) != 0, errno == ESRCH else { continue }
-            let folder = directory.appendingPathComponent(name)
-            _ = csb_detach(folder.appendingPathComponent("lower").path)
-            var info = stat()
-            guard lstat(folder.path, &info) == 0, (try? removeTree(folder.path, device: info.st_dev)) != nil else { continue }
-            removed.append(folder)
-        }
-        return removed
-    }
 
     /// rm -rf that also enters directories without permissions (overlayfs leaves `work/work` at mode 000)
     /// and never crosses into another file system (the attached checkout, should its detach have failed).

@@ -19,6 +19,10 @@ struct ServeCommand: AsyncParsableCommand {
     var allowUid: [UInt32] = []
     @Option(help: "A gid allowed to connect (repeatable).") var allowGid: [UInt32] = []
     @Option(help: "Group that owns the socket and its directory, so its members can reach it.") var socketGroup: UInt32?
+    @Option(help: ArgumentHelp(
+        "A folder below which other allowed peers may name a repo_path they can open themselves (repeatable).",
+        discussion: "Root and the runner's own uid may name any path. Other peers pass the checkout as a directory fd, or name a path below one of these folders."))
+    var repoRoot: [String] = []
     @Option(help: "Checks run at once (default: the number of cores).") var jobs: Int?
     @Option(help: "Checks that may wait; more are refused as busy.") var queue = 16
     @Option(help: "Seconds running checks get to finish on shutdown before they are cancelled.") var shutdownGrace = 10
@@ -32,6 +36,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown log level \(logLevel)") }
+        for root in repoRoot where !root.hasPrefix("/") || RepositoryAccess.resolved(root) == nil {
+            throw ValidationError("--repo-root \(root) is not an absolute path to an existing folder")
+        }
         guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port (or RUNNER_METRICS_PORT) must be 0 (off) or a TCP port") }
     }
 
@@ -42,6 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.allowedUIDs = Set(allowUid)
         configuration.allowedGIDs = Set(allowGid)
         configuration.socketGroupID = socketGroup
+        configuration.repoRoots = repoRoot
         if let jobs { configuration.maxConcurrentJobs = max(1, jobs) }
         configuration.maxQueuedJobs = max(0, queue)
         configuration.shutdownGrace = .seconds(shutdownGrace)

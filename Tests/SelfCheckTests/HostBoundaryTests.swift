@@ -121,6 +121,42 @@ import Testing
     }
 }
 
+/// `serve`'s start-up sweep in a TMPDIR others can write to.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct SweepTests {
+    /// A pid no process has (pid_max is at most 2^22).
+    static let deadPid = 2_000_000_000
+
+    @Test func plantedLowerSymlinkToAMountIsNotUnmountedAndOthersFoldersStay() throws {
+        let scratch = try makeTemporaryDirectory("sweep")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let victim = scratch.appendingPathComponent("victim")
+        try FileManager.default.createDirectory(at: victim, withIntermediateDirectories: true)
+        try run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", victim.path])
+        defer { _ = try? run(["umount", "-l", victim.path], check: false) }
+        try "still here\n".write(to: victim.appendingPathComponent("file"), atomically: true, encoding: .utf8)
+
+        let serveFolder = scratch.appendingPathComponent("serve")
+        let temporary = serveFolder.appendingPathComponent("tmp")
+        // A "dead runner's workspace" whose lower is a symbolic link to someone else's mount.
+        let planted = temporary.appendingPathComponent("selfcheck-ws-\(Self.deadPid)-planted")
+        try FileManager.default.createDirectory(at: planted, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: planted.appendingPathComponent("lower").path, withDestinationPath: victim.path)
+        // One that looks dead but belongs to another user: not the runner's to remove.
+        let foreign = temporary.appendingPathComponent("selfcheck-ws-\(Self.deadPid)-foreign")
+        try FileManager.default.createDirectory(at: foreign, withIntermediateDirectories: true)
+        #expect(chown(foreign.path, 65534, 65534) == 0)
+
+        let server = try RunnerProcess(directory: serveFolder)
+        defer { server.stop() }
+        #expect(FileManager.default.fileExists(atPath: server.socket), "serve started")
+        let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        #expect(mounts.split(separator: "\n").contains { $0.split(separator: " ")[4] == victim.path }, "the victim mount was detached")
+        #expect((try? String(contentsOf: victim.appendingPathComponent("file"), encoding: .utf8)) == "still here\n")
+        #expect(!FileManager.default.fileExists(atPath: planted.path), "the runner's own-looking folder is cleaned up")
+        #expect(FileManager.default.fileExists(atPath: foreign.path), "another user's folder is left alone")
+    }
+}
+
 /// `CheckoutState`: the baseline-cache key read without git.
 @Suite(.serialized) struct CheckoutStateTests {
     @Test func cleanCheckoutHasAKeyThatFollowsItsContent() throws {
