@@ -22,7 +22,8 @@ public final class Workspace: Sendable {
         overlayLower = attachedLower ? directory.appendingPathComponent("lower") : lower
     }
 
-    /// Creates the upper and work directories in a private temporary directory. O(1) in the checkout size.
+    /// Creates the upper and work directories in a private directory of the `WorkspaceFolder`. O(1) in the
+    /// checkout size.
     /// - Parameter lower: the checkout; must be a directory.
     /// - Throws: `SandboxError` (step `workspace`).
     public static func create(lower: URL) throws -> Workspace {
@@ -31,7 +32,7 @@ public final class Workspace: Sendable {
             throw SandboxError(step: "workspace", errno: ENOTDIR, message: lower.path)
         }
         // The creator's pid in the name lets `sweepStale()` tell a dead runner's workspaces from live ones.
-        var template = Array((FileManager.default.temporaryDirectory.path + "/\(namePrefix)\(getpid())-XXXXXX").utf8CString)
+        var template = Array((try WorkspaceFolder.resolve().path + "/\(namePrefix)\(getpid())-XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw SandboxError(step: "workspace", errno: errno, message: "mkdtemp")
         }

@@ -12,7 +12,7 @@ extension Workspace {
     /// itself never follows a symbolic link.
     /// - Returns: the folders removed.
     @discardableResult
-    public static func sweepStale(in directory: URL = FileManager.default.temporaryDirectory) -> [URL] {
+    public static func sweepStale(in directory: URL) -> [URL] {
         var removed: [URL] = []
         let mountPoints = MountInfo.mountPoints()
         // TMPDIR is the runner's own setting; mountinfo lists paths with its symbolic links resolved.

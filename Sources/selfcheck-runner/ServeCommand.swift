@@ -53,7 +53,14 @@ struct ServeCommand: AsyncParsableCommand {
         if let jobs { configuration.maxConcurrentJobs = max(1, jobs) }
         configuration.maxQueuedJobs = max(0, queue)
         configuration.shutdownGrace = .seconds(shutdownGrace)
-        for stale in Workspace.sweepStale() { logger.notice("removed a dead runner's workspace", metadata: ["path": "\(stale.path)"]) }
+        let workspaces: URL
+        do { workspaces = try runner.workspaceFolder() } catch {
+            logger.critical("refusing to start: no usable workspace folder: \(error)")
+            throw ExitCode.failure
+        }
+        for stale in Workspace.sweepStale(in: workspaces) {
+            logger.notice("removed a dead runner's workspace", metadata: ["path": "\(stale.path)"])
+        }
         let server = RunnerServer(configuration: configuration, executor: try runner.pipeline(logger: logger), logger: logger)
         var services: [any Service] = []
         if metricsPort != 0 { services.append(MetricsEndpoint.bootstrap(port: metricsPort, logger: logger)) }

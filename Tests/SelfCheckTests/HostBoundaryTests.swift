@@ -121,6 +121,65 @@ import Testing
     }
 }
 
+/// Where a root runner keeps its workspaces when `TMPDIR` is private to root.
+@Suite(.serialized, .timeLimit(.minutes(3)), .enabled(if: getuid() == 0, "a root runner's job runs as another uid"))
+struct WorkspaceFolderTests {
+    static let runner = Paths.product("selfcheck-runner").path
+
+    /// A TMPDIR inside a 0700 folder, as below /root or a per-user temporary folder.
+    static func privateTemporary() throws -> (scratch: URL, environment: [String: String]) {
+        let scratch = try makeTemporaryDirectory("private-tmp")
+        chmod(scratch.path, 0o700)
+        let temporary = scratch.appendingPathComponent("tmp")
+        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+        var environment = ProcessInfo.processInfo.environment
+        environment["TMPDIR"] = temporary.path
+        return (scratch, environment)
+    }
+
+    @Test func checkWorksWithAPrivateTemporaryFolder() throws {
+        let (scratch, environment) = try Self.privateTemporary()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let repo = try FixtureRepo.make("toolz")
+        defer { repo.remove() }
+        let patch = try repo.diff { try append(PipelineTests.goodFunction, to: "toolz/itertoolz.py", in: $0) }
+        let output = try run([Self.runner, "check", "--repo", repo.root.path, "--diff", "-", "--format", "json", "--no-cache",
+                              "--steps", "black,ruff"], input: Data(patch.utf8), environment: environment, check: false)
+        let report = try CheckReport(jsonString: output.stdout)
+        #expect(report.verdict == "pass", "\(report.reason) \(output.stderr)")
+    }
+
+    @Test func anUnreachableStateDirIsNamedNotReportedAsAFailedApply() throws {
+        let (scratch, environment) = try Self.privateTemporary()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let repo = try FixtureRepo.make("toolz")
+        defer { repo.remove() }
+        let patch = try repo.diff { try append(PipelineTests.goodFunction, to: "toolz/itertoolz.py", in: $0) }
+        let stateDir = scratch.appendingPathComponent("state").path
+        let output = try run([Self.runner, "check", "--repo", repo.root.path, "--diff", "-", "--format", "json", "--no-cache",
+                              "--state-dir", stateDir], input: Data(patch.utf8), environment: environment, check: false)
+        let report = try CheckReport(jsonString: output.stdout)
+        #expect(report.verdict == "error")
+        #expect(report.reason.contains("cannot enter \(scratch.path)"), "\(report.reason)")
+        #expect(!report.reason.contains("did not apply"))
+
+        let doctor = try run([Self.runner, "doctor", "--state-dir", stateDir], environment: environment, check: false)
+        #expect(doctor.status != 0)
+        #expect(doctor.stdout.contains("FAIL      workspace folder:") && doctor.stdout.contains("cannot enter \(scratch.path)"), "\(doctor.stdout)")
+    }
+
+    @Test func serveRefusesToStartWithoutAUsableWorkspaceFolder() throws {
+        let (scratch, environment) = try Self.privateTemporary()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let output = try run([Self.runner, "serve", "--socket", scratch.appendingPathComponent("run/runner.sock").path,
+                              "--state-dir", scratch.appendingPathComponent("state").path],
+                             environment: environment, check: false)
+        #expect(output.status == 1)
+        #expect(output.stderr.contains("no usable workspace folder") && output.stderr.contains("cannot enter"), "\(output.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.appendingPathComponent("run/runner.sock").path))
+    }
+}
+
 /// `serve`'s start-up sweep in a TMPDIR others can write to.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct SweepTests {
     /// A pid no process has (pid_max is at most 2^22).
