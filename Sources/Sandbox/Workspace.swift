@@ -7,7 +7,8 @@ import Foundation
 public final class Workspace: Sendable {
     /// The checkout (lower layer); never written.
     public let lower: URL
-    /// The private directory holding `upper/` and `work/` (mode 0700).
+    /// The private directory holding `upper/`, `work/` and a root runner's `lower/` (mode 0700; 0710 with
+    /// the job's group for a root runner).
     public let directory: URL
     public var upper: URL { directory.appendingPathComponent("upper") }
     var work: URL { directory.appendingPathComponent("work") }
@@ -24,9 +25,13 @@ public final class Workspace: Sendable {
 
     /// Creates the upper and work directories in a private directory of the `WorkspaceFolder`. O(1) in the
     /// checkout size.
-    /// - Parameter lower: the checkout; must be a directory.
+    /// - Parameters:
+    ///   - lower: the checkout; must be a directory.
+    ///   - jobUid, jobGid: the host ids a root runner's jobs run as (the profile's `unprivileged_uid`/`gid`).
     /// - Throws: `SandboxError` (step `workspace`).
-    public static func create(lower: URL) throws -> Workspace {
+    public static func create(
+        lower: URL, jobUid: UInt32 = SandboxProfile.defaultJobUid, jobGid: UInt32 = SandboxProfile.defaultJobGid
+    ) throws -> Workspace {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: lower.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw SandboxError(step: "workspace", errno: ENOTDIR, message: lower.path)
@@ -37,15 +42,20 @@ public final class Workspace: Sendable {
             throw SandboxError(step: "workspace", errno: errno, message: "mkdtemp")
         }
         let directory = URL(fileURLWithPath: String(cString: made))
-        let identity = HostIdentity.current(unprivilegedUid: 65534, unprivilegedGid: 65534)
+        let identity = HostIdentity.current(unprivilegedUid: jobUid, unprivilegedGid: jobGid)
         let checkout = try checkoutPath(lower, attachesCopy: identity.isRoot)
         let workspace = Workspace(lower: checkout, directory: directory, attachedLower: identity.isRoot)
         do {
             guard !checkout.path.contains(where: { ",:\\".contains($0) }) else {
                 throw SandboxError(step: "workspace", errno: EINVAL, message: "overlayfs cannot take a path with , : or \\: \(checkout.path)")
             }
-            // The sandbox's unprivileged user mounts the overlay: it must reach and own upper and work.
-            chmod(directory.path, 0o711)
+            // The sandbox's unprivileged user mounts the overlay: it must reach and own upper and work. For
+            // a root runner that is the job's group (0710), and no one else: the checkout copy in `lower`
+            // must not be readable by other host processes, whatever its files' modes.
+            if identity.isRoot, chown(directory.path, geteuid(), identity.outerGid) != 0 {
+                throw SandboxError(step: "workspace", errno: errno, message: "chown \(directory.path)")
+            }
+            chmod(directory.path, identity.isRoot ? 0o710 : 0o700)
             for path in [workspace.upper.path, workspace.work.path] {
                 guard mkdir(path, 0o755) == 0 else { throw SandboxError(step: "workspace", errno: errno, message: "mkdir \(path)") }
                 if identity.isRoot, chown(path, identity.outerUid, identity.outerGid) != 0 {

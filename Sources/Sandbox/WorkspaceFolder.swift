@@ -22,7 +22,7 @@ public enum WorkspaceFolder {
     public static func resolve() throws -> URL {
         if let resolved = state.withLock({ $0.resolved }) { return resolved }
         let configured = state.withLock { $0.configured }
-        let identity = HostIdentity.current(unprivilegedUid: 65534, unprivilegedGid: 65534)
+        let identity = HostIdentity.current(unprivilegedUid: SandboxProfile.defaultJobUid, unprivilegedGid: SandboxProfile.defaultJobGid)
         let folder: URL
         if let configured {
             folder = try prepare(configured, identity: identity)

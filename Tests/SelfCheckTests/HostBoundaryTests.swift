@@ -180,6 +180,57 @@ struct WorkspaceFolderTests {
     }
 }
 
+/// A root runner's idmapped copy of the checkout, while a job runs: the job reads it, no other host
+/// process does (not `nobody`, not another uid), whatever the mode of the checkout's files.
+@Suite(.serialized, .timeLimit(.minutes(2)), .enabled(if: getuid() == 0, "only a root runner attaches a copy"))
+struct CheckoutCopyTests {
+    static let runner = Paths.product("selfcheck-runner").path
+
+    @Test func otherHostProcessesCannotReadTheCheckoutCopyWhileAJobRuns() throws {
+        let scratch = try makeTemporaryDirectory("copy")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        chmod(scratch.path, 0o755)
+        let checkout = scratch.appendingPathComponent("repo")
+        try FileManager.default.createDirectory(at: checkout, withIntermediateDirectories: true)
+        chmod(checkout.path, 0o755)
+        let secret = "copy-secret-\(UUID().uuidString.prefix(8))"
+        let secretFile = checkout.appendingPathComponent("secret.txt")
+        try "\(secret)\n".write(to: secretFile, atomically: true, encoding: .utf8)
+        chmod(secretFile.path, 0o600)
+
+        let job = Process()
+        job.executableURL = URL(fileURLWithPath: Self.runner)
+        job.arguments = ["exec", "--workspace", checkout.path, "--timeout", "20", "--", "/bin/sh", "-c", "cat secret.txt; sleep 4"]
+        let output = Pipe()
+        job.standardOutput = output
+        job.standardError = FileHandle.nullDevice
+        try job.run()
+        defer { if job.isRunning { kill(job.processIdentifier, SIGKILL) } }
+
+        // The copy's mount point, from the host's mount table.
+        var lower: String?
+        let deadline = ContinuousClock.now + .seconds(10)
+        while lower == nil && ContinuousClock.now < deadline {
+            let table = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+            lower = table.split(separator: "\n").map { String($0.split(separator: " ")[4]) }
+                .first { $0.contains("/selfcheck-ws-\(job.processIdentifier)-") && $0.hasSuffix("/lower") }
+            if lower == nil { usleep(20_000) }
+        }
+        let copy = try #require(lower, "the job's checkout copy was not found in mountinfo")
+        for uid in ["65534", "12345"] {
+            let probe = try run(["setpriv", "--reuid", uid, "--regid", uid, "--clear-groups", "cat", copy + "/secret.txt"], check: false)
+            #expect(probe.status != 0, "uid \(uid) read the checkout copy")
+            #expect(!probe.stdout.contains(secret))
+            let listing = try run(["setpriv", "--reuid", uid, "--regid", uid, "--clear-groups", "ls", copy], check: false)
+            #expect(listing.status != 0, "uid \(uid) listed the checkout copy: \(listing.stdout)")
+        }
+        job.waitUntilExit()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(job.terminationStatus == 0)
+        #expect(printed.contains(secret), "the job itself reads the checkout")
+    }
+}
+
 /// `serve`'s start-up sweep in a TMPDIR others can write to.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct SweepTests {
     /// A pid no process has (pid_max is at most 2^22).
