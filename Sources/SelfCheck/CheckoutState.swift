@@ -28,7 +28,7 @@ enum CheckoutState {
             key.update(Array("\(String(entry.mode, radix: 8)) \(entry.path)\0".utf8) + entry.objectID)
         }
         let ignore = IgnoreRules(root: root)
-        guard onlyIgnoredUntracked(root, relative: "", tracked: tracked, directories: directories, ignore: ignore) else { return nil }
+        guard onlyIgnoredUntracked(root, tracked: tracked, directories: directories, ignore: ignore) else { return nil }
         return "index " + key.finish().map { String(format: "%02x", $0) }.joined()
     }
 
@@ -75,21 +75,24 @@ enum CheckoutState {
         return SHA1.blobID(contents) == entry.objectID
     }
 
-    /// Walks the work tree (not `.git`): every file must be tracked or ignored.
-    private static func onlyIgnoredUntracked(_ root: String, relative: String, tracked: Set<String>, directories: Set<String>,
-                                             ignore: IgnoreRules) -> Bool {
-        guard let stream = opendir(relative.isEmpty ? root : root + "/" + relative) else { return false }
-        defer { closedir(stream) }
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard name != ".", name != ".." else { continue }
-            if relative.isEmpty && name == ".git" { continue }
-            let path = relative.isEmpty ? name : relative + "/" + name
-            let isDirectory = Int32(entry.pointee.d_type) == Int32(DT_DIR)
-            if isDirectory && directories.contains(path) {
-                guard onlyIgnoredUntracked(root, relative: path, tracked: tracked, directories: directories, ignore: ignore) else { return false }
-            } else if !tracked.contains(path) && !ignore.ignores(name: name, atTop: relative.isEmpty, isDirectory: isDirectory) {
-                return false
+    /// Walks the work tree (not `.git`): every file must be tracked or ignored. Iterative, so a deeply
+    /// nested repository cannot exhaust the stack.
+    private static func onlyIgnoredUntracked(_ root: String, tracked: Set<String>, directories: Set<String>, ignore: IgnoreRules) -> Bool {
+        var pending = [""]
+        while let relative = pending.popLast() {
+            guard let stream = opendir(relative.isEmpty ? root : root + "/" + relative) else { return false }
+            defer { closedir(stream) }
+            while let entry = readdir(stream) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                guard name != ".", name != ".." else { continue }
+                if relative.isEmpty && name == ".git" { continue }
+                let path = relative.isEmpty ? name : relative + "/" + name
+                let isDirectory = Int32(entry.pointee.d_type) == Int32(DT_DIR)
+                if isDirectory && directories.contains(path) {
+                    pending.append(path)
+                } else if !tracked.contains(path) && !ignore.ignores(name: name, atTop: relative.isEmpty, isDirectory: isDirectory) {
+                    return false
+                }
             }
         }
         return true
