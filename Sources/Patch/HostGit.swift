@@ -24,9 +24,8 @@ public enum HostGit {
         process.executableURL = executable
         process.arguments = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "safe.bareRepository=explicit"] + arguments
         process.currentDirectoryURL = directory
-        var environment = environment
-        environment["GIT_CEILING_DIRECTORIES"] = directory.deletingLastPathComponent().path
-        process.environment = environment
+        // git looks for a repository no higher than the folder it runs in.
+        process.environment = environment.merging(["GIT_CEILING_DIRECTORIES": directory.deletingLastPathComponent().path]) { $1 }
         let pipe = Pipe()
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = capture == .standardOutput ? pipe : FileHandle.nullDevice
