@@ -30,8 +30,13 @@ public struct SocketPatchChecker: PatchChecker {
         progress = logger.map { CheckProgressLog(logger: $0) }
     }
 
+    /// The checkout goes as a directory fd as well as by path: a runner serving other users only checks
+    /// what its peer could open itself (see the runner's `RepositoryAccess`).
     public func check(_ request: CheckRequest) async throws -> CheckReport {
-        for try await update in client.check(request) {
+        let directory = open(request.repoPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let updates = directory >= 0 ? client.check(request, workspaceDirectory: directory) : client.check(request)
+        if directory >= 0 { close(directory) }  // the client keeps its own duplicate
+        for try await update in updates {
             switch update {
             case .report(let report): return report
             case .event(let event): progress?.record(event)

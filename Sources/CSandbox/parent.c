@@ -48,7 +48,8 @@ int csb_attach_tree(const char *path, const char *target, int userns_fd) {
 }
 
 int csb_detach(const char *target) {
-    return umount2(target, MNT_DETACH) == 0 ? 0 : -errno;
+    /* Never through a symbolic link: a planted `lower -> /some/mount` must not detach that mount. */
+    return umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW) == 0 ? 0 : -errno;
 }
 
 static int helper_main(void *arg) {

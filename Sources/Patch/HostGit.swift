@@ -1,8 +1,9 @@
 import Foundation
 
-/// git on the host, for the runner's read-only plumbing (`apply --check`, `status`, `rev-parse`): a
-/// scrubbed environment and no system or user configuration, hooks and fsmonitor off, any owner's
-/// repository accepted (the runner may not own the checkout). Nothing here runs repository code.
+/// git on the host, for the patch engine's `apply --check` on a copy of the touched files: a scrubbed
+/// environment, no system or user configuration, and never inside a repository (the folder's parent is
+/// a ceiling, so git finds no `.git` and reads no repository's configuration). Never run it in a
+/// checkout: a checkout's `.git/config` can name commands (filters, fsmonitor) that git would run.
 public enum HostGit {
     /// Which of git's streams to keep; the other goes to /dev/null, so one blocking read cannot
     /// deadlock against a child filling the other pipe.
@@ -16,14 +17,15 @@ public enum HostGit {
         public var succeeded: Bool { status == 0 }
     }
 
-    /// Runs git in `directory` and waits for it.
+    /// Runs git in `directory`, which must be in no repository, and waits for it.
     /// - Throws: when git cannot be started.
     public static func run(_ arguments: [String], in directory: URL, capture: Stream) throws -> Output {
         let process = Process()
         process.executableURL = executable
-        process.arguments = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "safe.directory=*"] + arguments
+        process.arguments = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "safe.bareRepository=explicit"] + arguments
         process.currentDirectoryURL = directory
-        process.environment = environment
+        // git looks for a repository no higher than the folder it runs in.
+        process.environment = environment.merging(["GIT_CEILING_DIRECTORIES": directory.deletingLastPathComponent().path]) { $1 }
         let pipe = Pipe()
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = capture == .standardOutput ? pipe : FileHandle.nullDevice

@@ -7,7 +7,8 @@ import Foundation
 public final class Workspace: Sendable {
     /// The checkout (lower layer); never written.
     public let lower: URL
-    /// The private directory holding `upper/` and `work/` (mode 0700).
+    /// The private directory holding `upper/`, `work/` and a root runner's `lower/` (mode 0700; 0710 with
+    /// the job's group for a root runner).
     public let directory: URL
     public var upper: URL { directory.appendingPathComponent("upper") }
     var work: URL { directory.appendingPathComponent("work") }
@@ -22,29 +23,39 @@ public final class Workspace: Sendable {
         overlayLower = attachedLower ? directory.appendingPathComponent("lower") : lower
     }
 
-    /// Creates the upper and work directories in a private temporary directory. O(1) in the checkout size.
-    /// - Parameter lower: the checkout; must be a directory.
+    /// Creates the upper and work directories in a private directory of the `WorkspaceFolder`. O(1) in the
+    /// checkout size.
+    /// - Parameters:
+    ///   - lower: the checkout; must be a directory.
+    ///   - jobUid, jobGid: the host ids a root runner's jobs run as (the profile's `unprivileged_uid`/`gid`).
     /// - Throws: `SandboxError` (step `workspace`).
-    public static func create(lower: URL) throws -> Workspace {
+    public static func create(
+        lower: URL, jobUid: UInt32 = SandboxProfile.defaultJobUid, jobGid: UInt32 = SandboxProfile.defaultJobGid
+    ) throws -> Workspace {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: lower.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw SandboxError(step: "workspace", errno: ENOTDIR, message: lower.path)
         }
         // The creator's pid in the name lets `sweepStale()` tell a dead runner's workspaces from live ones.
-        var template = Array((FileManager.default.temporaryDirectory.path + "/\(namePrefix)\(getpid())-XXXXXX").utf8CString)
+        var template = Array((try WorkspaceFolder.resolve().path + "/\(namePrefix)\(getpid())-XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw SandboxError(step: "workspace", errno: errno, message: "mkdtemp")
         }
         let directory = URL(fileURLWithPath: String(cString: made))
-        let checkout = lower.standardizedFileURL.resolvingSymlinksInPath()
-        let identity = HostIdentity.current(unprivilegedUid: 65534, unprivilegedGid: 65534)
+        let identity = HostIdentity.current(unprivilegedUid: jobUid, unprivilegedGid: jobGid)
+        let checkout = try checkoutPath(lower, attachesCopy: identity.isRoot)
         let workspace = Workspace(lower: checkout, directory: directory, attachedLower: identity.isRoot)
         do {
             guard !checkout.path.contains(where: { ",:\\".contains($0) }) else {
                 throw SandboxError(step: "workspace", errno: EINVAL, message: "overlayfs cannot take a path with , : or \\: \(checkout.path)")
             }
-            // The sandbox's unprivileged user mounts the overlay: it must reach and own upper and work.
-            chmod(directory.path, 0o711)
+            // The sandbox's unprivileged user mounts the overlay: it must reach and own upper and work. For
+            // a root runner that is the job's group (0710), and no one else: the checkout copy in `lower`
+            // must not be readable by other host processes, whatever its files' modes.
+            if identity.isRoot, chown(directory.path, geteuid(), identity.outerGid) != 0 {
+                throw SandboxError(step: "workspace", errno: errno, message: "chown \(directory.path)")
+            }
+            chmod(directory.path, identity.isRoot ? 0o710 : 0o700)
             for path in [workspace.upper.path, workspace.work.path] {
                 guard mkdir(path, 0o755) == 0 else { throw SandboxError(step: "workspace", errno: errno, message: "mkdir \(path)") }
                 if identity.isRoot, chown(path, identity.outerUid, identity.outerGid) != 0 {
@@ -62,6 +73,22 @@ public final class Workspace: Sendable {
             throw error
         }
         return workspace
+    }
+
+    /// The checkout as the overlay will name it. A directory fd's `/proc/self/fd/N` (a peer's checkout)
+    /// stays as it is when a root runner attaches a copy of it (`open_tree` follows the fd, not a path the
+    /// peer could swap); the sandbox's own mount needs a real path, which must still be that directory.
+    static func checkoutPath(_ lower: URL, attachesCopy: Bool) throws -> URL {
+        guard lower.path.hasPrefix("/proc/self/fd/") else { return lower.standardizedFileURL.resolvingSymlinksInPath() }
+        if attachesCopy { return lower }
+        var passed = stat(), named = stat()
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: lower.path),
+              stat(lower.path, &passed) == 0, lstat(target, &named) == 0,
+              passed.st_dev == named.st_dev, passed.st_ino == named.st_ino
+        else {
+            throw SandboxError(step: "workspace", errno: ESTALE, message: "the passed checkout directory is no longer at its path")
+        }
+        return URL(fileURLWithPath: target)
     }
 
     /// Checkout-relative paths the jobs changed, added or deleted, read from the upper layer (whiteouts
@@ -127,25 +154,6 @@ public final class Workspace: Sendable {
     }
 
     static let namePrefix = "selfcheck-ws-"
-
-    /// Removes the workspaces of runners that died without cleaning up (SIGKILL, OOM kill): their
-    /// attached checkout copies are detached and their folders deleted. Workspaces of live processes
-    /// are left alone, so runners sharing a TMPDIR do not disturb each other.
-    /// - Returns: the folders removed.
-    @discardableResult
-    public static func sweepStale(in directory: URL = FileManager.default.temporaryDirectory) -> [URL] {
-        var removed: [URL] = []
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [] where name.hasPrefix(namePrefix) {
-            let parts = name.dropFirst(namePrefix.count).split(separator: "-")
-            guard parts.count == 2, let pid = Int32(parts[0]), kill(pid, 0) != 0, errno == ESRCH else { continue }
-            let folder = directory.appendingPathComponent(name)
-            _ = csb_detach(folder.appendingPathComponent("lower").path)
-            var info = stat()
-            guard lstat(folder.path, &info) == 0, (try? removeTree(folder.path, device: info.st_dev)) != nil else { continue }
-            removed.append(folder)
-        }
-        return removed
-    }
 
     /// rm -rf that also enters directories without permissions (overlayfs leaves `work/work` at mode 000)
     /// and never crosses into another file system (the attached checkout, should its detach have failed).

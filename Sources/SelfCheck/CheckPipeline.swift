@@ -56,6 +56,8 @@ public struct CheckPipeline: Sendable {
 
     private func check(_ request: CheckRequest, emit: @escaping Emit) async -> CheckReport {
         var report = CheckReport()
+        // An empty path would be the runner's own working directory.
+        guard request.repoPath.hasPrefix("/") else { return Self.error("repo_path must be an absolute path") }
         let checkout = URL(fileURLWithPath: request.repoPath)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: checkout.path, isDirectory: &isDirectory), isDirectory.boolValue else {

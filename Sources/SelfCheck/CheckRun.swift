@@ -309,7 +309,7 @@ struct CheckRun: Sendable {
 }
 
 /// What a check learns about its checkout before its steps run, once, and shares between its runs:
-/// the test selection and the baseline-cache keys (a `git status` and a few file reads on the host).
+/// the test selection and the baseline-cache keys (the runner reads the index and walks the tree; no git runs).
 struct CheckFacts: Sendable {
     let pytestArguments: [String]
     /// nil when the checkout has uncommitted changes: such a base is never cached.
@@ -328,7 +328,7 @@ struct CheckFacts: Sendable {
             pytestArguments = arguments
         }
         let pins = (try? String(contentsOfFile: tools.toolEnvironment + "/.pins", encoding: .utf8)) ?? "unknown-tools"
-        let base = RepositoryInfo.cleanTree(checkout).map { "\($0) \(pins)" }
+        let base = CheckoutState.cleanKey(checkout).map { "\($0) \(pins)" }
         lintKey = base.map { "lint \($0)" }
         testKey = base.map { [pytestArguments] in "tests \($0) \(pytestArguments.joined(separator: " "))" }
     }

@@ -101,6 +101,16 @@ struct RunnerOptions: ParsableArguments {
     @Option(help: "Sandbox profile (a name from sandbox-profiles/ or a JSON file).") var profile = "python-selfcheck"
     @Option(help: "Where baselines of checked bases are cached.") var cacheDir: String?
     @Flag(help: "Do not cache baselines.") var noCache = false
+    @Option(help: ArgumentHelp(
+        "Folder of the runner's own for overlay workspaces (default: TMPDIR when the job can reach it, else \(WorkspaceFolder.rootDefault) for a root runner).",
+        discussion: "Created when missing; must belong to the runner and be writable by no one else."))
+    var stateDir: String?
+
+    /// The workspace folder, resolved once (with `--state-dir`).
+    func workspaceFolder() throws -> URL {
+        WorkspaceFolder.configure(stateDir)
+        return try WorkspaceFolder.resolve()
+    }
 
     func pipeline(logger: Logger) throws -> CheckPipeline { try pipeline(profile: profile, logger: logger) }
 
@@ -109,6 +119,7 @@ struct RunnerOptions: ParsableArguments {
         do { sandboxProfile = try SandboxProfile.named(profile) } catch {
             throw ValidationError("sandbox profile \(profile): \(error)")
         }
+        WorkspaceFolder.configure(stateDir)
         var configuration = CheckPipeline.Configuration(cacheDirectory: noCache ? nil : cacheDirectory)
         configuration.tools = ToolCommands()
         return CheckPipeline(runner: SandboxJobRunner(profile: sandboxProfile, logger: logger),

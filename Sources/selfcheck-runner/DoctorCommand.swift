@@ -11,13 +11,20 @@ struct DoctorCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Sandbox profile to try.")
     var profile: String = SandboxProfile.defaultName
+    @Option(help: "The workspace folder to try (as `check --state-dir`).") var stateDir: String?
 
     func run() async throws {
+        WorkspaceFolder.configure(stateDir)
+        let folder = Result { try WorkspaceFolder.resolve() }
+        switch folder {
+        case .success(let url): print("OK        workspace folder: \(url.path)")
+        case .failure(let error): print("FAIL      workspace folder: \(error)")
+        }
         let report = await HostDoctor.check(profileName: profile)
         for check in report.checks {
             print("\(check.state.rawValue.uppercased().padding(toLength: 9, withPad: " ", startingAt: 0)) \(check.name): \(check.detail)")
         }
         print(report.canRunJobs ? "=> jobs can run sandboxed" : "=> jobs cannot run: the sandbox fails closed until the FAIL items are fixed")
-        if !report.canRunJobs { throw ExitCode(1) }
+        if !report.canRunJobs || (try? folder.get()) == nil { throw ExitCode(1) }
     }
 }

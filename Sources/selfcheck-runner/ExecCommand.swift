@@ -66,7 +66,9 @@ struct ExecCommand: AsyncParsableCommand {
             var profile = try SandboxProfile.named(profile)
             if audit { profile.seccomp.audit = true }
             let sandbox = Sandbox(profile: profile)
-            let workspace = try workspace.map { try Workspace.create(lower: URL(fileURLWithPath: $0)) }
+            let workspace = try workspace.map {
+                try Workspace.create(lower: URL(fileURLWithPath: $0), jobUid: profile.unprivilegedUid, jobGid: profile.unprivilegedGid)
+            }
             var env: [String: String] = [:]
             for item in environment {
                 let parts = item.split(separator: "=", maxSplits: 1)

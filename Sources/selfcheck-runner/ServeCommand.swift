@@ -23,6 +23,10 @@ struct ServeCommand: AsyncParsableCommand {
     var allowUid: [UInt32] = []
     @Option(help: "A gid allowed to connect (repeatable).") var allowGid: [UInt32] = []
     @Option(help: "Group that owns the socket and its directory, so its members can reach it.") var socketGroup: UInt32?
+    @Option(help: ArgumentHelp(
+        "A folder below which other allowed peers may name a repo_path they can open themselves (repeatable).",
+        discussion: "Root and the runner's own uid may name any path. Other peers pass the checkout as a directory fd, or name a path below one of these folders."))
+    var repoRoot: [String] = []
     @Option(help: "Checks run at once (default: the number of cores).") var jobs: Int?
     @Option(help: "Checks that may wait; more are refused as busy.") var queue = 16
     @Option(help: "Seconds running checks get to finish on shutdown before they are cancelled.") var shutdownGrace = 10
@@ -38,6 +42,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown log level \(logLevel)") }
+        for root in repoRoot where !root.hasPrefix("/") || RepositoryAccess.resolved(root) == nil {
+            throw ValidationError("--repo-root \(root) is not an absolute path to an existing folder")
+        }
         guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port (or RUNNER_METRICS_PORT) must be 0 (off) or a TCP port") }
     }
 
@@ -48,10 +55,18 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.allowedUIDs = Set(allowUid)
         configuration.allowedGIDs = Set(allowGid)
         configuration.socketGroupID = socketGroup
+        configuration.repoRoots = repoRoot
         if let jobs { configuration.maxConcurrentJobs = max(1, jobs) }
         configuration.maxQueuedJobs = max(0, queue)
         configuration.shutdownGrace = .seconds(shutdownGrace)
-        for stale in Workspace.sweepStale() { logger.notice("removed a dead runner's workspace", metadata: ["path": "\(stale.path)"]) }
+        let workspaces: URL
+        do { workspaces = try runner.workspaceFolder() } catch {
+            logger.critical("refusing to start: no usable workspace folder: \(error)")
+            throw ExitCode.failure
+        }
+        for stale in Workspace.sweepStale(in: workspaces) {
+            logger.notice("removed a dead runner's workspace", metadata: ["path": "\(stale.path)"])
+        }
         // Every allowed profile is loaded now: a bad one stops the runner at start, not a request later.
         var pipelines: [String: any CheckExecutor] = [:]
         for name in [runner.profile] + allowProfile { pipelines[name] = try runner.pipeline(profile: name, logger: logger) }

@@ -15,16 +15,21 @@ extension RunnerProtocolSuite {
     struct AccessControlTests {
         static let nobody: UInt32 = 65534
 
-        /// Connects as uid/gid 65534, sends one check frame, prints what came back (hex) or EACCES.
+        /// Connects as uid/gid 65534, sends one check frame (with the directory argv[3] as an fd when given),
+        /// prints what came back (hex) or EACCES.
         static let script = """
-            import socket, sys
+            import os, socket, sys
             s = socket.socket(socket.AF_UNIX)
             s.settimeout(10)
             try:
                 s.connect(sys.argv[1])
             except PermissionError:
                 print("EACCES"); sys.exit(0)
-            s.sendall(bytes.fromhex(sys.argv[2]))
+            frame = bytes.fromhex(sys.argv[2])
+            if len(sys.argv) > 3:  # the checkout, as a directory fd
+                socket.send_fds(s, [frame], [os.open(sys.argv[3], os.O_RDONLY | os.O_DIRECTORY)])
+            else:
+                s.sendall(frame)
             data = b""
             while chunk := s.recv(65536):
                 data += chunk
@@ -36,13 +41,13 @@ extension RunnerProtocolSuite {
             case frames([ServerFrame])
         }
 
-        static func connectAsNobody(_ socketPath: String, id: String) async throws -> Answer {
+        static func connectAsNobody(_ socketPath: String, id: String, passing directory: String? = nil) async throws -> Answer {
             let frame = FrameEncoder.encode(try ClientFrame.with { $0.check = makeRequest(id) }.serializedBytes() as [UInt8])
             let hex = frame.map { String(format: "%02x", $0) }.joined()
             let arguments = [
                 "setpriv", "--reuid", "\(nobody)", "--regid", "\(nobody)", "--clear-groups",
                 "/usr/bin/python3", "-c", script, socketPath, hex,
-            ]
+            ] + (directory.map { [$0] } ?? [])
             let output = try await onThread { Result { try run(arguments, in: URL(fileURLWithPath: "/")) } }.get()
             let text = output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             if text == "EACCES" { return .permissionDenied }
@@ -79,12 +84,29 @@ extension RunnerProtocolSuite {
                 $0.socketGroupID = Self.nobody
                 $0.allowedGIDs = [Self.nobody]
             }
-            let answer = try await Self.connectAsNobody(fixture.socketPath, id: "member")
+            let answer = try await Self.connectAsNobody(fixture.socketPath, id: "member", passing: "/")
             guard case .frames(let frames) = answer else {
                 Issue.record("expected frames, got \(answer)")
                 return
             }
             #expect(frames.last?.report.reason == "checked member")
+            try await fixture.stop()
+        }
+
+        /// An allowed peer that neither passes a directory nor names one below a --repo-root gets no check:
+        /// the runner would otherwise read a path with its own rights.
+        @Test func anAllowedPeerNamingAPathWithoutRootsIsForbidden() async throws {
+            let fixture = try await ServerFixture {
+                $0.socketGroupID = Self.nobody
+                $0.allowedUIDs = [Self.nobody]
+            }
+            let answer = try await Self.connectAsNobody(fixture.socketPath, id: "named")
+            guard case .frames(let frames) = answer else {
+                Issue.record("expected frames, got \(answer)")
+                return
+            }
+            #expect(frames.first?.error.code == "forbidden")
+            #expect(!fixture.executor.hasStarted("named"))
             try await fixture.stop()
         }
     }

@@ -1,29 +1,70 @@
 import Foundation
 
-/// Runs `git apply --check` on a diff in the base tree: git reads the tree and writes nothing to it.
-/// `HostGit` scrubs the environment and disables hooks, so neither the caller's nor the user's git
-/// configuration changes the verdict.
+/// Runs `git apply --check` on a diff, away from the checkout: the files the diff touches are copied
+/// into a fresh folder that is no git repository, and git runs there (one level above the copy, with
+/// `--directory`, so no copied `HEAD`, `refs/` and `config` can make the folder look like a bare repository). So git reads none of the
+/// checkout's own configuration (`.git/config` can name commands: filters, fsmonitor) and writes
+/// nothing to it; `HostGit` scrubs the environment, so the caller's configuration plays no part either.
 enum GitApply {
     struct Outcome {
         var succeeded: Bool
         var errors: String
     }
 
-    static func check(_ diff: String, in tree: URL) -> Outcome {
-        // The diff goes through a temporary file rather than a pipe: a git that exits early cannot then
-        // kill us with SIGPIPE.
-        let patchFile = FileManager.default.temporaryDirectory.appendingPathComponent("patch-check-\(UUID().uuidString).diff")
-        defer { try? FileManager.default.removeItem(at: patchFile) }
+    /// - Parameter paths: the tree-relative paths the diff reads or writes (already validated: no `..`,
+    ///   nothing under `.git`, no symbolic link on the way).
+    static func check(_ diff: String, in tree: URL, paths: [String]) -> Outcome {
+        let scratch: URL
+        do { scratch = try makeScratchDirectory() } catch {
+            return Outcome(succeeded: false, errors: "cannot make a temporary folder: \(error)")
+        }
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let work = scratch.appendingPathComponent("work")
+        let copy = work.appendingPathComponent(copyName)
+        // The diff goes through a file rather than a pipe: a git that exits early cannot then kill us
+        // with SIGPIPE.
+        let patchFile = scratch.appendingPathComponent("patch.diff")
         do {
+            try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+            for path in Set(paths) { try copyRegularFile(path, from: tree, to: copy) }
             try Data(diff.utf8).write(to: patchFile)
         } catch {
-            return Outcome(succeeded: false, errors: "cannot write a temporary file: \(error)")
+            return Outcome(succeeded: false, errors: "cannot copy the touched files: \(error)")
         }
         do {
-            let output = try HostGit.run(["apply", "--check", patchFile.path], in: tree, capture: .standardError)
-            return Outcome(succeeded: output.succeeded, errors: output.text)
+            let output = try HostGit.run(["apply", "--check", "--directory=\(copyName)", patchFile.path], in: work,
+                                         capture: .standardError)
+            return Outcome(succeeded: output.succeeded, errors: output.text.replacingOccurrences(of: copyName + "/", with: ""))
         } catch {
             return Outcome(succeeded: false, errors: "cannot run git: \(error)")
         }
+    }
+
+    /// The copy's folder name, taken out of git's messages again.
+    private static let copyName = "selfcheck-base-copy"
+
+    private static func makeScratchDirectory() throws -> URL {
+        var template = Array((FileManager.default.temporaryDirectory.path + "/patch-check-XXXXXX").utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "mkdtemp: \(String(cString: strerror(errno)))"])
+        }
+        return URL(fileURLWithPath: String(cString: made))
+    }
+
+    /// Copies `path` with its executable bit when it is a regular file of the tree; a path that is
+    /// missing (a new file) is left out, and anything else (a link, a device) is not followed.
+    private static func copyRegularFile(_ path: String, from tree: URL, to copy: URL) throws {
+        guard !path.split(separator: "/").contains(where: { $0 == ".git" || $0 == ".." }) else { return }
+        let source = tree.appendingPathComponent(path).path
+        let descriptor = open(source, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else { return }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return }
+        let data = try handle.readToEnd() ?? Data()
+        let target = copy.appendingPathComponent(path)
+        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try data.write(to: target)
+        chmod(target.path, info.st_mode & 0o111 != 0 ? 0o755 : 0o644)
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// The repair ladder for a whole patch: resolve each file against the base tree (exact place, then
 /// renumbered, then whitespace-tolerant, each requiring certainty), render canonically, and confirm with
-/// `git apply --check` before answering.
+/// `git apply --check` (on a copy of the touched files) before answering.
 enum Resolver {
     /// - Parameter validated: the caller has just run `Validation.validate` on this patch and tree.
     static func resolve(_ patch: PatchSet, against tree: URL, validated: Bool = false) throws(PatchError) -> ResolvedPatch {
@@ -26,7 +26,7 @@ enum Resolver {
             throw PatchError(.empty, "The diff changes nothing in the repository.")
         }
         let output = Renderer.render(changes)
-        let verdict = GitApply.check(output.text, in: tree)
+        let verdict = GitApply.check(output.text, in: tree, paths: changes.flatMap { [$0.oldPath, $0.newPath].compactMap(\.self) })
         guard verdict.succeeded else {
             let errors = verdict.errors.trimmingCharacters(in: .whitespacesAndNewlines)
             throw PatchError(

@@ -25,7 +25,13 @@ extension RunnerServer {
                     reject(connection, ProtocolFailure(.badFrame, "one check per connection"), job: job?.handle)
                     break loop
                 }
-                switch start(request, workspace: workspace, on: connection, id: id, logger: logger) {
+                let directory: WorkspaceDirectory?
+                do { directory = try repositories.workspace(for: request, passed: workspace, peer: connection.peer) } catch {
+                    logger.warning("refusing the checkout the peer named: \(error.message)")
+                    reject(connection, error, job: nil)
+                    break loop
+                }
+                switch start(request, workspace: directory, on: connection, id: id, logger: logger) {
                 case .success(let started): job = started
                 case .failure(let failure):
                     reject(connection, failure, job: nil)

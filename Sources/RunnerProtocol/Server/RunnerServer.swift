@@ -10,6 +10,7 @@ public final class RunnerServer: Sendable {
     let executor: any CheckExecutor
     let logger: Logger
     let policy: AccessPolicy
+    let repositories: RepositoryAccess
     let limiter: JobLimiter
     let registry = JobRegistry()
     let tracker: ConnectionTracker
@@ -19,6 +20,7 @@ public final class RunnerServer: Sendable {
         self.executor = executor
         self.logger = logger
         policy = AccessPolicy(allowedUIDs: configuration.allowedUIDs, allowedGIDs: configuration.allowedGIDs)
+        repositories = RepositoryAccess(roots: configuration.repoRoots)
         limiter = JobLimiter(maxRunning: configuration.maxConcurrentJobs, maxQueued: configuration.maxQueuedJobs)
         tracker = ConnectionTracker(maxConnections: configuration.maxConnections)
     }

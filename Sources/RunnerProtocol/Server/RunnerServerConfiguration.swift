@@ -8,6 +8,9 @@ public struct RunnerServerConfiguration: Sendable {
     public var allowedUIDs: Set<UInt32> = []
     /// A peer is also allowed when its primary gid is listed here. Default: none.
     public var allowedGIDs: Set<UInt32> = []
+    /// Folders below which peers other than root and the runner's uid may name a `repo_path` (one they
+    /// can open themselves; see `RepositoryAccess`). Default: none, so such peers pass a directory fd.
+    public var repoRoots: [String] = []
     /// Group owner given to the socket file (and to its directory when the server creates it), so that
     /// members of that group can reach the 0660 socket through the 0750 directory. Default: unchanged.
     public var socketGroupID: UInt32?

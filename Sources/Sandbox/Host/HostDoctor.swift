@@ -37,7 +37,7 @@ public enum HostDoctor {
         let pid = csb_userns_helper(&release)
         if pid > 0 {
             csb_userns_helper_release(pid, release)
-            let who = geteuid() == 0 ? "started as root: jobs run as uid 65534" : "started as uid \(geteuid()): jobs run as that uid"
+            let who = geteuid() == 0 ? "started as root: jobs run as uid \(SandboxProfile.defaultJobUid) (the profile's unprivileged_uid)" : "started as uid \(geteuid()): jobs run as that uid"
             return Check(name: "user namespaces", state: .ok, detail: who)
         }
         var hint = "enable them: sysctl user.max_user_namespaces=15000"
@@ -99,7 +99,7 @@ public enum HostDoctor {
             try FileManager.default.createDirectory(at: lower, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: lower) }
             try Data("base\n".utf8).write(to: lower.appendingPathComponent("file"))
-            let workspace = try Workspace.create(lower: lower)
+            let workspace = try Workspace.create(lower: lower, jobUid: profile.unprivilegedUid, jobGid: profile.unprivilegedGid)
             defer { try? workspace.remove() }
             let job = SandboxJob(command: ["/bin/sh", "-c", "echo changed >> file && echo new > added"], workspace: workspace,
                                  limits: SandboxLimits(wallTimeMs: 10_000))

@@ -6,8 +6,8 @@ enum EmbeddedProfiles {
   "name": "python-selfcheck",
   "description": "Default: black, ruff and pytest (with multiprocessing, /dev/shm, AF_UNIX socketpairs) on a copy-on-write workspace. Loopback-only network.",
   "hostname": "sandbox",
-  "unprivileged_uid": 65534,
-  "unprivileged_gid": 65534,
+  "unprivileged_uid": 2000000000,
+  "unprivileged_gid": 2000000000,
   "mounts": [
     {"type": "bind", "source": "/usr"},
     {"type": "bind", "source": "/bin"},

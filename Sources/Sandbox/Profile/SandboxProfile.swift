@@ -8,6 +8,11 @@ public struct SandboxProfile: Codable, Sendable, Equatable {
     public var description: String
     /// Hostname inside the sandbox (new UTS namespace).
     public var hostname: String
+    /// The host ids a root runner's jobs run as by default: a dedicated id, not `nobody` (65534), which
+    /// host daemons share, and outside the ranges systemd hands out (system, regular, nspawn containers).
+    public static let defaultJobUid: UInt32 = 2_000_000_000
+    public static let defaultJobGid: UInt32 = 2_000_000_000
+
     /// Unprivileged host uid/gid the job runs as when the runner is started as root.
     public var unprivilegedUid: UInt32
     public var unprivilegedGid: UInt32

@@ -13,7 +13,8 @@ public struct SandboxJobRunner: JobRunner {
     }
 
     public func makeWorkspace(checkout: URL) async throws -> any CheckWorkspace {
-        OverlayWorkspace(workspace: try Workspace.create(lower: checkout))
+        let profile = sandbox.profile
+        return OverlayWorkspace(workspace: try Workspace.create(lower: checkout, jobUid: profile.unprivilegedUid, jobGid: profile.unprivilegedGid))
     }
 
     public func run(
