@@ -38,8 +38,11 @@ public struct GitCredentials: Sendable {
     {
         guard let token = environment["GIT_PUSH_TOKEN"], !token.isEmpty else { return nil }
         let username = environment["GIT_PUSH_USERNAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "x-access-token"
-        let remotes = [environment["REMOTE_REPO"] ?? ""]
-            + (environment["GIT_PUSH_ALLOWED_REMOTES"] ?? "").split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
+        var remotes: [String] = []
+        if let remote = environment["REMOTE_REPO"] { remotes.append(remote) }
+        if let more = environment["GIT_PUSH_ALLOWED_REMOTES"] {
+            remotes += more.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
+        }
         return GitCredentials(username: username, token: token, hosts: Set(remotes.compactMap { RemoteURL($0)?.host }))
     }
 
