@@ -99,7 +99,7 @@ let package = Package(
         .target(
             name: "AgentCore",
             dependencies: [
-                "Contracts", "GitWorkspace", "Kafka", "LLM", "RunnerProtocol",
+                "Contracts", "GitWorkspace", "Kafka", "LLM", "Patch", "RunnerProtocol",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

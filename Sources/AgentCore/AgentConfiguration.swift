@@ -1,5 +1,6 @@
 import Foundation
 import GitWorkspace
+import Patch
 
 /// What the agent needs to process tasks; every field has the default the README documents.
 public struct AgentConfiguration: Sendable {
@@ -12,6 +13,9 @@ public struct AgentConfiguration: Sendable {
     public var spareCheckouts: SpareCheckouts?
     /// Attempts per task: 1 + 2 retries, as in the seed.
     public var maxAttempts = 3
+    /// The patch policy the runner's canonical diff is checked against again before it is committed: the
+    /// runner is a separate process behind a socket, and what it returns is not trusted further than that.
+    public var patchPolicy = PatchPolicy()
     /// Identity of the agent's commits.
     public var author = GitIdentity(name: "coding-agent", email: "coding-agent@localhost")
     /// Context budget of the prompt, in characters (the seed's 3000).

@@ -3,6 +3,7 @@ import Foundation
 import GitWorkspace
 import LLM
 import Logging
+import Patch
 
 /// The seed's `process()`, done for production: one `CodingTask` in, one `CommitResult` out, with the
 /// status meanings of docs/architecture.md. It never throws: every failure becomes a result with notes.
@@ -173,6 +174,9 @@ public struct TaskProcessor: Sendable {
     private func publish(_ task: CodingTask, report: CheckReport, checkout: TaskCheckout, branch: String, notes: [String]) async -> CommitResult {
         var notes = notes
         let sha: String
+        if let refusal = CanonicalDiffCheck.refusal(of: report.patch.canonicalDiff, in: checkout.directory, policy: configuration.patchPolicy) {
+            return .make(task, .hardFail, notes: notes + ["the runner's canonical diff breaks the patch policy, not committed: \(refusal)"])
+        }
         do {
             sha = try await AgentMetrics.timed(.push) {
                 try await checkout.commitAndPush(

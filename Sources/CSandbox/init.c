@@ -44,8 +44,11 @@ static void add_process(int proc, const char *pid, usage *total) {
     total->rss_bytes += fields[24] * PAGE_BYTES;
 }
 
-static usage measure(void) {
-    usage total = {.tasks = 1, .rss_bytes = 0, .cpu_us = 0};
+/* With `hidden`, memory also counts what RSS misses: tmpfs files, memfds, System V segments. */
+static usage measure(bool hidden) {
+    usage total = {.tasks = 1, .rss_bytes = hidden ? csb_shared_memory_bytes() : 0, .cpu_us = 0};
+    static csb_memfd_seen seen; /* large for pid 1's stack frame; pid 1 is single-threaded */
+    seen.count = 0;
     struct rusage self;
     if (getrusage(RUSAGE_CHILDREN, &self) == 0) {
         total.cpu_us += (uint64_t)(self.ru_utime.tv_sec + self.ru_stime.tv_sec) * 1000000
@@ -59,7 +62,10 @@ static usage measure(void) {
         for (long off = 0; off < n;) {
             unsigned short reclen = *(unsigned short *)(buf + off + 16);
             const char *name = buf + off + 19;
-            if (name[0] >= '1' && name[0] <= '9' && !csb_streq(name, "1")) add_process(proc, name, &total);
+            if (name[0] >= '1' && name[0] <= '9' && !csb_streq(name, "1")) {
+                add_process(proc, name, &total);
+                if (hidden) total.rss_bytes += csb_memfd_bytes(proc, name, &seen);
+            }
             off += reclen;
         }
     }
@@ -69,7 +75,7 @@ static usage measure(void) {
 
 /* Returns the csb_limit that the tree exceeds, or 0. */
 static int exceeded(const csb_config *cfg, int64_t *amount) {
-    usage now = measure();
+    usage now = measure(cfg->memory_limit_bytes != 0);
     if (cfg->max_pids && now.tasks >= cfg->max_pids) { *amount = (int64_t)now.tasks; return CSB_LIMIT_PIDS; }
     if (cfg->memory_limit_bytes && now.rss_bytes > cfg->memory_limit_bytes) { *amount = (int64_t)now.rss_bytes; return CSB_LIMIT_MEMORY; }
     if (cfg->cpu_limit_us && now.cpu_us > cfg->cpu_limit_us) { *amount = (int64_t)now.cpu_us; return CSB_LIMIT_CPU; }

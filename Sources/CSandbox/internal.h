@@ -40,4 +40,10 @@ void csb_init_run(const csb_config *cfg) __attribute__((noreturn)); /* init.c */
 /* execve() argv[0] searched in cfg->search_path; returns only on failure (errno set). */
 void csb_exec(const csb_config *cfg);                        /* exec.c */
 
+/* Memory no resident set shows, for pid 1's accounting (hidden_memory.c). */
+#define CSB_MAX_MEMFDS 256
+typedef struct { uint64_t inodes[CSB_MAX_MEMFDS]; int count; } csb_memfd_seen;
+uint64_t csb_shared_memory_bytes(void);   /* tmpfs files and System V segments of the namespace */
+uint64_t csb_memfd_bytes(int proc, const char *pid, csb_memfd_seen *seen); /* memfds open in one process */
+
 #endif

@@ -38,7 +38,7 @@ struct AgentOptions: ParsableArguments {
 
     /// The task pipeline: context and claims through `services`, the model from the environment
     /// (OPENAI_*, MOCK_LLM=1 or LLM_SCRIPT — never a silent fallback), git with push credentials from
-    /// GIT_PUSH_USERNAME / GIT_PUSH_TOKEN.
+    /// GIT_PUSH_USERNAME / GIT_PUSH_TOKEN for the remote's host only (and GIT_PUSH_ALLOWED_REMOTES').
     func makeProcessor(services: ServiceClients, logger: Logger) throws -> TaskProcessor {
         let model: any PatchModel
         do { model = try PatchModelFactory.make(logger: logger) } catch {
@@ -48,10 +48,13 @@ struct AgentOptions: ParsableArguments {
         let checkouts = cache.appendingPathComponent("checkouts")
         TaskCheckout.sweep(root: checkouts)  // spare checkouts are kept: each is reset when taken
         MirrorCache.sweep(directory: cache.appendingPathComponent("mirrors"))
-        let git = try GitRunner(home: cache.appendingPathComponent("git-home"), logger: logger)
+        let remote = remoteRepo ?? Environment.values["REMOTE_REPO"]
+        var environment = Environment.values
+        if let remote { environment["REMOTE_REPO"] = remote }  // --remote-repo scopes the credentials too
+        let git = try GitRunner(home: cache.appendingPathComponent("git-home"), credentials: .fromEnvironment(environment), logger: logger)
         return TaskProcessor(
             configuration: AgentConfiguration(
-                remoteRepo: remoteRepo ?? Environment.values["REMOTE_REPO"], checkoutRoot: checkouts,
+                remoteRepo: remote, checkoutRoot: checkouts,
                 spareCheckouts: try SpareCheckouts(root: cache.appendingPathComponent("spare-checkouts"))),
             mirrors: MirrorCache(directory: cache.appendingPathComponent("mirrors"), runner: git, logger: logger),
             model: model, checker: SocketPatchChecker(socketPath: runnerSocket, logger: logger), context: services.context, claimer: services.claimer,

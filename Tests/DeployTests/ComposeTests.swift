@@ -61,11 +61,11 @@ struct ComposeTests {
             #expect(options.contains("no-new-privileges:true"), "\(container.origin) must set no-new-privileges:true")
             // The runner gets exactly the documented relaxations; the agent none.
             let relaxed = options.filter { $0.hasSuffix("unconfined") }
-            let expected: Set<String> = container.role == .runner ? ["seccomp=unconfined", "apparmor=unconfined", "systempaths=unconfined"] : []
+            let expected: Set<String> = container.role == .runner ? ["apparmor=unconfined", "systempaths=unconfined"] : []
             #expect(relaxed == expected, "\(container.origin): security_opt relaxations \(relaxed.sorted()), documented \(expected.sorted())")
         }
         let documentation = try DeployFiles.text("docs/deploy.md")
-        for option in ["seccomp=unconfined", "apparmor=unconfined", "systempaths=unconfined", "no-new-privileges"] {
+        for option in ["seccomp-runner.json", "apparmor=unconfined", "systempaths=unconfined", "no-new-privileges"] {
             #expect(documentation.contains(option), "docs/deploy.md does not explain \(option)")
         }
     }

@@ -52,7 +52,7 @@ extension GitWorkspaceTests {
         try await withTestBed { bed in
             let token = "tok-SECRET-4242"
             let password = "pw-SECRET-1717"
-            let cache = try bed.makeCache(credentials: GitCredentials(username: "agent", token: token))
+            let cache = try bed.makeCache(credentials: GitCredentials(username: "agent", token: token, hosts: ["127.0.0.1"]))
             let closedPort = try GitDaemon.freePort()
             let remote = "http://agent:\(password)@127.0.0.1:\(closedPort)/toolz.git"
 
@@ -82,7 +82,7 @@ extension GitWorkspaceTests {
     @Test func askpassHelperAnswersFromTheEnvironmentOnly() async throws {
         try await withTestBed { bed in
             let home = bed.root.appendingPathComponent("askpass-home")
-            _ = try GitRunner(home: home, credentials: GitCredentials(username: "robot", token: "t0ken"))
+            _ = try GitRunner(home: home, credentials: GitCredentials(username: "robot", token: "t0ken", hosts: []))
             let helper = home.appendingPathComponent("askpass.sh")
             let script = try String(contentsOf: helper, encoding: .utf8)
             #expect(!script.contains("t0ken") && !script.contains("robot"))
@@ -116,14 +116,14 @@ extension GitWorkspaceTests {
             #expect(anonymous?.code == .remoteUnreachable)
             let wrongToken = "wrong-token-7373"
             let wrong = await #expect(throws: GitWorkspaceError.self) {
-                try await bed.makeCache("wrong", credentials: GitCredentials(username: "robot", token: wrongToken))
+                try await bed.makeCache("wrong", credentials: GitCredentials(username: "robot", token: wrongToken, for: remote))
                     .ensure(commit: bed.baseCommit, in: remote)
             }
             #expect(wrong?.code == .remoteUnreachable)
             #expect(wrong.map { "\($0)".contains(wrongToken) } == false)
 
             // The right token: fetch, push and the redelivery lookup all authenticate through askpass.
-            let cache = try bed.makeCache("right", credentials: GitCredentials(username: "robot", token: token))
+            let cache = try bed.makeCache("right", credentials: GitCredentials(username: "robot", token: token, for: remote))
             let mirror = try await cache.ensure(commit: bed.baseCommit, in: remote)
             let sha = try await mirror.withCheckout(commit: bed.baseCommit, taskID: "h1", in: bed.checkouts) { checkout in
                 try await checkout.commitAndPush(

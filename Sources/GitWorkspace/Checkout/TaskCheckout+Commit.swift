@@ -70,7 +70,7 @@ extension TaskCheckout {
     private func push(branch: String) async throws -> String? {
         let ref = "refs/heads/\(branch)"
         let arguments = ["push", "--porcelain", mirror.remote, "\(ref):\(ref)"]
-        let output = await runner.runUnchecked(arguments, in: directory, network: true)
+        let output = await runner.runUnchecked(arguments, in: directory, network: true, remote: mirror.remote)
         if output.status == 0, !output.timedOut { return nil }
         let failure = runner.commandError(arguments, output)
         // `--porcelain` prints "To <url>" once it has talked to the remote; without it the remote was

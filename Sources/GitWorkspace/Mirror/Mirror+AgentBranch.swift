@@ -48,7 +48,7 @@ extension Mirror {
         let ref = "refs/heads/\(branch)"
         let output: SubprocessOutput
         do {
-            output = try await runner.run(["ls-remote", remote, ref], in: runner.home, network: true)
+            output = try await runner.run(["ls-remote", remote, ref], in: runner.home, network: true, remote: remote)
         } catch {
             throw GitWorkspaceError(.remoteUnreachable, "cannot list \(displayRemote)", underlying: error)
         }

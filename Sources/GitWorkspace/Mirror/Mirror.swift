@@ -46,7 +46,7 @@ public final class Mirror: Sendable {
             // A commit on no branch: servers that allow fetching by id (protocol v2 usually) still give it.
             if wanted.count == 40 || wanted.count == 64 {
                 _ = await self.runner.runUnchecked(
-                    ["fetch", "--quiet", "--no-write-fetch-head", self.remote, wanted], in: self.path, network: true)
+                    ["fetch", "--quiet", "--no-write-fetch-head", self.remote, wanted], in: self.path, network: true, remote: self.remote)
                 if let found = await self.resolve(wanted) { return found }
             }
             throw GitWorkspaceError(
@@ -70,7 +70,7 @@ public final class Mirror: Sendable {
         let started = ContinuousClock.now
         do {
             try await runner.run(
-                ["fetch", "--quiet", "--prune", "--no-write-fetch-head", remote] + refspecs, in: path, network: true)
+                ["fetch", "--quiet", "--prune", "--no-write-fetch-head", remote] + refspecs, in: path, network: true, remote: remote)
         } catch where Task.isCancelled {
             throw CancellationError()
         } catch where error.stderrTail.contains(".lock': File exists") {

@@ -61,15 +61,16 @@ public struct GitRunner: Sendable {
     ///   - arguments: git's arguments after the safety options.
     ///   - directory: the working directory.
     ///   - environment: added to the clean environment (e.g. author identity).
-    ///   - network: the command talks to a remote: credentials and the network timeout apply.
+    ///   - network: the command talks to a remote: the network timeout applies.
+    ///   - remote: the remote a network command talks to; credentials are given only when they apply to it.
     /// - Returns: the output of a successful command.
     /// - Throws: `GitCommandError` when git exits non-zero or cannot start.
     @discardableResult
     func run(
         _ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:],
-        network: Bool = false
+        network: Bool = false, remote: String? = nil
     ) async throws(GitCommandError) -> SubprocessOutput {
-        let output = await runUnchecked(arguments, in: directory, environment: environment, network: network)
+        let output = await runUnchecked(arguments, in: directory, environment: environment, network: network, remote: remote)
         guard output.status == 0, !output.timedOut else { throw commandError(arguments, output) }
         return output
     }
@@ -77,7 +78,7 @@ public struct GitRunner: Sendable {
     /// Runs `git <arguments>` and returns the output whatever the exit status.
     func runUnchecked(
         _ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:],
-        network: Bool = false
+        network: Bool = false, remote: String? = nil
     ) async -> SubprocessOutput {
         var childEnvironment = [
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
@@ -86,7 +87,7 @@ public struct GitRunner: Sendable {
             "GIT_CONFIG_NOSYSTEM": "1",
             "GIT_TERMINAL_PROMPT": "0",
         ]
-        if network, let credentials {
+        if network, let credentials, let remote, credentials.apply(to: remote) {
             childEnvironment["GIT_ASKPASS"] = askpassURL.path
             childEnvironment.merge(credentials.environment) { _, new in new }
         }

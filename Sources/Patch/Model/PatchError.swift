@@ -36,6 +36,7 @@ public enum PatchRule: String, Sendable, CaseIterable {
     case absolutePath = "absolute-path"
     case dotDot = "dot-dot"
     case gitDir = "git-dir"
+    case protectedPath = "protected-path"
     case badPath = "bad-path"
     case symlink
     case binary

@@ -20,6 +20,7 @@ enum Validation {
             try checkShape(file)
             for path in [file.oldPath, file.newPath].compactMap(\.self) {
                 try checkPath(path, file: file)
+                try checkProtected(path, file: file, policy: policy)
                 try root.checkOnDisk(path, file: file)
             }
         }
@@ -47,6 +48,14 @@ enum Validation {
                     "\(path): mode \(mode) is not a regular file (100644 or 100755); submodules and special files may not be changed.")
             }
         }
+    }
+
+    /// CI configuration, git attributes and hook files: the policy's `protectedPaths`.
+    static func checkProtected(_ path: String, file: FilePatch, policy: PatchPolicy) throws(PatchError) {
+        guard let rule = policy.protectedPaths.first(where: { $0.matches(path) }) else { return }
+        throw PatchError(
+            .protectedPath, path: path, line: file.diffLine,
+            "\(path): `\(rule)` is protected (CI configuration, git attributes or hooks); change source files only.")
     }
 
     /// Paths must stay inside the tree by their spelling alone.

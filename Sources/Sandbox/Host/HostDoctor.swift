@@ -58,16 +58,20 @@ public enum HostDoctor {
         return Check(name: "seccomp", state: .ok, detail: "filters built with libseccomp; \(audit)")
     }
 
+    /// Which limits hold here and by what: the cgroup (memory) and what every runner has (rlimits, pid 1).
     static func cgroups() -> Check {
-        if isDelegatedCgroup2() {
-            return Check(name: "cgroups", state: .degraded, detail: "a delegated cgroup v2 exists, but this runner only uses cgroup v1; memory and pids are enforced by rlimits and pid 1's accounting")
-        }
+        let everywhere = "processes: RLIMIT_NPROC per user namespace and pid 1's count; CPU: RLIMIT_CPU and pid 1's sum; "
+            + "file size: RLIMIT_FSIZE; /tmp and /dev/shm: tmpfs sizes; a request's limits are capped at the profile's"
         let controllers = CgroupV1.controllers.filter { CgroupV1.ownGroup($0) != nil }
         if controllers.count == CgroupV1.controllers.count {
-            return Check(name: "cgroups", state: .ok, detail: "a cgroup v1 memory group per job (hybrid host, no delegated cgroup v2); processes bounded by RLIMIT_NPROC per user namespace")
+            return Check(name: "cgroups", state: .ok, detail: "memory: a cgroup v1 memory group per job (RSS, page cache, tmpfs, memfds and shared memory are all charged; no swap beyond it; OOM kill = limit_hit memory); " + everywhere)
         }
-        let why = geteuid() == 0 ? "no writable cgroup v1 memory/pids hierarchy" : "not root and no delegated cgroup v2 (start the runner under systemd-run --user -p Delegate=yes, or as root)"
-        return Check(name: "cgroups", state: .degraded, detail: "\(why): the memory limit falls back to pid 1's accounting (the sum of RSS every 50 ms, less exact); pids and CPU are enforced by rlimits and pid 1 as usual")
+        let accounting = "memory: pid 1's accounting every 50 ms (the job's RSS plus tmpfs files, open memfds and System V segments; a job can overshoot for up to 50 ms) — bound the runner as a whole too (container memory limit, systemd MemoryMax=)"
+        if isDelegatedCgroup2() {
+            return Check(name: "cgroups", state: .degraded, detail: "a delegated cgroup v2 exists, but this runner uses only cgroup v1; " + accounting + "; " + everywhere)
+        }
+        let why = geteuid() == 0 ? "no writable cgroup v1 memory hierarchy" : "not root, so no per-job cgroup"
+        return Check(name: "cgroups", state: .degraded, detail: "\(why): " + accounting + "; " + everywhere)
     }
 
     private static func isDelegatedCgroup2() -> Bool {

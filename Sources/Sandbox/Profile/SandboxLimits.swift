@@ -40,6 +40,23 @@ public struct SandboxLimits: Codable, Sendable, Equatable {
     }
 }
 
+extension SandboxLimits {
+    /// These limits held to `ceiling` (the profile's): unset fields take the ceiling's value, set ones
+    /// the smaller of the two. A request (a socket peer's `CheckRequest.limits`) can lower a limit, never
+    /// raise it past what the operator configured.
+    public func capped(by ceiling: SandboxLimits) -> SandboxLimits {
+        func pick<T: BinaryInteger>(_ own: T?, _ cap: T?) -> T? {
+            guard let own, own != 0 else { return cap }
+            guard let cap, cap != 0 else { return own }
+            return min(own, cap)
+        }
+        return SandboxLimits(
+            wallTimeMs: pick(wallTimeMs, ceiling.wallTimeMs), cpuTimeMs: pick(cpuTimeMs, ceiling.cpuTimeMs),
+            memoryBytes: pick(memoryBytes, ceiling.memoryBytes), maxPids: pick(maxPids, ceiling.maxPids),
+            outputBytes: pick(outputBytes, ceiling.outputBytes), fileSizeBytes: pick(fileSizeBytes, ceiling.fileSizeBytes))
+    }
+}
+
 /// The limit that ended a job.
 public enum LimitKind: String, Sendable, Codable {
     case wallTime = "wall_time", cpuTime = "cpu_time", memory, pids, output, fileSize = "file_size"

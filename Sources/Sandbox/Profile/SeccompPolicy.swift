@@ -15,20 +15,22 @@ public struct SeccompPolicy: Codable, Sendable, Equatable {
         /// errno name (`EPERM`) or number, for the `errno` action. Default EPERM.
         public var errno: String?
         public var syscalls: [String]
-        /// Conditions on arguments, all of which must hold (`not_in` expands into several rules).
+        /// Conditions on arguments, all of which must hold (`in` and `not_in` expand into several rules).
         public var args: [ArgCondition]?
     }
 
     public struct ArgCondition: Codable, Sendable, Equatable {
-        public enum Op: String, Codable, Sendable { case eq, ne, lt, le, gt, ge, maskedEq = "masked_eq", notIn = "not_in" }
+        public enum Op: String, Codable, Sendable { case eq, ne, lt, le, gt, ge, maskedEq = "masked_eq", `in`, notIn = "not_in" }
         /// Argument index, 0...5.
         public var index: UInt32
         public var op: Op
         /// A number or a symbolic constant such as `CLONE_NEWUSER`, `AF_NETLINK`, `TIOCSTI`.
         public var value: Value?
-        /// The mask for `masked_eq`.
+        /// The mask for `masked_eq`. For `not_in`, the largest value the argument can take (4294967295 for a
+        /// 32-bit argument such as ioctl's request): larger values then match nothing, since the kernel would
+        /// truncate them to one of the excluded values.
         public var mask: Value?
-        /// The allowed values for `not_in` (the rule matches any other value).
+        /// The values for `in` (the rule matches any of them) and `not_in` (it matches any other value).
         public var values: [Value]?
     }
 
@@ -57,5 +59,19 @@ public struct SeccompPolicy: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case defaultAction = "default_action", defaultErrno = "default_errno", audit, rules
+    }
+}
+
+extension SeccompPolicy {
+    /// For the isolation list: "286 system calls allowed, 20 rules, others ENOSYS".
+    var summary: String {
+        let allowed = Set(rules.filter { $0.action == .allow && ($0.args ?? []).isEmpty }.flatMap(\.syscalls)).count
+        let rest = switch defaultAction {
+        case .allow: "others allowed"
+        case .errno: "others \(defaultErrno ?? "EPERM")"
+        case .kill: "others killed"
+        case .log: "others logged"
+        }
+        return "\(allowed) system calls allowed, \(rules.count) rules, \(rest)" + (audit ? ", audit: log only" : "")
     }
 }

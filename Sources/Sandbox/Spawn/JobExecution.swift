@@ -25,7 +25,7 @@ struct JobExecution: Sendable {
 
     private func execute(_ cgroupsOut: inout CgroupV1?) throws -> SandboxOutcome {
         guard !job.command.isEmpty else { throw SandboxError(step: "command", errno: EINVAL, message: "empty command") }
-        let limits = job.limits.overriding(profile.limits)
+        let limits = job.limits.capped(by: profile.limits)
         let identity = HostIdentity.current(unprivilegedUid: profile.unprivilegedUid, unprivilegedGid: profile.unprivilegedGid)
         let config = ChildConfig()
         var isolation = [
@@ -53,7 +53,7 @@ struct JobExecution: Sendable {
 
         let rlimits = Rlimits.plan(limits: limits, profile: profile)
         isolation.append("rlimit " + rlimits.names.joined(separator: " "))
-        isolation += ["seccomp (\(profile.seccomp.rules.count) rules\(profile.seccomp.audit ? ", audit: log only" : ""))",
+        isolation += ["seccomp (\(profile.seccomp.summary))",
                       "no_new_privs", "capabilities dropped", "new session", "environment allow-list", "inherited fds closed"]
         if !memoryByCgroup, limits.memoryBytes != nil { isolation.append("memory by pid 1 RSS accounting") }
 

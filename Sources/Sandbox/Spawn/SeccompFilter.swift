@@ -12,13 +12,21 @@ struct SeccompFilter: Sendable {
 
     /// - Throws: `SandboxError` (step `seccomp compile`) for unknown syscalls, constants or libseccomp errors.
     init(_ policy: SeccompPolicy) throws {
-        guard let context = seccomp_init(try Self.action(policy.defaultAction, errno: policy.defaultErrno, audit: false)) else {
+        let defaultAction = try Self.action(policy.defaultAction, errno: policy.defaultErrno, audit: policy.audit)
+        guard let context = seccomp_init(defaultAction) else {
             throw SandboxError(step: "seccomp compile", message: "seccomp_init failed")
         }
         defer { seccomp_release(context) }
         try Self.check(seccomp_attr_set(context, SCMP_FLTATR_ACT_BADARCH, Self.killProcess), "set bad-arch action")
         for rule in policy.rules {
             let action = try Self.action(rule.action, errno: rule.errno, audit: policy.audit)
+            // A rule that says what the default says changes nothing (libseccomp refuses it: EACCES).
+            if action == defaultAction {
+                for name in rule.syscalls where seccomp_syscall_resolve_name(name) == __NR_SCMP_ERROR {
+                    throw SandboxError(step: "seccomp compile", message: "unknown system call \(name)")
+                }
+                continue
+            }
             for name in rule.syscalls {
                 let number = seccomp_syscall_resolve_name(name)
                 guard number != __NR_SCMP_ERROR else {
@@ -101,6 +109,10 @@ struct SeccompFilter: Sendable {
             case .ge: options = [scmp_arg_cmp(arg: arg, op: SCMP_CMP_GE, datum_a: try number(condition.value), datum_b: 0)]
             case .maskedEq:
                 options = [scmp_arg_cmp(arg: arg, op: SCMP_CMP_MASKED_EQ, datum_a: try number(condition.mask), datum_b: try number(condition.value))]
+            case .`in`:
+                let values = try (condition.values ?? []).map { try number($0) }
+                guard !values.isEmpty else { throw SandboxError(step: "seccomp compile", message: "in without values") }
+                options = values.map { scmp_arg_cmp(arg: arg, op: SCMP_CMP_EQ, datum_a: $0, datum_b: 0) }
             case .notIn:
                 let allowed = Set(try (condition.values ?? []).map { try number($0) }).sorted()
                 guard let first = allowed.first, let last = allowed.last else {
@@ -113,7 +125,15 @@ struct SeccompFilter: Sendable {
                         list.append(scmp_arg_cmp(arg: arg, op: SCMP_CMP_MASKED_EQ, datum_a: mask, datum_b: start))
                     }
                 }
-                if last < UInt64.max { list.append(scmp_arg_cmp(arg: arg, op: SCMP_CMP_GT, datum_a: last, datum_b: 0)) }
+                if let upper = try condition.mask.map({ try number($0) }) {
+                    if last < upper {
+                        for (start, mask) in alignedBlocks(from: last + 1, through: upper) {
+                            list.append(scmp_arg_cmp(arg: arg, op: SCMP_CMP_MASKED_EQ, datum_a: mask, datum_b: start))
+                        }
+                    }
+                } else if last < UInt64.max {
+                    list.append(scmp_arg_cmp(arg: arg, op: SCMP_CMP_GT, datum_a: last, datum_b: 0))
+                }
                 options = list
             }
             alternatives = alternatives.flatMap { prefix in options.map { prefix + [$0] } }
