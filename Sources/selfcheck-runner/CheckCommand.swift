@@ -11,7 +11,7 @@ struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Check a diff against a repository in the sandbox: apply, black, ruff, pytest.",
-        discussion: "Exit codes: 0 pass, 1 a check failed, 2 patch rejected, 3 runner or sandbox error, 64 usage.")
+        discussion: "Exit codes: 0 pass, 1 a check failed, 2 patch rejected, 3 runner or sandbox error, 4 inconclusive (the tests could not run at the base: the report says why and how to fix it), 64 usage.")
 
     @Option(help: "The repository checkout (never modified).") var repo: String
     @Option(help: "The diff: a file, or - for standard input. Markdown fences and prose around it are fine.")
