@@ -48,6 +48,9 @@ enum TamperScan {
                    code.contains(".unregister(") || code.contains("set_blocked(") {
                     add(file, "the patch unregisters or blocks pytest plugins: \(code.prefix(120))")
                 }
+                if isPython, code.contains("selfcheck") || code.range(of: #"import\s+__main__|modules\[["']__main__"#, options: .regularExpression) != nil {
+                    add(file, "the patch reaches for the runner's pytest entry point: \(code.prefix(120))")
+                }
                 if isPython && !testCode {
                     if code.range(of: #"^(import|from)\s+_?pytest\b"#, options: .regularExpression) != nil
                         || code.contains("sys.modules[\"pytest") || code.contains("sys.modules['pytest")

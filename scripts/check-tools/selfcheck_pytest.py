@@ -72,7 +72,6 @@ _INTERNALS = {
     "sys.modules['_pytest.runner']": lambda: sys.modules.get("_pytest.runner"),
     "sys.modules['_pytest.reports']": lambda: sys.modules.get("_pytest.reports"),
 }
-_ORIGINAL = {name: get() for name, get in _INTERNALS.items()}
 _SKIP_EXCEPTIONS = (pytest.skip.Exception, pytest.xfail.Exception)
 _dumps = json.dumps
 _write = os.write
@@ -91,6 +90,8 @@ def _first_line(text):
 
 class SelfCheckPlugin:
     def __init__(self):
+        # Its own reference: replacing the module's _send (reachable as __main__._send) does not mute it.
+        self.send = _send
         self.reported_internals = set()
         self.finished = False
 
@@ -102,7 +103,7 @@ class SelfCheckPlugin:
                 same = False
             if not same and name not in self.reported_internals:
                 self.reported_internals.add(name)
-                _send({"e": "internals", "name": name})
+                self.send({"e": "internals", "name": name})
 
     def _report_hooks(self, config):
         impls = []
@@ -114,7 +115,7 @@ class SelfCheckPlugin:
                 if path in _TOUCHED:
                     last = max([line for _, _, line in code.co_lines() if line] or [code.co_firstlineno])
                     impls.append({"hook": hook, "file": path, "first": code.co_firstlineno, "last": last})
-        _send({"e": "hooks", "impls": impls, "self": config.pluginmanager.is_registered(self)})
+        self.send({"e": "hooks", "impls": impls, "self": config.pluginmanager.is_registered(self)})
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_finish(self, session):
@@ -124,9 +125,9 @@ class SelfCheckPlugin:
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_collectreport(self, report):
         if report.failed:
-            _send({"e": "collect", "id": report.nodeid, "error": _first_line(report.longreprtext)})
+            self.send({"e": "collect", "id": report.nodeid, "error": _first_line(report.longreprtext)})
         elif report.skipped:  # e.g. pytest.importorskip at module level
-            _send({"e": "collect", "id": report.nodeid, "skipped": True, "error": _first_line(report.longreprtext)})
+            self.send({"e": "collect", "id": report.nodeid, "skipped": True, "error": _first_line(report.longreprtext)})
         yield
 
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -151,7 +152,7 @@ class SelfCheckPlugin:
         if derived == "failed" and not message and excinfo is not None:
             message = _first_line(excinfo.exconly())
         if call.when == "call" or derived != "passed" or reported != "passed":
-            _send({"e": "test", "id": item.nodeid, "when": call.when, "derived": derived, "reported": reported, "msg": message})
+            self.send({"e": "test", "id": item.nodeid, "when": call.when, "derived": derived, "reported": reported, "msg": message})
         if call.when == "call":
             self._check_internals()
 
@@ -161,8 +162,17 @@ class SelfCheckPlugin:
         self._report_hooks(session.config)
         self._check_internals()
         self.finished = True
-        _send({"e": "finish", "exitstatus": int(session.exitstatus), "collected": session.testscollected})
+        self.send({"e": "finish", "exitstatus": int(session.exitstatus), "collected": session.testscollected})
 
 
+# This entry point's own functions too: test code can reach them as `__main__` (see the threat model).
+_INTERNALS.update({
+    "selfcheck _send": lambda: globals().get("_send"),
+    "selfcheck _write": lambda: globals().get("_write"),
+    "os.write": lambda: os.write,
+    "selfcheck makereport": lambda: SelfCheckPlugin.__dict__.get("pytest_runtest_makereport"),
+    "selfcheck sessionfinish": lambda: SelfCheckPlugin.__dict__.get("pytest_sessionfinish"),
+})
+_ORIGINAL = {name: get() for name, get in _INTERNALS.items()}
 _send({"e": "start", "pytest": pytest.__version__})
 sys.exit(pytest.main(sys.argv[1:], plugins=[SelfCheckPlugin()]))
