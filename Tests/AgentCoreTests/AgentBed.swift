@@ -32,7 +32,7 @@ final class AgentBed: @unchecked Sendable {
     ///   - runnerRetryDelays: the pauses before checking again when the runner is away.
     func processor(
         _ model: any PatchModel, context: any ContextSource = CheckoutFiles(), claimer: (any LeaseClaimer)? = nil,
-        runnerSocket: String? = nil, runnerRetryDelays: [Duration]? = nil
+        runnerSocket: String? = nil, runnerRetryDelays: [Duration]? = nil, checker: (any PatchChecker)? = nil
     ) throws -> TaskProcessor {
         let git = try GitRunner(home: root.appendingPathComponent("home"), credentials: nil, networkTimeout: .seconds(30), logger: Self.quiet)
         // Spares on, as in `coding-agent`: tasks of one bed reuse each other's checkouts.
@@ -42,7 +42,7 @@ final class AgentBed: @unchecked Sendable {
         return TaskProcessor(
             configuration: configuration,
             mirrors: MirrorCache(directory: root.appendingPathComponent("mirrors"), runner: git, logger: Self.quiet),
-            model: model, checker: SocketPatchChecker(socketPath: runnerSocket ?? runner.socket), context: context, claimer: claimer,
+            model: model, checker: checker ?? SocketPatchChecker(socketPath: runnerSocket ?? runner.socket), context: context, claimer: claimer,
             logger: Self.quiet)
     }
 
