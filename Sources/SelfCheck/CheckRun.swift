@@ -154,28 +154,23 @@ struct CheckRun: Sendable {
             finished.note = "pytest exited \(result.exitCode) without reporting a result through the runner's channel"
             return finished
         }
-        tamper += TamperScan.findings(diff: patch.canonicalDiff, files: patch.files) + results.tamper
-            + results.hooksWrittenByThePatch(AddedLines(diff: patch.canonicalDiff))
-        if let finish = results.finish, finish.exitStatus != result.exitCode {
-            tamper.append(.with {
-                $0.kind = "tamper"; $0.key = "pytest-exit"
-                $0.message = "pytest finished with status \(finish.exitStatus) but the process exited \(result.exitCode): an atexit hook or os._exit changed it"
-            })
-        } else if results.finish == nil {
-            tamper.append(.with {
-                $0.kind = "tamper"; $0.key = "pytest-session"
-                $0.message = "the test process exited \(result.exitCode) before pytest finished its session (os._exit, or a hook that stopped pytest)"
-            })
+        let session = results.session(exitCode: result.exitCode)
+        if let error = session.error {
+            finished.status = "error"
+            finished.note = error
+            return finished
         }
+        tamper += TamperScan.findings(diff: patch.canonicalDiff, files: patch.files) + results.tamper
+            + results.hooksWrittenByThePatch(AddedLines(diff: patch.canonicalDiff)) + session.tamper
         tamper = Self.unique(tamper)
         let patched = results.outcomes
         let failing = patched.contains(where: \.failed)
         let nothingRan = TestsThatRan.executed(patched) == 0
         let base = failing || nothingRan || touchesTestsOrConfiguration ? await baseTests(arguments) : nil
         let judged = TestJudge.judge(patched: patched, base: base)
-        finished.newFailures = judged.new
+        finished.newFailures = session.failures + judged.new
         finished.preexistingFailures = judged.preexisting
-        finished.status = judged.new.isEmpty && results.finish != nil ? "passed" : "failed"
+        finished.status = finished.newFailures.isEmpty && results.finish != nil ? "passed" : "failed"
         if failing && base == nil {
             finished.note = "pytest could not be run at the base; every failure counts as new"
         }

@@ -72,6 +72,8 @@ final class ResultChannel: @unchecked Sendable {
 /// did not end through pytest).
 struct PytestResults: Sendable {
     var started = false
+    /// A `hooks` record arrived: pytest got past collection.
+    var collectionFinished = false
     /// The session's own exit status and collected count; nil when it never reached its end.
     var finish: (exitStatus: Int32, collected: Int)?
     var outcomes: [TestOutcome] = []
@@ -97,6 +99,7 @@ struct PytestResults: Sendable {
             case "internals":
                 tamper(record["name"] as? String ?? "?", "pytest internals were replaced while the tests ran")
             case "hooks":
+                collectionFinished = true
                 if record["self"] as? Bool == false { tamper("selfcheck-plugin", "the runner's pytest plugin was unregistered") }
                 for impl in record["impls"] as? [[String: Any]] ?? [] {
                     hooks.append((impl["hook"] as? String ?? "", impl["file"] as? String ?? "", impl["first"] as? Int ?? 0, impl["last"] as? Int ?? 0))
@@ -131,6 +134,32 @@ struct PytestResults: Sendable {
             }
         }
         outcomes = order.compactMap { byTest[$0] }
+    }
+
+    /// How the session ended, from the records and the process's own exit status: tamper findings, new
+    /// failures, or why the run cannot be judged at all.
+    func session(exitCode: Int32) -> (tamper: [Finding], failures: [Finding], error: String?) {
+        if let finish {
+            if finish.collected > 0 && !outcomes.contains(where: { !$0.isCollectionError }) {
+                return ([], [], "pytest collected \(finish.collected) tests but none reported a result through the runner's channel "
+                    + "(tests run in other processes, e.g. by pytest-xdist, are not supported)")
+            }
+            guard finish.exitStatus != exitCode else { return ([], [], nil) }
+            return ([.with {
+                $0.kind = "tamper"; $0.key = "pytest-exit"
+                $0.message = "pytest finished with status \(finish.exitStatus) but the process exited \(exitCode): an atexit hook or os._exit changed it"
+            }], [], nil)
+        }
+        if collectionFinished {
+            return ([.with {
+                $0.kind = "tamper"; $0.key = "pytest-session"
+                $0.message = "the test process exited \(exitCode) while the tests ran, before pytest finished its session (os._exit, or a hook that stopped pytest)"
+            }], [], nil)
+        }
+        return ([], [.with {
+            $0.kind = "collection"; $0.key = "pytest-session"
+            $0.message = "pytest exited \(exitCode) before it finished collecting (e.g. a conftest.py that fails to import)"
+        }], nil)
     }
 
     /// Hooks through which the patch itself changes collection, running or reporting: an implementation

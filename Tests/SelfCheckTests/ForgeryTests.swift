@@ -90,6 +90,9 @@ import Testing
 
                 """, to: "toolz/__init__.py", in: $0)
         }, finding: "pytest-exit"),
+        Forgery(name: "test code ending the process with os._exit(0)", edit: {
+            try append("\n\ndef test_a_hasty_exit():\n    import os\n\n    os._exit(0)\n", to: "toolz/tests/test_utils.py", in: $0)
+        }, finding: "pytest-session"),
         Forgery(name: "test code replacing the entry point's writer", edit: {
             try append("""
 
