@@ -54,16 +54,11 @@ final class ResultChannel: @unchecked Sendable {
     /// Everything the job reported, once it has ended.
     func results() -> PytestResults {
         lock.withLock {
-            if !pending.isEmpty { _ = feedLocked() }
+            // A last record the job wrote without its newline.
+            if pending.starts(with: Self.marker) { take(pending) }
+            pending = []
             return PytestResults(records: records, forged: forged)
         }
-    }
-
-    private func feedLocked() -> [UInt8] {
-        let rest = pending
-        pending = []
-        if rest.starts(with: Self.marker) { take(rest) }
-        return rest
     }
 }
 
