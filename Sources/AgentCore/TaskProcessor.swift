@@ -141,12 +141,17 @@ public struct TaskProcessor: Sendable {
                         notes.append("attempt \(number): runner unavailable (\(error)); checked again")
                     }, check: checker.check)
                 }
-                if report.verdict != "error" { AgentMetrics.patchJudged(passed: report.verdict == "pass") }
+                if report.verdict != "error" && report.verdict != "inconclusive" { AgentMetrics.patchJudged(passed: report.verdict == "pass") }
                 if report.verdict == "pass" {
                     return await publish(task, report: report, checkout: checkout, branch: branch, notes: notes + ["attempt \(number) passed the self-check"])
                 }
                 if report.verdict == "error" {
                     return .make(task, .hardFail, notes: notes + ["the runner could not check attempt \(number): \(report.reason)"])
+                }
+                // The tests could not run at the base: another attempt from the model cannot change that.
+                if report.verdict == "inconclusive" {
+                    return .make(task, .hardFail, notes: notes + [
+                        "check inconclusive on attempt \(number) (a failure of the check, not of the patch): \(report.reason)"])
                 }
                 (summary, tail) = report.failureSummary
                 signature = report.failureSignature

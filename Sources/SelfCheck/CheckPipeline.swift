@@ -150,8 +150,11 @@ public struct CheckPipeline: Sendable {
         } else if !failed.isEmpty || !report.tamper.isEmpty {
             report.verdict = "fail"
             var reasons = failed.map { "\($0) failed" }
-            if !report.tamper.isEmpty { reasons.append("tamper: \(report.tamper.count) test(s) that ran at the base no longer run") }
+            if !report.tamper.isEmpty { reasons.append("tamper: \(report.tamper.count) finding(s) against the test infrastructure") }
             report.reason = reasons.joined(separator: "; ")
+        } else if let step = report.steps.first(where: { $0.status == "inconclusive" }) {
+            report.verdict = "inconclusive"
+            report.reason = step.note
         } else {
             report.verdict = "pass"
             report.reason = "every step passed"

@@ -138,7 +138,9 @@ struct CheckRun: Sendable {
 
     mutating func pytestStep() async -> StepResult {
         let arguments = facts.pytestArguments
-        let (result, step) = await execute("pytest", pipeline.configuration.tools.pytest(arguments))
+        let channel = ResultChannel()
+        let (result, step) = await execute("pytest", pipeline.configuration.tools.pytest(arguments),
+                                           stdin: channel.request(touched: patch.files), channel: channel)
         guard let result else { return step }
         var finished = step
         if !request.pytestArgs.isEmpty {
@@ -147,28 +149,43 @@ struct CheckRun: Sendable {
             finished.note = "the repository declares a fast marker: -m fast"
         }
         guard result.finishedNormally else { return Self.limited(finished, result) }
-        if result.exitCode == 5 {
-            finished.status = "passed"
-            finished.note = "no tests collected (pytest exit 5)"
-            await guardAgainstTampering(patched: [])
+        // The verdict comes from the result channel only; the exit code and the output are not trusted.
+        let results = channel.results()
+        guard results.started else {
+            finished.status = "error"
+            finished.note = "pytest exited \(result.exitCode) without reporting a result through the runner's channel"
             return finished
         }
-        let junit = (try? workspace.read(ToolCommands.junitPath)) ?? nil
-        guard let junit, let patched = TestJudge.parse(junitXML: junit) else {
-            finished.status = result.exitCode == 0 ? "passed" : "error"
-            finished.note = "pytest exited \(result.exitCode) without a JUnit report"
+        let session = results.session(exitCode: result.exitCode)
+        if let error = session.error {
+            finished.status = "error"
+            finished.note = error
             return finished
         }
+        tamper += TamperScan.findings(diff: patch.canonicalDiff, files: patch.files) + results.tamper
+            + results.hooksWrittenByThePatch(AddedLines(diff: patch.canonicalDiff)) + session.tamper
+        tamper = Self.unique(tamper)
+        let patched = results.outcomes
         let failing = patched.contains(where: \.failed)
-        let base = failing || touchesTestsOrConfiguration ? await baseTests(arguments) : nil
+        let nothingRan = TestsThatRan.executed(patched) == 0
+        let base = failing || nothingRan || touchesTestsOrConfiguration ? await baseTests(arguments) : nil
         let judged = TestJudge.judge(patched: patched, base: base)
-        finished.newFailures = judged.new
+        finished.newFailures = session.failures + judged.new
         finished.preexistingFailures = judged.preexisting
-        finished.status = judged.new.isEmpty ? "passed" : "failed"
+        finished.status = finished.newFailures.isEmpty && results.finish != nil ? "passed" : "failed"
         if failing && base == nil {
             finished.note = "pytest could not be run at the base; every failure counts as new"
         }
-        if let base, touchesTestsOrConfiguration { await guardAgainstTampering(patched: patched, base: base) }
+        if let base, touchesTestsOrConfiguration || nothingRan { guardAgainstTampering(patched: patched, base: base) }
+        if nothingRan && base?.isEmpty == true && judged.new.isEmpty {
+            finished.note = "no tests collected, at the base either"
+        }
+        let ran = TestsThatRan(patched: patched, base: base)
+        notes += ran.notes
+        if finished.status == "passed", let why = ran.inconclusive(touched: patch.files, checkout: checkout) {
+            finished.status = "inconclusive"
+            finished.note = why
+        }
         let counts = Dictionary(grouping: patched, by: \.status).mapValues(\.count)
         notes.append("pytest: \(counts[.passed] ?? 0) passed, \((counts[.failed] ?? 0) + (counts[.error] ?? 0)) failed, \(counts[.skipped] ?? 0) skipped")
         return finished
@@ -185,12 +202,9 @@ struct CheckRun: Sendable {
         }
     }
 
-    private mutating func guardAgainstTampering(patched: [TestOutcome], base knownBase: [TestOutcome]? = nil) async {
+    private mutating func guardAgainstTampering(patched: [TestOutcome], base: [TestOutcome]) {
         guard !request.allowTestRemoval else { return }
-        var base = knownBase
-        if base == nil && touchesTestsOrConfiguration { base = await baseTests(facts.pytestArguments) }
-        guard let base else { return }
-        tamper = TestJudge.vanished(patched: patched, base: base)
+        tamper += TestJudge.vanished(patched: patched, base: base)
     }
 
     // MARK: The base
@@ -230,16 +244,12 @@ struct CheckRun: Sendable {
             return cached
         }
         guard let base = await base() else { return nil }
-        let (result, _) = await execute("pytest (base)", pipeline.configuration.tools.pytest(arguments), in: base, streaming: false)
-        guard let result, result.finishedNormally else { return nil }
-        let outcomes: [TestOutcome]
-        if result.exitCode == 5 {
-            outcomes = []
-        } else if let junit = (try? base.read(ToolCommands.junitPath)) ?? nil, let parsed = TestJudge.parse(junitXML: junit) {
-            outcomes = parsed
-        } else {
-            return nil
-        }
+        let channel = ResultChannel()
+        let (result, _) = await execute("pytest (base)", pipeline.configuration.tools.pytest(arguments),
+                                        stdin: channel.request(touched: []), in: base, streaming: false, channel: channel)
+        let results = channel.results()
+        guard let result, result.finishedNormally, results.finish != nil else { return nil }
+        let outcomes = results.outcomes
         notes.append("pytest ran at the base to tell new failures from pre-existing ones")
         var record = cache.load(facts.testKey) ?? Baseline()
         record.tests = outcomes
@@ -251,17 +261,20 @@ struct CheckRun: Sendable {
 
     /// Runs a step's command in the sandbox and fills in what every step reports.
     private mutating func execute(
-        _ name: String, _ command: [String], stdin: [UInt8]? = nil, in target: (any CheckWorkspace)? = nil, streaming: Bool = true
+        _ name: String, _ command: [String], stdin: [UInt8]? = nil, in target: (any CheckWorkspace)? = nil, streaming: Bool = true,
+        channel: ResultChannel? = nil
     ) async -> (JobResult?, StepResult) {
         var step = StepResult()
         step.name = name
         let emit = self.emit
         var onOutput: (@Sendable ([UInt8]) -> Void)?
-        if streaming {
+        if streaming || channel != nil {
             onOutput = { bytes in
+                let visible = channel?.feed(bytes) ?? bytes
+                guard streaming, !visible.isEmpty else { return }
                 var chunk = OutputChunk()
                 chunk.step = name
-                chunk.data = Data(bytes)
+                chunk.data = Data(visible)
                 emit(.output(chunk))
             }
         }
@@ -275,7 +288,7 @@ struct CheckRun: Sendable {
             step.durationMs = result.durationMs
             step.cpuMs = result.cpuMs
             step.peakRssKb = result.peakRssKb
-            step.outputTail = pipeline.tail(result.output)
+            step.outputTail = pipeline.tail(channel.map { ResultChannel.strip(result.output, token: $0.token) } ?? result.output)
             if isolation.isEmpty { isolation = result.isolation }
             return (result, step)
         } catch {
@@ -283,6 +296,12 @@ struct CheckRun: Sendable {
             step.note = "the sandbox could not run \(name): \(error)"
             return (nil, step)
         }
+    }
+
+    /// One finding per key (the diff scan and the runtime records can both name the same hook).
+    static func unique(_ findings: [Finding]) -> [Finding] {
+        var seen = Set<String>()
+        return findings.filter { seen.insert($0.key).inserted }
     }
 
     static func skipped(_ name: String, _ note: String) -> StepResult {
@@ -327,7 +346,10 @@ struct CheckFacts: Sendable {
             if RepositoryInfo.declaresFastMarker(checkout) { arguments += ["-m", "fast"] }
             pytestArguments = arguments
         }
-        let pins = (try? String(contentsOfFile: tools.toolEnvironment + "/.pins", encoding: .utf8)) ?? "unknown-tools"
+        var pins = (try? String(contentsOfFile: tools.toolEnvironment + "/.pins", encoding: .utf8)) ?? "unknown-tools"
+        // The entry point decides what a result is: a new one must not reuse baselines of the old.
+        let entryPoint = FileManager.default.contents(atPath: tools.toolEnvironment + "/selfcheck/selfcheck_pytest.py") ?? Data()
+        pins += " entry-point-" + String(entryPoint.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }, radix: 16)
         let base = CheckoutState.cleanKey(checkout).map { "\($0) \(pins)" }
         lintKey = base.map { "lint \($0)" }
         testKey = base.map { [pytestArguments] in "tests \($0) \(pytestArguments.joined(separator: " "))" }

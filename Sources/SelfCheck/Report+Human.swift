@@ -2,12 +2,13 @@ import Contracts
 
 extension CheckReport {
     /// The process exit code of `selfcheck-runner check`: 0 pass, 1 a check failed, 2 patch rejected,
-    /// 3 runner or sandbox error.
+    /// 3 runner or sandbox error, 4 inconclusive (the tests could not run at the base).
     public var exitCode: Int32 {
         switch verdict {
         case "pass": 0
         case "fail": 1
         case "rejected": 2
+        case "inconclusive": 4
         default: 3
         }
     }

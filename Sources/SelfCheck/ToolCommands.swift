@@ -12,7 +12,8 @@ public struct ToolCommands: Sendable, Hashable, Codable {
     }
 
     func blackDiff(_ files: [String]) -> [String] {
-        [python, "-m", "black", "--check", "--diff", "--no-color", "-q", "--"] + files
+        // -P: the workspace (the job's cwd) is not on sys.path, so a black.py there cannot shadow black.
+        [python, "-P", "-s", "-m", "black", "--check", "--diff", "--no-color", "-q", "--"] + files
     }
 
     static let ruffReportPath = ".selfcheck/ruff.json"
@@ -23,11 +24,11 @@ public struct ToolCommands: Sendable, Hashable, Codable {
          "--output-file", Self.ruffReportPath, "--"] + files
     }
 
-    static let junitPath = ".selfcheck/junit.xml"
-
+    /// pytest through the tool environment's entry point, which reports results on the job's output
+    /// (see ResultChannel). -P keeps the workspace off sys.path and -s the user site (HOME) out of it;
+    /// no -I/-E: a project environment reaches the tests through PYTHONPATH.
     func pytest(_ arguments: [String]) -> [String] {
-        [python, "-m", "pytest", "-p", "no:cacheprovider", "--junitxml=\(Self.junitPath)", "-o", "junit_family=xunit1"]
-            + arguments
+        [python, "-P", "-s", toolEnvironment + "/selfcheck/selfcheck_pytest.py", "-p", "no:cacheprovider"] + arguments
     }
 
     func versions() -> [String] {

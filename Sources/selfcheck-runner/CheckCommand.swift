@@ -12,7 +12,8 @@ struct CheckCommand: AsyncParsableCommand {
         commandName: "check",
         abstract: "Check a diff against a repository in the sandbox: apply, black, ruff, pytest.",
         discussion: """
-            Exit codes: 0 pass, 1 a check failed, 2 patch rejected, 3 runner or sandbox error, 64 usage \
+            Exit codes: 0 pass, 1 a check failed, 2 patch rejected, 3 runner or sandbox error, 4 inconclusive \
+            (the tests could not run at the base: the report says why and how to fix it), 64 usage \
             (bad options, an unreadable or non-UTF-8 diff, a --junit path that cannot be written).
             Options that take tool arguments accept values starting with -: --pytest-args "-q -x".
             """)

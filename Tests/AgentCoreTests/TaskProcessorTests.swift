@@ -75,6 +75,27 @@ import Testing
         #expect(result.notes.contains { $0.contains("invalid key") })
     }
 
+    /// The runner's `inconclusive` (its tests could not run at the base, see ForgeryTests for the real
+    /// case) is the check's failure: no second attempt, HARD_FAIL, and the notes say why.
+    @Test func inconclusiveCheckIsAHardFailOfTheCheckNotOfThePatch() async throws {
+        struct InconclusiveChecker: PatchChecker {
+            func check(_ request: CheckRequest) async throws -> CheckReport {
+                .with {
+                    $0.verdict = "inconclusive"
+                    $0.reason = "no test could run at the base: the tests cannot import `yaml` (test_conf.py): build or name the project's environment"
+                }
+            }
+        }
+        let bed = try AgentBed()
+        defer { bed.stop() }
+        let model = ScriptedPatchModel(entries: [.reply(PatchReply(diff: try bed.goodDiff)), .reply(PatchReply(diff: try bed.goodDiff))])
+        let result = try await bed.processor(model, checker: InconclusiveChecker()).process(bed.task("T8"))
+        #expect(result.status == "HARD_FAIL")
+        #expect(model.prompts.count == 1, "another model attempt cannot make the tests importable")
+        #expect(result.notes.contains { $0.contains("check inconclusive") && $0.contains("not of the patch") && $0.contains("`yaml`") }, "\(result.notes)")
+        #expect(try bed.served(["branch", "--list", "agt/T8"]).isEmpty)
+    }
+
     @Test func redeliveredTaskIsAnsweredWithoutNewWork() async throws {
         let bed = try AgentBed()
         defer { bed.stop() }

@@ -57,6 +57,7 @@ final class HostRunner: JobRunner, @unchecked Sendable {
         let timer = DispatchWorkItem { if process.isRunning { timedOut = true; kill(pid, SIGKILL) } }
         DispatchQueue.global().asyncAfter(deadline: deadline, execute: timer)
         let data = output.fileHandleForReading.readDataToEndOfFile()
+        onOutput?(Array(data))
         process.waitUntilExit()
         timer.cancel()
         let killed = process.terminationReason == .uncaughtSignal

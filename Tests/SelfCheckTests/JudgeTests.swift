@@ -60,20 +60,70 @@ import Testing
         #expect(throws: (any Error).self) { try LintJudge.parse(ruffJSON: "ruff crashed", files: [], source: { _ in nil }) }
     }
 
-    @Test func junitTestIDsMatchPytestNodeIDs() throws {
-        let xml = """
-            <?xml version="1.0"?><testsuites><testsuite>
-            <testcase classname="" name="tests.test_y" file="tests/test_y.py"><error message="collection failure">x</error></testcase>
-            <testcase classname="tests.test_x" name="test_a" file="tests/test_x.py"/>
-            <testcase classname="tests.test_x.TestK" name="test_m[1]" file="tests/test_x.py"><failure message="boom">x</failure></testcase>
-            <testcase classname="tests.test_x" name="test_c" file="tests/test_x.py"><skipped message="skip"/></testcase>
-            </testsuite></testsuites>
+    @Test func resultChannelTakesRecordsWithItsTokenAndFlagsTheRest() {
+        let channel = ResultChannel(token: "t0k")
+        func record(_ json: String, token: String = "t0k") -> String { "\n@@selfcheck:\(token) \(json)\n" }
+        var visible: [UInt8] = []
+        // Chunks split anywhere, records between pytest's progress dots, as the job writes them.
+        let stream = ".." + record(#"{"e":"start"}"#)
+            + record(#"{"e":"collect","id":"tests/test_y.py","error":"ModuleNotFoundError: No module named 'yaml'"}"#)
+            + record(#"{"e":"test","id":"tests/test_x.py::test_a","when":"call","derived":"passed","reported":"passed"}"#)
+            + record(#"{"e":"test","id":"tests/test_x.py::test_b","when":"call","derived":"failed","reported":"passed","msg":"boom"}"#)
+            + record(#"{"e":"test","id":"tests/test_x.py::test_c","when":"setup","derived":"skipped","reported":"skipped"}"#)
+            + record(#"{"e":"test","id":"tests/test_x.py::test_a","when":"call","derived":"passed","reported":"passed"}"#)
+            + record(#"{"e":"test","id":"tests/test_x.py::test_b","when":"call","derived":"passed","reported":"passed"}"#, token: "guess")
+            + record(#"{"e":"finish","exitstatus":1,"collected":3}"#) + "1 failed\n"
+        let bytes = Array(stream.utf8)
+        for start in stride(from: 0, to: bytes.count, by: 7) { visible += channel.feed(Array(bytes[start..<min(start + 7, bytes.count)])) }
+        #expect(!String(decoding: visible, as: UTF8.self).contains("@@selfcheck:t0k"))
+        let results = channel.results()
+        #expect(results.started)
+        #expect(results.finish?.exitStatus == 1)
+        #expect(results.outcomes.map(\.id) == ["tests/test_y.py", "tests/test_x.py::test_a", "tests/test_x.py::test_b", "tests/test_x.py::test_c"])
+        #expect(results.outcomes.map(\.status) == [.error, .passed, .failed, .skipped])
+        #expect(results.outcomes[0].isCollectionError)
+        // The rewritten report, the second result for test_a and the line with a guessed token.
+        #expect(results.tamper.map(\.key).sorted() == ["result-channel", "tests/test_x.py::test_a", "tests/test_x.py::test_b"])
+        #expect(ResultChannel.strip("x\n@@selfcheck:t0k {}\ny\n", token: "t0k") == "x\ny\n")
+    }
+
+    @Test func diffScanNamesHooksPluginsAndPackageCodeThatReachesIntoPytest() {
+        let diff = """
+            --- a/conftest.py
+            +++ b/conftest.py
+            @@ -1,0 +1,4 @@
+            +import pytest
+            +pytest_plugins = ["evil"]
+            +def pytest_runtest_makereport(item, call):
+            +    pass
+            --- a/pkg/core.py
+            +++ b/pkg/core.py
+            @@ -1,0 +1,2 @@
+            +from _pytest import reports
+            +import atexit
+            --- /dev/null
+            +++ b/pytest.py
+            @@ -0,0 +1 @@
+            +raise SystemExit(0)
+            --- a/tests/test_core.py
+            +++ b/tests/test_core.py
+            @@ -1,0 +1 @@
+            +import pytest
             """
-        let outcomes = try #require(TestJudge.parse(junitXML: Data(xml.utf8)))
-        #expect(outcomes.map(\.id) == ["tests/test_y.py", "tests/test_x.py::test_a", "tests/test_x.py::TestK::test_m[1]", "tests/test_x.py::test_c"])
-        #expect(outcomes.map(\.status) == [.error, .passed, .failed, .skipped])
-        #expect(outcomes[0].isCollectionError)
-        #expect(TestJudge.parse(junitXML: Data("<not xml".utf8)) == nil)
+        let findings = TamperScan.findings(diff: diff, files: ["conftest.py", "pkg/core.py", "pytest.py", "tests/test_core.py"])
+        #expect(findings.map(\.key) == ["pytest.py", "conftest.py", "conftest.py::pytest_runtest_makereport", "pkg/core.py", "pkg/core.py"])
+        #expect(TamperScan.findings(diff: "--- a/conftest.py\n+++ b/conftest.py\n@@ -1,0 +1,3 @@\n+@pytest.fixture\n+def answer():\n+    return 42\n",
+                                    files: ["conftest.py"]).isEmpty)
+    }
+
+    @Test func inconclusiveWhenNoTestRanAtTheBaseAndTheFixIsNamed() {
+        let broken = TestOutcome(id: "test_conf.py", status: .error, isCollectionError: true, message: "ModuleNotFoundError: No module named 'yaml.loader'")
+        let ran = TestsThatRan(patched: [broken], base: [broken])
+        let why = ran.inconclusive(touched: ["conf.py"], checkout: URL(fileURLWithPath: "/nonexistent"))
+        #expect(why == "no test could run at the base: the tests cannot import `yaml` (test_conf.py): build or name the project's environment")
+        #expect(ran.notes.contains { $0.contains("could not be imported at the base: test_conf.py") })
+        #expect(TestsThatRan(patched: [], base: []).inconclusive(touched: ["conf.py"], checkout: URL(fileURLWithPath: "/")) == nil)
+        #expect(TestsThatRan.moduleName("src/pkg/__init__.py") == "pkg")
     }
 
     @Test func vanishedTestsAreTamperFindings() {
