@@ -85,6 +85,7 @@ struct RunnerOptions: ParsableArguments {
     @Option(help: "Sandbox profile (a name from sandbox-profiles/ or a JSON file).") var profile = "python-selfcheck"
     @Option(help: "Where baselines of checked bases are cached.") var cacheDir: String?
     @Flag(help: "Do not cache baselines.") var noCache = false
+    @OptionGroup var environment: EnvironmentOptions
 
     func pipeline(logger: Logger) throws -> CheckPipeline {
         let sandboxProfile: SandboxProfile
@@ -93,6 +94,7 @@ struct RunnerOptions: ParsableArguments {
         }
         var configuration = CheckPipeline.Configuration(cacheDirectory: noCache ? nil : cacheDirectory)
         configuration.tools = ToolCommands()
+        configuration.environments = try environment.environments(cacheDirectory: cacheDirectory, tools: configuration.tools)
         return CheckPipeline(runner: SandboxJobRunner(profile: sandboxProfile, logger: logger),
                              patches: PatchEngineResolver(), configuration: configuration)
     }
