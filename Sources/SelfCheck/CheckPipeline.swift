@@ -108,6 +108,7 @@ public struct CheckPipeline: Sendable {
         // The project environment: later steps run with it mounted (a new runner), or the check stops.
         var active = self
         if let environments = configuration.environments {
+            emit(.stepStarted(.with { $0.name = ProjectEnvironments.stepName }))
             let outcome = await environments.prepare(
                 checkout: checkout, workspace: workspace, patchFiles: prepared.files, runner: runner, request: request)
             // Nothing declared and nothing named: no step, the check runs as it always did.

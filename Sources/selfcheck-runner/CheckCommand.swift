@@ -99,7 +99,9 @@ struct RunnerOptions: ParsableArguments {
                              patches: PatchEngineResolver(), configuration: configuration)
     }
 
-    var cacheDirectory: URL {
+    var cacheDirectory: URL { Self.cacheDirectory(cacheDir) }
+
+    static func cacheDirectory(_ cacheDir: String?) -> URL {
         if let cacheDir { return URL(fileURLWithPath: cacheDir) }
         let base = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"]
             ?? (NSHomeDirectory() + "/.cache")

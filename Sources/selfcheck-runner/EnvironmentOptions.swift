@@ -27,11 +27,17 @@ struct EnvironmentOptions: ParsableArguments {
             do { environment = try ProjectEnvironment.named(directory, interpreter: tools.toolEnvironment + "/bin/python") } catch {
                 throw ValidationError("\(error)")
             }
+            if let blocked = EnvironmentDirectory.blockedAncestor(of: directory) {
+                throw ValidationError("--python-env \(directory.path): \(blocked) is not searchable by the sandbox's user (uid 65534)")
+            }
             if parts.count == 2 { environments.choices[parts[0]] = environment } else { environments.named = environment }
         }
         if !noProjectEnv {
-            var settings = EnvironmentBuilder.Settings(cacheDirectory: cacheDirectory.appendingPathComponent("environments"),
-                                                       packageIndex: packageIndex)
+            let directory: URL
+            do { (directory, environments.directoryNote) = try EnvironmentDirectory.choose(preferred: cacheDirectory.appendingPathComponent("environments")) } catch {
+                throw ValidationError("\(error)")
+            }
+            var settings = EnvironmentBuilder.Settings(cacheDirectory: directory, packageIndex: packageIndex)
             settings.tools = tools
             settings.capBytes = envCacheMib << 20
             if let envRequirements {

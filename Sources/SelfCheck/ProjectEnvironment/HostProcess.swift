@@ -14,6 +14,7 @@ enum HostProcess {
         let bootstrap = "import runpy, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); sys.argv[0] = '\(module)'; runpy.run_module('\(module)', run_name='__main__', alter_sys=True)"
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("selfcheck-pip-home-\(getpid())")
         try? FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: home) }
         var environment = ["PATH": "/usr/bin:/bin", "HOME": home.path, "PIP_CONFIG_FILE": "/dev/null", "LANG": "C.UTF-8",
                            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1"]
         for name in ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY"] {

@@ -14,6 +14,8 @@ public struct ProjectEnvironments: Sendable {
     /// A patch that changes the declared dependencies is judged (in an environment built for the patched
     /// declarations) instead of failing with a `dependencies` finding.
     public var allowDependencyChange = false
+    /// Why environments are not where the cache directory says (for `doctor`).
+    public var directoryNote: String?
 
     public init(named: ProjectEnvironment? = nil, builder: EnvironmentBuilder? = nil, allowDependencyChange: Bool = false) {
         self.named = named
