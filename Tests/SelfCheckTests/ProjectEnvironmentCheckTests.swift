@@ -134,6 +134,76 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: marker.path), "\(control.stdout) \(control.stderr)")
     }
 
+    @Test func anAllowedDependencyChangeIsJudgedInAnEnvironmentForThePatchedDeclarations() throws {
+        let repo = try yamlRepository()
+        defer { repo.remove() }
+        let patch = try repo.diff {
+            try append("text-unidecode==1.3\n", to: "requirements.txt", in: $0)
+            try replace("import yaml\n", with: "import text_unidecode\nimport yaml\n", in: "conf.py", at: $0)
+            try append("\n\ndef ascii(text):\n    return text_unidecode.unidecode(text)\n", to: "conf.py", in: $0)
+        }
+        let refused = try check(repo.root, patch)
+        #expect(refused.report.verdict == "fail")
+        #expect(refused.step("environment")?.newFailures.map(\.kind) == ["dependencies"])
+        let allowed = try check(repo.root, patch, ["--allow-dependency-change"])
+        #expect(allowed.report.verdict == "pass", "\(allowed.report.reason) \(allowed.report.steps.map { "\($0.name) \($0.status) \($0.note)" })")
+        #expect(allowed.report.notes.contains { $0.hasPrefix("dependencies: the patch adds text-unidecode==1.3 (allowed") })
+        #expect(allowed.report.notes.contains("pytest: 1 passed, 0 failed, 0 skipped"))
+    }
+
+    @Test func anEnvironmentTheOperatorNamesIsUsedAsItIs() throws {
+        let scratch = try makeTemporaryDirectory("named-env")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let environment = scratch.appendingPathComponent("site")
+        try run(["/opt/selfcheck-tools/bin/python", "-m", "pip", "install", "-q", "--isolated", "--only-binary=:all:",
+                 "--target", environment.path, "PyYAML>=6"])
+        try run(["chmod", "-R", "a+rX", scratch.path])
+        let repo = try yamlRepository()
+        defer { repo.remove() }
+        let breaking = try repo.diff { try replace("yaml.safe_load(text)", with: "yaml.safe_load(text.upper())", in: "conf.py", at: $0) }
+        let outcome = try check(repo.root, breaking, ["--python-env", environment.path, "--no-project-env"],
+                                cache: scratch.appendingPathComponent("cache"))
+        #expect(outcome.report.verdict == "fail", "\(outcome.report.reason)")
+        #expect(outcome.step("environment")?.note == "named: \(environment.path)")
+        #expect(outcome.step("pytest")?.newFailures.map(\.key) == ["test_conf.py::test_load"])
+        #expect(outcome.report.notes.contains { $0.contains("named by the operator") })
+        #expect(!FileManager.default.fileExists(atPath: scratch.appendingPathComponent("cache/environments").path), "nothing was built")
+    }
+
+    /// With no network beyond loopback around the runner, a build from a local index (a directory of
+    /// wheels) succeeds: the builder reaches nothing but the index it is given.
+    @Test func aBuildFromALocalIndexNeedsNoNetwork() throws {
+        let scratch = try makeTemporaryDirectory("local-index")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let index = scratch.appendingPathComponent("index")
+        try FileManager.default.createDirectory(at: index, withIntermediateDirectories: true)
+        // A minimal pure-Python wheel, made here.
+        let make = """
+            import sys, zipfile
+            with zipfile.ZipFile(sys.argv[1] + "/tinydep-1.0-py3-none-any.whl", "w") as wheel:
+                wheel.writestr("tinydep.py", "def answer():\\n    return 42\\n")
+                wheel.writestr("tinydep-1.0.dist-info/METADATA", "Metadata-Version: 2.1\\nName: tinydep\\nVersion: 1.0\\n")
+                wheel.writestr("tinydep-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\\nGenerator: test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n")
+                wheel.writestr("tinydep-1.0.dist-info/RECORD", "")
+            """
+        try run(["/usr/bin/python3", "-c", make, index.path])
+        let root = scratch.appendingPathComponent("repo")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try "[project]\nname = \"uses-tinydep\"\ndependencies = [\"tinydep==1.0\"]\n".write(to: root.appendingPathComponent("pyproject.toml"), atomically: true, encoding: .utf8)
+        try "from tinydep import answer\n\n\ndef test_answer():\n    assert answer() == 42\n".write(to: root.appendingPathComponent("test_answer.py"), atomically: true, encoding: .utf8)
+        try FixtureRepo.initializeRepository(at: root)
+        let repo = FixtureRepo(root: root, baseCommit: try FixtureRepo.head(of: root))
+        let diff = try repo.diff { try append("\n\ndef test_more():\n    assert answer() + 1 == 43\n", to: "test_answer.py", in: $0) }
+        // A new network namespace with only loopback up (Foundation needs a loopback socket pair).
+        let output = try run(["unshare", "-n", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\"", Self.runner, "check", "--repo", root.path, "--diff", "-", "--format", "json",
+                              "--cache-dir", scratch.appendingPathComponent("cache").path, "--package-index", index.path],
+                             input: Data(diff.utf8), check: false)
+        let report = try CheckReport(jsonString: output.stdout)
+        #expect(report.verdict == "pass", "\(report.reason) \(output.stderr)")
+        #expect(report.steps.first { $0.name == "environment" }?.status == "passed")
+        #expect(report.notes.contains("pytest: 2 passed, 0 failed, 0 skipped"))
+    }
+
     // MARK: The fixtures with dependencies
 
     struct FixtureCase: Sendable, CustomStringConvertible {

@@ -117,6 +117,35 @@ import Testing
         #expect(chosen.notes.contains { $0.contains(root.path) })
     }
 
+    @Test func theCacheIsTrimmedLeastRecentlyUsedFirst() throws {
+        let root = try makeTemporaryDirectory("env-cache")
+        defer { try? FileManager.default.removeItem(at: root) }
+        for (index, name) in ["old", "middle", "new", "current"].enumerated() {
+            let directory = root.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try Data(count: 1000).write(to: directory.appendingPathComponent("payload"))
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: Double(index - 10) * 60)], ofItemAtPath: directory.path)
+        }
+        // "current" is the oldest by mtime here but is the one in use: it stays.
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: root.appendingPathComponent("current").path)
+        EnvironmentCache(directory: root).trim(toBytes: 2000, keeping: "current")
+        let left = try FileManager.default.contentsOfDirectory(atPath: root.path).sorted()
+        #expect(left == ["current", "new"])
+    }
+
+    @Test func aCacheUnderADirectoryTheSandboxCannotSearchMovesToAPrivateOne() throws {
+        let root = try makeTemporaryDirectory("env-dir")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let closed = root.appendingPathComponent("closed")
+        try FileManager.default.createDirectory(at: closed, withIntermediateDirectories: true)
+        chmod(closed.path, 0o700)
+        #expect(EnvironmentDirectory.blockedAncestor(of: closed.appendingPathComponent("cache/environments")) == closed.path)
+        #expect(EnvironmentDirectory.blockedAncestor(of: root.appendingPathComponent("open/environments")) == nil)
+        let (chosen, note) = try EnvironmentDirectory.choose(preferred: closed.appendingPathComponent("environments"))
+        #expect(chosen.path.hasPrefix(FileManager.default.temporaryDirectory.path))
+        #expect(note != nil)
+    }
+
     @Test func theEnvironmentGoesOnPythonPathAfterTheWorkspace() {
         let flat = ProjectEnvironment(path: "/x", sitePackages: "env", interpreter: "p", hash: "h", origin: "o")
         #expect(flat.pythonPath(srcLayout: false) == "/work:/opt/selfcheck-project-env/env")
