@@ -15,12 +15,14 @@ public struct CheckPipeline: Sendable {
         public var outputTailBytes = 4000
         /// Run pytest in its own workspace alongside black and ruff (it is cancelled when they fail).
         public var testsAlongside = true
+        /// The project environment the steps import from (see ProjectEnvironment/); nil: none.
+        public var environments: ProjectEnvironments?
         public init(cacheDirectory: URL? = nil) { self.cacheDirectory = cacheDirectory }
     }
 
     public static let defaultSteps = ["black", "ruff", "pytest"]
 
-    let runner: any JobRunner
+    var runner: any JobRunner
     let patches: any PatchResolver
     let configuration: Configuration
 
@@ -92,7 +94,7 @@ public struct CheckPipeline: Sendable {
         }
         defer { try? workspace.remove() }
 
-        let facts = CheckFacts(request: request, checkout: checkout, tools: configuration.tools)
+        var facts = CheckFacts(request: request, checkout: checkout, tools: configuration.tools)
         var run = CheckRun(pipeline: self, request: request, checkout: checkout, workspace: workspace,
                            patch: prepared, facts: facts, emit: emit)
         defer { run.removeBase() }
@@ -107,6 +109,31 @@ public struct CheckPipeline: Sendable {
         report.configChanges = ConfigChanges.find(
             diff: prepared.canonicalDiff, base: { BaseFile.read(checkout, $0) }, patched: { (try? workspace.read($0)) ?? nil })
 
+        // The project environment: later steps run with it mounted (a new runner), or the check stops.
+        var active = self
+        if let environments = configuration.environments {
+            emit(.stepStarted(.with { $0.name = ProjectEnvironments.stepName }))
+            let outcome = await environments.prepare(
+                checkout: checkout, workspace: workspace, patchFiles: prepared.files, runner: runner, request: request)
+            // Nothing declared and nothing named: no step, the check runs as it always did.
+            if outcome.step.status != "skipped" {
+                report.steps.append(outcome.step)
+                emit(.stepFinished(outcome.step))
+            }
+            run.notes += outcome.notes
+            guard let mounted = outcome.runner else {
+                report.verdict = outcome.step.status == "failed" ? "fail" : "error"
+                report.reason = outcome.step.note
+                report.notes = run.notes
+                report.isolation = run.isolation
+                return report
+            }
+            active.runner = mounted
+            facts = facts.with(environment: outcome.environmentKey)
+            run.use(active, facts: facts)
+        }
+
+        let chosen = active, chosenFacts = facts
         let steps = request.steps.isEmpty ? Self.defaultSteps : request.steps
         // pytest is the slow step. When it comes last, it starts at once in a workspace of its own (the
         // patch applied again) while the quick steps run, and is cancelled if one of them fails.
@@ -116,7 +143,7 @@ public struct CheckPipeline: Sendable {
         var testRun: CheckRun?
         await withTaskGroup(of: TestsOutcome.self) { group in
             if alongside {
-                group.addTask { await self.testsInOwnWorkspace(request, checkout: checkout, patch: prepared, facts: facts, emit: emit) }
+                group.addTask { await chosen.testsInOwnWorkspace(request, checkout: checkout, patch: prepared, facts: chosenFacts, emit: emit) }
             }
             for name in sequential {
                 if stopped || Task.isCancelled {

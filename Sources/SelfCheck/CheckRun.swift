@@ -5,7 +5,7 @@ import Patch
 /// The state of one check while its steps run: the patched workspace, and — only when a step found
 /// something — a second workspace at the base to tell new failures from old ones.
 struct CheckRun: Sendable {
-    let pipeline: CheckPipeline
+    private(set) var pipeline: CheckPipeline
     let request: CheckRequest
     let checkout: URL
     let workspace: any CheckWorkspace
@@ -17,7 +17,7 @@ struct CheckRun: Sendable {
     var tamper: [Finding] = []
     private var baseWorkspace: (any CheckWorkspace)?
     private var touchedPythonFiles: [String]?
-    private let facts: CheckFacts
+    private var facts: CheckFacts
     private let cache: BaselineCache
 
     init(pipeline: CheckPipeline, request: CheckRequest, checkout: URL, workspace: any CheckWorkspace,
@@ -38,6 +38,12 @@ struct CheckRun: Sendable {
         let files = patch.files.filter { $0.hasSuffix(".py") && ((try? workspace.read($0)) ?? nil) != nil }
         touchedPythonFiles = files
         return files
+    }
+
+    /// The remaining steps run with a project environment mounted (ProjectEnvironment/).
+    mutating func use(_ pipeline: CheckPipeline, facts: CheckFacts) {
+        self.pipeline = pipeline
+        self.facts = facts
     }
 
     mutating func removeBase() {
@@ -333,7 +339,7 @@ struct CheckFacts: Sendable {
     let pytestArguments: [String]
     /// nil when the checkout has uncommitted changes: such a base is never cached.
     let lintKey: String?
-    let testKey: String?
+    private(set) var testKey: String?
     /// black's and ruff's configuration at the base: the patched files are judged by it.
     let baseConfig: BaseToolConfig
 
@@ -353,5 +359,12 @@ struct CheckFacts: Sendable {
         let base = CheckoutState.cleanKey(checkout).map { "\($0) \(pins)" }
         lintKey = base.map { "lint \($0)" }
         testKey = base.map { [pytestArguments] in "tests \($0) \(pytestArguments.joined(separator: " "))" }
+    }
+
+    /// Test outcomes depend on what the tests can import: the environment is part of the baseline key.
+    func with(environment key: String?) -> CheckFacts {
+        var facts = self
+        if let key { facts.testKey = facts.testKey.map { "\($0) env \(key)" } }
+        return facts
     }
 }

@@ -24,7 +24,7 @@ extension CheckReport {
             lines.append("patch refused by rule \(patch.rejectionRule)")
         }
         for step in steps {
-            var head = "  \(step.status == "passed" ? "✓" : step.status == "skipped" ? "-" : "✗") \(step.name.padding(toLength: 7, withPad: " ", startingAt: 0)) \(step.status)"
+            var head = "  \(step.status == "passed" ? "✓" : step.status == "skipped" ? "-" : "✗") \(step.name.padding(toLength: max(7, step.name.count), withPad: " ", startingAt: 0)) \(step.status)"
             if step.status != "skipped" { head += "  \(step.durationMs) ms" }
             if !step.limitHit.isEmpty { head += "  limit hit: \(step.limitHit)" }
             if !step.note.isEmpty { head += "  (\(step.note))" }

@@ -1,6 +1,6 @@
 import Foundation
 
-// `bench [patch|sandbox|kafka|check|agent|all]`: every figure is printed next to a baseline measured in
+// `bench [patch|sandbox|kafka|check|environment|agent|all]`: every figure is printed next to a baseline measured in
 // the same run, and as a table row (Table.swift) for scripts/bench.
 let which = CommandLine.arguments.dropFirst().first ?? "all"
 let suites: [(String, () async throws -> Void)] = [
@@ -8,6 +8,7 @@ let suites: [(String, () async throws -> Void)] = [
     ("sandbox", SandboxBench.run),
     ("kafka", KafkaBench.run),
     ("check", CheckBench.run),
+    ("environment", EnvironmentBench.run),
     ("agent", AgentBench.run),
 ]
 guard which == "all" || suites.contains(where: { $0.0 == which }) else {

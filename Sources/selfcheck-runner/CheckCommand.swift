@@ -106,6 +106,7 @@ struct RunnerOptions: ParsableArguments {
         "Folder of the runner's own for overlay workspaces (default: TMPDIR when the job can reach it, else \(WorkspaceFolder.rootDefault) for a root runner).",
         discussion: "Created when missing; must belong to the runner and be writable by no one else."))
     var stateDir: String?
+    @OptionGroup var environment: EnvironmentOptions
 
     /// The workspace folder, resolved once (with `--state-dir`).
     func workspaceFolder() throws -> URL {
@@ -123,11 +124,14 @@ struct RunnerOptions: ParsableArguments {
         WorkspaceFolder.configure(stateDir)
         var configuration = CheckPipeline.Configuration(cacheDirectory: noCache ? nil : cacheDirectory)
         configuration.tools = ToolCommands()
+        configuration.environments = try environment.environments(cacheDirectory: cacheDirectory, tools: configuration.tools)
         return CheckPipeline(runner: SandboxJobRunner(profile: sandboxProfile, logger: logger),
                              patches: PatchEngineResolver(), configuration: configuration)
     }
 
-    var cacheDirectory: URL {
+    var cacheDirectory: URL { Self.cacheDirectory(cacheDir) }
+
+    static func cacheDirectory(_ cacheDir: String?) -> URL {
         if let cacheDir { return URL(fileURLWithPath: cacheDir) }
         let base = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"]
             ?? (NSHomeDirectory() + "/.cache")

@@ -39,7 +39,9 @@ import Testing
         let outcome = try check(repo, patch)
         #expect(outcome.status == 0, "\(outcome.report.reason) \(outcome.stderr)")
         #expect(outcome.report.verdict == "pass")
-        #expect(outcome.report.steps.map(\.status) == ["passed", "passed", "passed", "passed"])
+        // apply, environment (toolz declares a test group: pycodestyle), black, ruff, pytest.
+        #expect(outcome.report.steps.map(\.name) == ["apply", "environment", "black", "ruff", "pytest"])
+        #expect(outcome.report.steps.map(\.status) == ["passed", "passed", "passed", "passed", "passed"])
         #expect(outcome.report.isolation.contains { $0.hasPrefix("seccomp") })
         #expect(outcome.report.notes.contains { $0.hasPrefix("pytest: 193 passed") })
         #expect(try run(["git", "status", "--porcelain", "--ignored"], in: repo.root).stdout == before)

@@ -131,6 +131,18 @@ public nonisolated struct CheckRequest: @unchecked Sendable {
     set {_uniqueStorage()._allowConfigChange = newValue}
   }
 
+  /// judge a patch that changes the declared dependencies (else it fails)
+  public var allowDependencyChange: Bool {
+    get {_storage._allowDependencyChange}
+    set {_uniqueStorage()._allowDependencyChange = newValue}
+  }
+
+  /// one of the runner's --python-env names; never a path
+  public var pythonEnv: String {
+    get {_storage._pythonEnv}
+    set {_uniqueStorage()._pythonEnv = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -523,7 +535,7 @@ nonisolated extension Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImple
 
 nonisolated extension CheckRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CheckRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}repo_path\0\u{1}diff\0\u{1}steps\0\u{1}limits\0\u{1}profile\0\u{3}keep_going\0\u{3}allow_test_removal\0\u{4}\u{2}pytest_args\0\u{3}step_timeouts_ms\0\u{3}base_commit\0\u{4}D\u{1}allow_config_change\0\u{b}autofix\0\u{c}\u{9}\u{1}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}repo_path\0\u{1}diff\0\u{1}steps\0\u{1}limits\0\u{1}profile\0\u{3}keep_going\0\u{3}allow_test_removal\0\u{4}\u{2}pytest_args\0\u{3}step_timeouts_ms\0\u{3}base_commit\0\u{4}D\u{1}allow_config_change\0\u{4}\u{a}allow_dependency_change\0\u{3}python_env\0\u{b}autofix\0\u{c}\u{9}\u{1}")
 
   fileprivate class _StorageClass {
     var _requestID: String = String()
@@ -538,6 +550,8 @@ nonisolated extension CheckRequest: SwiftProtobuf.Message, SwiftProtobuf._Messag
     var _stepTimeoutsMs: Dictionary<String,UInt64> = [:]
     var _baseCommit: String = String()
     var _allowConfigChange: Bool = false
+    var _allowDependencyChange: Bool = false
+    var _pythonEnv: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -560,6 +574,8 @@ nonisolated extension CheckRequest: SwiftProtobuf.Message, SwiftProtobuf._Messag
       _stepTimeoutsMs = source._stepTimeoutsMs
       _baseCommit = source._baseCommit
       _allowConfigChange = source._allowConfigChange
+      _allowDependencyChange = source._allowDependencyChange
+      _pythonEnv = source._pythonEnv
     }
   }
 
@@ -590,6 +606,8 @@ nonisolated extension CheckRequest: SwiftProtobuf.Message, SwiftProtobuf._Messag
         case 11: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufUInt64>.self, value: &_storage._stepTimeoutsMs) }()
         case 12: try { try decoder.decodeSingularStringField(value: &_storage._baseCommit) }()
         case 80: try { try decoder.decodeSingularBoolField(value: &_storage._allowConfigChange) }()
+        case 90: try { try decoder.decodeSingularBoolField(value: &_storage._allowDependencyChange) }()
+        case 91: try { try decoder.decodeSingularStringField(value: &_storage._pythonEnv) }()
         default: break
         }
       }
@@ -638,6 +656,12 @@ nonisolated extension CheckRequest: SwiftProtobuf.Message, SwiftProtobuf._Messag
       if _storage._allowConfigChange != false {
         try visitor.visitSingularBoolField(value: _storage._allowConfigChange, fieldNumber: 80)
       }
+      if _storage._allowDependencyChange != false {
+        try visitor.visitSingularBoolField(value: _storage._allowDependencyChange, fieldNumber: 90)
+      }
+      if !_storage._pythonEnv.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._pythonEnv, fieldNumber: 91)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -659,6 +683,8 @@ nonisolated extension CheckRequest: SwiftProtobuf.Message, SwiftProtobuf._Messag
         if _storage._stepTimeoutsMs != rhs_storage._stepTimeoutsMs {return false}
         if _storage._baseCommit != rhs_storage._baseCommit {return false}
         if _storage._allowConfigChange != rhs_storage._allowConfigChange {return false}
+        if _storage._allowDependencyChange != rhs_storage._allowDependencyChange {return false}
+        if _storage._pythonEnv != rhs_storage._pythonEnv {return false}
         return true
       }
       if !storagesAreEqual {return false}

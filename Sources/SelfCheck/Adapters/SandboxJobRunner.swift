@@ -7,9 +7,13 @@ import Sandbox
 /// checkout. Setup failures throw; nothing ever runs unsandboxed.
 public struct SandboxJobRunner: JobRunner {
     let sandbox: Sandbox
+    let logger: Logger
+    /// Variables every job of this runner gets on top of the profile's (PYTHONPATH of a project environment).
+    var environment: [String: String] = [:]
 
     public init(profile: SandboxProfile, logger: Logger) {
         sandbox = Sandbox(profile: profile, logger: logger)
+        self.logger = logger
     }
 
     public func makeWorkspace(checkout: URL) async throws -> any CheckWorkspace {
@@ -24,7 +28,7 @@ public struct SandboxJobRunner: JobRunner {
         guard let overlay = workspace as? OverlayWorkspace else {
             throw SandboxRunnerMisuse()
         }
-        let job = SandboxJob(command: command, workspace: overlay.workspace, limits: SandboxLimits(limits),
+        let job = SandboxJob(command: command, workspace: overlay.workspace, environment: environment, limits: SandboxLimits(limits),
                              stdin: stdin, onOutput: onOutput)
         let outcome = try await sandbox.run(job)
         return JobResult(
