@@ -35,7 +35,8 @@ struct SourceScan {
             else { shared += contents }
         }
         text = [.agent: agentOnly + shared, .runner: runnerOnly + shared]
-        let pattern = try NSRegularExpression(pattern: #"(?:environment|values|env)\["([A-Z][A-Z0-9_]*)"\]|getenv\("([A-Z][A-Z0-9_]*)"\)|value\("([A-Z][A-Z0-9_]*)"\)"#)
+        // `environment["X"] = …` sets a variable for a child (e.g. a job's PYTHONPATH): not a read.
+        let pattern = try NSRegularExpression(pattern: #"(?:environment|values|env)\["([A-Z][A-Z0-9_]*)"\](?!\s*=[^=])|getenv\("([A-Z][A-Z0-9_]*)"\)|value\("([A-Z][A-Z0-9_]*)"\)"#)
         func reads(in source: String) -> Set<String> {
             Set(pattern.matches(in: source, range: NSRange(source.startIndex..., in: source)).compactMap { match in
                 (1...3).lazy.compactMap { Range(match.range(at: $0), in: source).map { String(source[$0]) } }.first
