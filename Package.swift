@@ -1,10 +1,12 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-/// Settings every Swift target shares: Swift 6 language mode with strict concurrency.
+/// Settings every Swift target shares: Swift 6 language mode with strict concurrency, and warnings as
+/// errors (our own targets only; dependencies keep their warnings).
 let packageSwiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
+    .unsafeFlags(["-warnings-as-errors"]),
 ]
 
 let package = Package(
@@ -45,7 +47,7 @@ let package = Package(
         .target(
             name: "CSandbox",
             dependencies: ["CSeccomp"],
-            cSettings: [.define("_GNU_SOURCE")],
+            cSettings: [.define("_GNU_SOURCE"), .unsafeFlags(["-Wall", "-Wextra", "-Werror"])],
             linkerSettings: [.linkedLibrary("seccomp")]
         ),
 

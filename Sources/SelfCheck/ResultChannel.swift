@@ -115,7 +115,10 @@ struct PytestResults: Sendable {
                     tamper(id, "the test failed in \(when) but its report was rewritten to \(reported)")
                 }
                 let failed = derived == "failed" || reported == "failed"
-                let status: TestOutcome.Status = failed ? (when == "call" ? .failed : .error) : reported == "skipped" ? .skipped : .passed
+                // A subtest ("subtest N", during the call phase) fails its test; its skip does not skip it.
+                let subtest = when.hasPrefix("subtest ")
+                let status: TestOutcome.Status = failed ? (when == "call" || subtest ? .failed : .error)
+                    : reported == "skipped" && !subtest ? .skipped : .passed
                 var outcome = byTest[id] ?? TestOutcome(id: id, status: .passed, isCollectionError: false, message: "")
                 if byTest[id] == nil { order.append(id) }
                 // The first failure is the verdict (a failing teardown after a failed call keeps .failed).

@@ -87,6 +87,25 @@ import Testing
         #expect(ResultChannel.strip("x\n@@selfcheck:t0k {}\ny\n", token: "t0k") == "x\ny\n")
     }
 
+    /// Subtests (pytest's `subtests` fixture, unittest's subTest) report once each during the call phase:
+    /// numbered, they are no forgery, and a failing one fails its test even when the test's own call passed.
+    @Test func subtestsAreNoForgeryAndAFailingOneFailsItsTest() {
+        let channel = ResultChannel(token: "t0k")
+        func record(_ json: String) -> String { "\n@@selfcheck:t0k \(json)\n" }
+        let stream = record(#"{"e":"start"}"#)
+            + record(#"{"e":"test","id":"t.py::test_a","when":"subtest 1","derived":"passed","reported":"passed"}"#)
+            + record(#"{"e":"test","id":"t.py::test_a","when":"subtest 2","derived":"skipped","reported":"skipped"}"#)
+            + record(#"{"e":"test","id":"t.py::test_a","when":"call","derived":"passed","reported":"passed"}"#)
+            + record(#"{"e":"test","id":"t.py::test_b","when":"subtest 1","derived":"failed","reported":"failed","msg":"sub"}"#)
+            + record(#"{"e":"test","id":"t.py::test_b","when":"call","derived":"passed","reported":"passed"}"#)
+            + record(#"{"e":"finish","exitstatus":1,"collected":2}"#)
+        _ = channel.feed(Array(stream.utf8))
+        let results = channel.results()
+        #expect(results.tamper.isEmpty, "\(results.tamper)")
+        #expect(results.outcomes.map(\.status) == [.passed, .failed])
+        #expect(results.outcomes.last?.message == "sub")
+    }
+
     @Test func diffScanNamesHooksPluginsAndPackageCodeThatReachesIntoPytest() {
         let diff = """
             --- a/conftest.py

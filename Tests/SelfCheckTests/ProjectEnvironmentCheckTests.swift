@@ -248,7 +248,7 @@ import Testing
         #expect(outcome.step("environment")?.status == "passed")
         #expect(outcome.report.notes.contains { $0.hasPrefix("environment: ") && $0.contains("pinned requirements") })
         // The tests ran for real: far more than a handful passed, none failed.
-        let counts = outcome.report.notes.first { $0.hasPrefix("pytest: ") } ?? ""
+        let counts = outcome.report.notes.first { $0.hasPrefix("pytest: ") && $0.contains(" passed, ") } ?? ""
         #expect(counts.contains(" 0 failed"), "\(counts)")
         let passed = Int(counts.split(separator: " ").dropFirst().first ?? "") ?? 0
         #expect(passed > 100, "\(counts)")

@@ -39,7 +39,7 @@ public final class AgentProcess: @unchecked Sendable {
         var inherited = ProcessInfo.processInfo.environment
         for setting in Self.agentSettings { inherited[setting] = nil }
         self.environment = inherited.merging(environment) { $1 }
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
     }
 
     public var pid: Int32? { process.map(\.processIdentifier) }

@@ -94,6 +94,18 @@ class SelfCheckPlugin:
         self.send = _send
         self.reported_internals = set()
         self.finished = False
+        # The test whose call phase is running: a makereport for it meanwhile is a subtest's
+        # (pytest's `subtests` fixture, unittest's subTest), one record each, numbered.
+        self.calling = None
+        self.subtests = 0
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_call(self, item):
+        self.calling, self.subtests = item.nodeid, 0
+        try:
+            yield
+        finally:
+            self.calling = None
 
     def _check_internals(self):
         for name, get in _INTERNALS.items():
@@ -151,9 +163,13 @@ class SelfCheckPlugin:
             reported, message = "failed", repr(error)[:300]
         if derived == "failed" and not message and excinfo is not None:
             message = _first_line(excinfo.exconly())
+        when = call.when
+        if when == "call" and self.calling == item.nodeid:
+            self.subtests += 1
+            when = "subtest %d" % self.subtests
         if call.when == "call" or derived != "passed" or reported != "passed":
-            self.send({"e": "test", "id": item.nodeid, "when": call.when, "derived": derived, "reported": reported, "msg": message})
-        if call.when == "call":
+            self.send({"e": "test", "id": item.nodeid, "when": when, "derived": derived, "reported": reported, "msg": message})
+        if when == "call":
             self._check_internals()
 
     @pytest.hookimpl(hookwrapper=True, trylast=True)

@@ -10,7 +10,7 @@ struct EnvironmentCache {
         var entries: [(name: String, used: Date, bytes: UInt64)] = names.map { name in
             let path = directory.appendingPathComponent(name).path
             let used = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? .distantPast
-            return (name, used ?? .distantPast, Self.size(of: path))
+            return (name, used, Self.size(of: path))
         }
         var total = entries.reduce(0) { $0 + $1.bytes }
         entries.sort { $0.used < $1.used }

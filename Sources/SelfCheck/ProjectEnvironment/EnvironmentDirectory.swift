@@ -1,4 +1,5 @@
 import Foundation
+import Sandbox
 
 /// Where environments can live: the sandbox's unprivileged user bind-mounts them, so every directory
 /// above them must be searchable by others (a cache under a 0700 home is not).
@@ -19,11 +20,14 @@ public enum EnvironmentDirectory {
         return nil
     }
 
-    /// `preferred` when the jobs can reach it; otherwise a private directory under TMPDIR owned by this
-    /// uid, refused when someone else made it, or it is a symlink or writable by others.
+    /// `preferred` when the jobs can reach it; otherwise a directory of this uid's in the runner's
+    /// workspace folder (which the jobs reach by construction, whatever TMPDIR is: `WorkspaceFolder`),
+    /// refused when someone else made it, or it is a symlink or writable by others.
     public static func choose(preferred: URL) throws -> (URL, note: String?) {
         guard let blocked = blockedAncestor(of: preferred) else { return (preferred, nil) }
-        let fallback = FileManager.default.temporaryDirectory.appendingPathComponent("selfcheck-runner-environments-\(getuid())")
+        // Without a usable workspace folder no check can run; the check stops there and says why.
+        guard let folder = try? WorkspaceFolder.resolve() else { return (preferred, nil) }
+        let fallback = folder.appendingPathComponent("selfcheck-runner-environments-\(getuid())")
         if mkdir(fallback.path, 0o755) != 0 && errno != EEXIST {
             throw EnvironmentError("cannot create \(fallback.path): errno \(errno)")
         }
