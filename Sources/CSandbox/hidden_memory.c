@@ -18,15 +18,21 @@ static bool starts_with(const char *s, const char *prefix) {
     return true;
 }
 
+/* Reads a small /proc file whole into `buf` (NUL-terminated); false when it cannot. */
+static bool read_small(const char *path, char *buf, size_t size) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    ssize_t n = read(fd, buf, size - 1);
+    close(fd);
+    if (n <= 0) return false;
+    buf[n] = 0;
+    return true;
+}
+
 /* Used bytes of every tmpfs mount point listed in /proc/self/mounts (each counted once). */
 static uint64_t tmpfs_bytes(void) {
-    int fd = open("/proc/self/mounts", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
     char buf[8192];
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) return 0;
-    buf[n] = 0;
+    if (!read_small("/proc/self/mounts", buf, sizeof buf)) return 0;
     uint64_t total = 0;
     for (char *line = buf; *line;) {
         char *end = line;
@@ -86,13 +92,8 @@ uint64_t csb_memfd_bytes(int proc, const char *pid, csb_memfd_seen *seen) {
 
 /* Resident bytes of the namespace's System V segments: the last-but-one column of /proc/sysvipc/shm. */
 static uint64_t sysv_bytes(void) {
-    int fd = open("/proc/sysvipc/shm", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
     char buf[8192];
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) return 0;
-    buf[n] = 0;
+    if (!read_small("/proc/sysvipc/shm", buf, sizeof buf)) return 0;
     uint64_t total = 0;
     bool header = true;
     for (char *p = buf; *p;) {

@@ -39,7 +39,7 @@ public enum HostGit {
 
     /// Reads to end of file, retrying a read a signal interrupted: Foundation's `readDataToEndOfFile`
     /// traps on EINTR, which any process with a signal handler and a timer (libFuzzer's) can get.
-    static func readToEnd(_ handle: FileHandle) -> Data {
+    public static func readToEnd(_ handle: FileHandle) -> Data {
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         while true {

@@ -1,4 +1,5 @@
 import Foundation
+import Patch
 
 /// The few host processes the environment builder runs: pip *download* (files only) and sha256sum.
 /// A clean environment: no PIP_* variables, no user configuration (pip also gets `--isolated`).
@@ -46,7 +47,8 @@ enum HostProcess {
         let pid = process.processIdentifier
         let timer = DispatchWorkItem { if process.isRunning { kill(pid, SIGKILL) } }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds, execute: timer)
-        let data = output.fileHandleForReading.readDataToEndOfFile()
+        // EINTR-safe: Foundation's readDataToEndOfFile traps on an interrupted read (see HostGit).
+        let data = HostGit.readToEnd(output.fileHandleForReading)
         process.waitUntilExit()
         timer.cancel()
         let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
