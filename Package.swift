@@ -131,7 +131,7 @@ let package = Package(
         .target(
             name: "GitWorkspace",
             dependencies: [
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log")
             ],
             swiftSettings: packageSwiftSettings
         ),
@@ -191,7 +191,8 @@ let package = Package(
         .executableTarget(
             name: "bench",
             dependencies: [
-                "Patch", "Sandbox", "Kafka", "Contracts", "RunnerProtocol", "AgentCore", "AgentServices", "GitWorkspace", "LLM",
+                "Patch", "Sandbox", "Kafka", "Contracts", "RunnerProtocol", "AgentCore", "AgentServices",
+                "GitWorkspace", "LLM",
                 "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -256,7 +257,9 @@ let package = Package(
         // Issue #9's fault and load suite: the real executables under injected faults (1.5-3 min).
         .testTarget(
             name: "FaultTests",
-            dependencies: ["AgentServices", "Contracts", "Kafka", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "AgentServices", "Contracts", "Kafka", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: packageSwiftSettings
         ),
         // Reads deploy/, README.md, scripts/ and Sources/ as text: the deployment files must agree with
@@ -269,7 +272,9 @@ let package = Package(
         // The executables as processes: metrics scraped, JSON logs read, SIGTERM mid-task and mid-check.
         .testTarget(
             name: "OperationsTests",
-            dependencies: ["Contracts", "Kafka", "RunnerProtocol", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Contracts", "Kafka", "RunnerProtocol", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: packageSwiftSettings
         ),
         // Talks to a real SwiftNIO HTTP/1.1 server on 127.0.0.1, scripted per test.

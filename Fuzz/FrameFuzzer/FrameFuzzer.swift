@@ -6,7 +6,7 @@
 // does exceed the cap, `truncated` exactly when the stream stops inside a frame.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -35,12 +35,18 @@ public func frameFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) 
                 expect(false, "nextFrame threw \(error)")
                 return 0
             }
-            let header = stream[consumed.count..<consumed.count + FrameDecoder.headerSize].reduce(0) { $0 << 8 | Int($1) }
-            expect(limit == cap && length == header && length > cap, "tooLarge(\(length), \(limit)) for header \(header), cap \(cap)")
+            let header = stream[consumed.count..<consumed.count + FrameDecoder.headerSize].reduce(0) {
+                $0 << 8 | Int($1)
+            }
+            expect(
+                limit == cap && length == header && length > cap,
+                "tooLarge(\(length), \(limit)) for header \(header), cap \(cap)")
             return 0
         }
         expect(stream[..<consumed.count].elementsEqual(consumed), "frames do not re-encode to the bytes consumed")
-        expect(decoder.bufferedByteCount == offset - consumed.count, "buffered \(decoder.bufferedByteCount), expected \(offset - consumed.count)")
+        expect(
+            decoder.bufferedByteCount == offset - consumed.count,
+            "buffered \(decoder.bufferedByteCount), expected \(offset - consumed.count)")
         expect(decoder.bufferedByteCount < FrameDecoder.headerSize + cap, "a whole frame left undecoded")
     }
     do {

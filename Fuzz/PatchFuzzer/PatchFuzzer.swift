@@ -46,7 +46,9 @@ func expectStable(_ resolved: ResolvedPatch, on path: (String) -> Result<Resolve
     switch path(resolved.canonicalDiff) {
     case .success(let again):
         if again.canonicalDiff != resolved.canonicalDiff || again.repaired {
-            fail("canonical diff changed on a second pass (repairs: \(again.repairs)):\n\(resolved.canonicalDiff)\n--- became ---\n\(again.canonicalDiff)")
+            fail(
+                "canonical diff changed on a second pass (repairs: \(again.repairs)):\n\(resolved.canonicalDiff)\n--- became ---\n\(again.canonicalDiff)"
+            )
         }
     case .failure(let error):
         fail("canonical diff rejected on a second pass: \(error)\n\(resolved.canonicalDiff)")

@@ -43,7 +43,8 @@ enum AgentMetrics {
     static func tokensUsed(_ usage: TokenUsage?) {
         guard let usage else { return }
         Counter(label: "ca_llm_tokens_total", dimensions: [("type", "prompt")]).increment(by: usage.promptTokens)
-        Counter(label: "ca_llm_tokens_total", dimensions: [("type", "completion")]).increment(by: usage.completionTokens)
+        Counter(label: "ca_llm_tokens_total", dimensions: [("type", "completion")]).increment(
+            by: usage.completionTokens)
     }
 
     /// Runs `body` and records its duration (also when it throws) in `ca_stage_duration_seconds{stage}`.

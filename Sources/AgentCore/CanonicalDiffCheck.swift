@@ -8,7 +8,9 @@ enum CanonicalDiffCheck {
     static func refusal(of canonicalDiff: String, in checkout: URL, policy: PatchPolicy) -> PatchError? {
         do throws(PatchError) {
             if canonicalDiff.utf8.count > policy.maxBytes {
-                throw PatchError(rule: PatchRule.tooLarge.rawValue, message: "the canonical diff is \(canonicalDiff.utf8.count) bytes")
+                throw PatchError(
+                    rule: PatchRule.tooLarge.rawValue,
+                    message: "the canonical diff is \(canonicalDiff.utf8.count) bytes")
             }
             try PatchEngine.validate(try PatchEngine.parse(canonicalDiff), policy: policy, tree: checkout)
             return nil

@@ -18,19 +18,25 @@ struct CheckProgressLog: Sendable {
         case .queued(let why):
             logger.info("check queued", metadata: ["why": "\(why)"])
         case .patchResolved(let patch):
-            logger.info("patch resolved", metadata: [
-                "files": "\(patch.files.joined(separator: ","))", "added": "\(patch.linesAdded)", "removed": "\(patch.linesRemoved)",
-                "repaired": "\(patch.repaired)",
-            ])
+            logger.info(
+                "patch resolved",
+                metadata: [
+                    "files": "\(patch.files.joined(separator: ","))", "added": "\(patch.linesAdded)",
+                    "removed": "\(patch.linesRemoved)",
+                    "repaired": "\(patch.repaired)",
+                ])
         case .stepStarted(let step):
             logger.info("step started", metadata: ["step": "\(step.name)"])
         case .stepFinished(let step):
-            var metadata: Logger.Metadata = ["step": "\(step.name)", "status": "\(step.status)", "duration_ms": "\(step.durationMs)"]
+            var metadata: Logger.Metadata = [
+                "step": "\(step.name)", "status": "\(step.status)", "duration_ms": "\(step.durationMs)",
+            ]
             if !step.limitHit.isEmpty { metadata["limit_hit"] = "\(step.limitHit)" }
             logger.info("step finished", metadata: metadata)
         case .output(let chunk):
             let text = String(decoding: chunk.data, as: UTF8.self)
-            logger.debug("step output", metadata: ["step": "\(chunk.step)", "output": "\(text.prefix(Self.maxChunkCharacters))"])
+            logger.debug(
+                "step output", metadata: ["step": "\(chunk.step)", "output": "\(text.prefix(Self.maxChunkCharacters))"])
         case nil:
             break
         }

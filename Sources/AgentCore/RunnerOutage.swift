@@ -26,7 +26,7 @@ struct RunnerOutageRetry: Sendable {
         var request = request
         let requestID = request.requestID
         for (index, delay) in delays.enumerated() {
-            do { return try await check(request) } catch where Self.isOutage(error) && !Task.isCancelled {
+            do { return try await check(request) } catch  where Self.isOutage(error) && !Task.isCancelled {
                 retried(index + 1, error)
                 try await Task.sleep(for: delay)
                 // A fresh id: the runner may still be tearing down the job of the dropped connection.

@@ -57,11 +57,13 @@ public struct CheckoutFiles: ContextSource {
     public init() {}
 
     public func snippets(for task: CodingTask, checkout: URL) async throws -> [ContextSnippet] {
-        guard !task.path.isEmpty, !task.path.hasPrefix("/"), !task.path.split(separator: "/").contains("..") else { return [] }
+        guard !task.path.isEmpty, !task.path.hasPrefix("/"), !task.path.split(separator: "/").contains("..") else {
+            return []
+        }
         let url = checkout.appendingPathComponent(task.path)
         // Never follow a symlink out of the checkout.
         guard url.resolvingSymlinksInPath().path.hasPrefix(checkout.resolvingSymlinksInPath().path + "/"),
-              let handle = FileHandle(forReadingAtPath: url.path)
+            let handle = FileHandle(forReadingAtPath: url.path)
         else { return [] }
         defer { try? handle.close() }
         let data = try handle.read(upToCount: maxFileBytes) ?? Data()

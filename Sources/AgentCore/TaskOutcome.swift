@@ -1,7 +1,9 @@
 import Contracts
 
 extension CommitResult {
-    static func make(_ task: CodingTask, _ status: CommitStatus, sha: String = "", branch: String = "", notes: [String]) -> CommitResult {
+    static func make(_ task: CodingTask, _ status: CommitStatus, sha: String = "", branch: String = "", notes: [String])
+        -> CommitResult
+    {
         .with {
             $0.taskID = task.id
             $0.status = status.rawValue
@@ -35,7 +37,9 @@ extension CheckReport {
         var lines = ["self-check \(verdict): \(reason)"]
         for step in steps where step.status == "failed" || step.status == "error" {
             lines.append("step \(step.name) \(step.status)\(step.limitHit.isEmpty ? "" : " (limit: \(step.limitHit))")")
-            for finding in step.newFailures.prefix(10) { lines.append("  new \(finding.kind): \(finding.key) \(finding.message.prefix(200))") }
+            for finding in step.newFailures.prefix(10) {
+                lines.append("  new \(finding.kind): \(finding.key) \(finding.message.prefix(200))")
+            }
         }
         for finding in tamper { lines.append("  tamper: \(finding.key): \(finding.message)") }
         for finding in configChanges { lines.append("  config: \(finding.key): \(finding.message)") }

@@ -33,7 +33,9 @@ public struct TaskProcessor: Sendable {
     /// remote (credentials redacted).
     public func summary() async -> Logger.Metadata {
         var remote: String?
-        if let configured = configuration.remoteRepo { remote = (try? await mirrors.mirror(for: configured).displayRemote) ?? "not usable" }
+        if let configured = configuration.remoteRepo {
+            remote = (try? await mirrors.mirror(for: configured).displayRemote) ?? "not usable"
+        }
         return ["model": "\(model)", "remote_repo": "\(remote ?? "none: each task must name its repo")"]
     }
 
@@ -69,8 +71,12 @@ public struct TaskProcessor: Sendable {
                 let head = try await mirrors.mirror(for: remote).defaultBranchHead()
                 task.baseCommit = head.commit
                 let name = head.branch.map { "\($0.prefix(200))" } ?? "HEAD"
-                baseNote = ["the task has no base_commit: worked on the remote's default branch \(name) at \(head.commit)"]
-                logger.info("no base_commit: using the default branch head", metadata: ["branch": "\(name)", "base_commit": "\(head.commit)"])
+                baseNote = [
+                    "the task has no base_commit: worked on the remote's default branch \(name) at \(head.commit)"
+                ]
+                logger.info(
+                    "no base_commit: using the default branch head",
+                    metadata: ["branch": "\(name)", "base_commit": "\(head.commit)"])
             }
             var result = try await workOn(task, remote: remote, branch: branch, started: started, logger: logger)
             result.notes.insert(contentsOf: baseNote, at: 0)
@@ -95,20 +101,29 @@ public struct TaskProcessor: Sendable {
             // The first delivery may have died between the push and the claims: claim again (a claim
             // with the same sha asks for the same thing).
             let claims = await claimLeases(of: task, sha: sha)
-            return .make(task, .success, sha: sha, branch: branch, notes: ["redelivered: \(branch) already holds \(sha)"] + claims)
+            return .make(
+                task, .success, sha: sha, branch: branch,
+                notes: ["redelivered: \(branch) already holds \(sha)"] + claims)
         }
-        return try await mirror.withCheckout(commit: task.baseCommit, taskID: task.id, in: configuration.checkoutRoot, spares: configuration.spareCheckouts) { checkout in
+        return try await mirror.withCheckout(
+            commit: task.baseCommit, taskID: task.id, in: configuration.checkoutRoot,
+            spares: configuration.spareCheckouts
+        ) { checkout in
             AgentMetrics.record(.checkout, since: started)
             return await attempt(task, checkout: checkout, branch: branch, logger: logger)
         }
     }
 
     /// Up to `maxAttempts` patches, each checked by the runner; retries carry the last failure.
-    private func attempt(_ task: CodingTask, checkout: TaskCheckout, branch: String, logger: Logger) async -> CommitResult {
+    private func attempt(_ task: CodingTask, checkout: TaskCheckout, branch: String, logger: Logger) async
+        -> CommitResult
+    {
         var notes: [String] = []
         var snippets: [ContextSnippet] = []
         do {
-            snippets = try await AgentMetrics.timed(.context) { try await context.snippets(for: task, checkout: checkout.directory) }
+            snippets = try await AgentMetrics.timed(.context) {
+                try await context.snippets(for: task, checkout: checkout.directory)
+            }
         } catch {
             snippets = (try? await CheckoutFiles().snippets(for: task, checkout: checkout.directory)) ?? []
             let fallback = snippets.isEmpty ? "no context" : "\(task.path) from the checkout"
@@ -125,9 +140,13 @@ public struct TaskProcessor: Sendable {
             if Task.isCancelled { return .make(task, .softFail, notes: notes + ["abandoned: the worker is stopping"]) }
             attemptsUsed = number
             let prompt = prompts.build(goal: task.goal, path: task.path, snippets: snippets, previousFailures: failures)
-            let summary: String, tail: String, signature: String
+            let summary: String
+            let tail: String
+            let signature: String
             do {
-                let reply = try await AgentMetrics.timed(.llm) { () async throws(LLMError) -> PatchReply in try await model.proposePatch(prompt) }
+                let reply = try await AgentMetrics.timed(.llm) { () async throws(LLMError) -> PatchReply in
+                    try await model.proposePatch(prompt)
+                }
                 AgentMetrics.tokensUsed(reply.usage)
                 let request = CheckRequest.with {
                     $0.requestID = "\(task.id)-\(number)"
@@ -136,22 +155,35 @@ public struct TaskProcessor: Sendable {
                     $0.baseCommit = task.baseCommit
                 }
                 let report = try await AgentMetrics.timed(.check) {
-                    try await RunnerOutageRetry(delays: configuration.runnerRetryDelays).run(request, retried: { count, error in
-                        logger.warning("runner unavailable, checking again", metadata: ["attempt": "\(number)", "retry": "\(count)", "error": "\(error)"])
-                        notes.append("attempt \(number): runner unavailable (\(error)); checked again")
-                    }, check: checker.check)
+                    try await RunnerOutageRetry(delays: configuration.runnerRetryDelays).run(
+                        request,
+                        retried: { count, error in
+                            logger.warning(
+                                "runner unavailable, checking again",
+                                metadata: ["attempt": "\(number)", "retry": "\(count)", "error": "\(error)"])
+                            notes.append("attempt \(number): runner unavailable (\(error)); checked again")
+                        }, check: checker.check)
                 }
-                if report.verdict != "error" && report.verdict != "inconclusive" { AgentMetrics.patchJudged(passed: report.verdict == "pass") }
+                if report.verdict != "error" && report.verdict != "inconclusive" {
+                    AgentMetrics.patchJudged(passed: report.verdict == "pass")
+                }
                 if report.verdict == "pass" {
-                    return await publish(task, report: report, checkout: checkout, branch: branch, notes: notes + ["attempt \(number) passed the self-check"])
+                    return await publish(
+                        task, report: report, checkout: checkout, branch: branch,
+                        notes: notes + ["attempt \(number) passed the self-check"])
                 }
                 if report.verdict == "error" {
-                    return .make(task, .hardFail, notes: notes + ["the runner could not check attempt \(number): \(report.reason)"])
+                    return .make(
+                        task, .hardFail,
+                        notes: notes + ["the runner could not check attempt \(number): \(report.reason)"])
                 }
                 // The tests could not run at the base: another attempt from the model cannot change that.
                 if report.verdict == "inconclusive" {
-                    return .make(task, .hardFail, notes: notes + [
-                        "check inconclusive on attempt \(number) (a failure of the check, not of the patch): \(report.reason)"])
+                    return .make(
+                        task, .hardFail,
+                        notes: notes + [
+                            "check inconclusive on attempt \(number) (a failure of the check, not of the patch): \(report.reason)"
+                        ])
                 }
                 (summary, tail) = report.failureSummary
                 signature = report.failureSignature
@@ -176,11 +208,17 @@ public struct TaskProcessor: Sendable {
     }
 
     /// Commit the runner's canonical diff on `agt/<id>`, push it, claim the leases.
-    private func publish(_ task: CodingTask, report: CheckReport, checkout: TaskCheckout, branch: String, notes: [String]) async -> CommitResult {
+    private func publish(
+        _ task: CodingTask, report: CheckReport, checkout: TaskCheckout, branch: String, notes: [String]
+    ) async -> CommitResult {
         var notes = notes
         let sha: String
-        if let refusal = CanonicalDiffCheck.refusal(of: report.patch.canonicalDiff, in: checkout.directory, policy: configuration.patchPolicy) {
-            return .make(task, .hardFail, notes: notes + ["the runner's canonical diff breaks the patch policy, not committed: \(refusal)"])
+        if let refusal = CanonicalDiffCheck.refusal(
+            of: report.patch.canonicalDiff, in: checkout.directory, policy: configuration.patchPolicy)
+        {
+            return .make(
+                task, .hardFail,
+                notes: notes + ["the runner's canonical diff breaks the patch policy, not committed: \(refusal)"])
         }
         do {
             sha = try await AgentMetrics.timed(.push) {

@@ -18,7 +18,9 @@ public final class Worker: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let busy = Atomic<Bool>(false)
 
-    public init(consumer: KafkaConsumer, producer: KafkaProducer, processor: TaskProcessor, resultTopic: String, logger: Logger) {
+    public init(
+        consumer: KafkaConsumer, producer: KafkaProducer, processor: TaskProcessor, resultTopic: String, logger: Logger
+    ) {
         self.consumer = consumer
         self.producer = producer
         self.processor = processor
@@ -76,13 +78,19 @@ public final class Worker: Sendable {
         switch Result(catching: { () throws(KafkaDecodeError) -> TaskBundle in try message.decode(TaskBundle.self) }) {
         case .failure(let error):
             logger.error("poison message", metadata: ["at": "\(message.position)", "error": "\(error)"])
-            results = [.with {
-                $0.taskID = message.keyString ?? ""
-                $0.status = CommitStatus.hardFail.rawValue
-                $0.notes = ["undecodable TaskBundle at \(message.position): \(error.reason)"]
-            }]
+            results = [
+                .with {
+                    $0.taskID = message.keyString ?? ""
+                    $0.status = CommitStatus.hardFail.rawValue
+                    $0.notes = ["undecodable TaskBundle at \(message.position): \(error.reason)"]
+                }
+            ]
         case .success(let bundle):
-            logger.info("bundle received", metadata: ["bundle_id": "\(bundle.bundleID)", "tasks": "\(bundle.tasks.count)", "at": "\(message.position)"])
+            logger.info(
+                "bundle received",
+                metadata: [
+                    "bundle_id": "\(bundle.bundleID)", "tasks": "\(bundle.tasks.count)", "at": "\(message.position)",
+                ])
             for (index, task) in bundle.tasks.enumerated() {
                 results.append(await processor.process(task, bundleID: bundle.bundleID, position: index + 1))
                 // Abandoned mid-bundle: nothing is sent or committed, the bundle comes again.
@@ -99,7 +107,9 @@ public final class Worker: Sendable {
             // The results are acknowledged; a commit refused because the group rebalanced (the partition
             // moved, the session expired) or the coordinator failed only means the message comes again,
             // and a redelivered task is answered from its branch. Not a reason to stop the worker.
-            logger.warning("offset not committed; the message will be delivered again", metadata: ["at": "\(message.position)", "error": "\(error)"])
+            logger.warning(
+                "offset not committed; the message will be delivered again",
+                metadata: ["at": "\(message.position)", "error": "\(error)"])
         }
     }
 }

@@ -18,7 +18,9 @@ public struct WorkerPool: Service {
     /// - Parameters:
     ///   - consumers: one per worker, all in the same group.
     ///   - makeWorker: builds the worker for a consumer.
-    public init(consumers: [KafkaConsumer], producer: KafkaProducer, logger: Logger, makeWorker: (KafkaConsumer) -> Worker) {
+    public init(
+        consumers: [KafkaConsumer], producer: KafkaProducer, logger: Logger, makeWorker: (KafkaConsumer) -> Worker
+    ) {
         self.consumers = consumers
         self.producer = producer
         self.logger = logger

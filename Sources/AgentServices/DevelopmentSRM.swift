@@ -36,10 +36,12 @@ public final class DevelopmentSRM: Sendable {
     ///   - refusing: leases whose claims are refused (`ok: false`).
     ///   - onClaim: called with each claim as it is answered.
     public static func start(
-        host: String = "127.0.0.1", port: Int = 0, refusing: Set<Int64> = [], onClaim: @escaping @Sendable (Claim) -> Void = { _ in }
+        host: String = "127.0.0.1", port: Int = 0, refusing: Set<Int64> = [],
+        onClaim: @escaping @Sendable (Claim) -> Void = { _ in }
     ) async throws -> DevelopmentSRM {
         let service = Service(refused: refusing, onClaim: onClaim)
-        return DevelopmentSRM(service: service, host: try await GRPCServiceHost.start(host: host, port: port, services: [service]))
+        return DevelopmentSRM(
+            service: service, host: try await GRPCServiceHost.start(host: host, port: port, services: [service]))
     }
 
     /// Refuse the claims of these leases from now on.

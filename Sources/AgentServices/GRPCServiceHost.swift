@@ -9,7 +9,9 @@ public final class GRPCServiceHost: Sendable {
     private let server: GRPCServer<HTTP2ServerTransport.Posix>
     private let serving: Task<Void, any Error>
 
-    private init(address: ServiceAddress, server: GRPCServer<HTTP2ServerTransport.Posix>, serving: Task<Void, any Error>) {
+    private init(
+        address: ServiceAddress, server: GRPCServer<HTTP2ServerTransport.Posix>, serving: Task<Void, any Error>
+    ) {
         self.address = address
         self.server = server
         self.serving = serving
@@ -18,8 +20,11 @@ public final class GRPCServiceHost: Sendable {
     /// Binds `host:port` (port 0: any free port) and starts serving; a host with a colon is an IPv6
     /// address (`::1`, `::`).
     /// - Throws: the bind error, e.g. when the port is taken.
-    public static func start(host: String = "127.0.0.1", port: Int = 0, services: [any RegistrableRPCService]) async throws -> GRPCServiceHost {
-        let address: GRPCNIOTransportCore.SocketAddress = host.contains(":") ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port)
+    public static func start(host: String = "127.0.0.1", port: Int = 0, services: [any RegistrableRPCService])
+        async throws -> GRPCServiceHost
+    {
+        let address: GRPCNIOTransportCore.SocketAddress =
+            host.contains(":") ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port)
         let transport = HTTP2ServerTransport.Posix(address: address, transportSecurity: .plaintext)
         let server = GRPCServer(transport: transport, services: services)
         let serving = Task { try await server.serve() }
@@ -31,7 +36,8 @@ public final class GRPCServiceHost: Sendable {
             } else if let ipv6 = listening.ipv6 {
                 bound = ServiceAddress(host: ipv6.host, port: ipv6.port)
             } else {
-                throw RuntimeError(code: .transportError, message: "the server is not listening on an IP address: \(listening)")
+                throw RuntimeError(
+                    code: .transportError, message: "the server is not listening on an IP address: \(listening)")
             }
             return GRPCServiceHost(address: bound, server: server, serving: serving)
         } catch {

@@ -32,7 +32,8 @@ public struct RagContextSource: ContextSource {
         // A retry starts the stream over: a partly read stream is discarded, never mixed with the next.
         return try await policy.run("RAG", at: address) { [retainedBytes] options in
             try await client.snippetStream(request, options: options) { response in
-                var ownFile = RetainedSnippets(limit: retainedBytes), others = RetainedSnippets(limit: retainedBytes)
+                var ownFile = RetainedSnippets(limit: retainedBytes)
+                var others = RetainedSnippets(limit: retainedBytes)
                 for try await snippet in response.messages {
                     let received = ContextSnippet(path: snippet.path, text: snippet.snippet)
                     if received.path == task.path { ownFile.add(received) } else { others.add(received) }

@@ -12,7 +12,8 @@ public struct ServiceAddress: Sendable, Hashable, CustomStringConvertible {
     /// - Throws: ``ServiceAddressError`` naming what is wrong, e.g. a missing or out-of-range port.
     public init(parsing text: String) throws(ServiceAddressError) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        let host: Substring, portText: Substring
+        let host: Substring
+        let portText: Substring
         if trimmed.hasPrefix("[") {
             guard let close = trimmed.firstIndex(of: "]"), trimmed[trimmed.index(after: close)...].hasPrefix(":") else {
                 throw ServiceAddressError(text, "an IPv6 address is written [address]:port")

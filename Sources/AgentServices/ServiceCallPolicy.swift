@@ -16,10 +16,14 @@ public struct ServiceCallPolicy: Sendable {
 
     /// RAG: 10 s per call, 2 retries after 0.2 s, 0.4 s (jittered).
     public static let rag = ServiceCallPolicy(
-        deadline: .seconds(10), retry: LLM.RetryPolicy(maxRetries: 2, backoffBase: .milliseconds(200), backoffCap: .seconds(2), maxRetryAfter: .zero))
+        deadline: .seconds(10),
+        retry: LLM.RetryPolicy(
+            maxRetries: 2, backoffBase: .milliseconds(200), backoffCap: .seconds(2), maxRetryAfter: .zero))
     /// SRM: 5 s per claim, 2 retries after 0.2 s, 0.4 s (jittered).
     public static let srm = ServiceCallPolicy(
-        deadline: .seconds(5), retry: LLM.RetryPolicy(maxRetries: 2, backoffBase: .milliseconds(200), backoffCap: .seconds(2), maxRetryAfter: .zero))
+        deadline: .seconds(5),
+        retry: LLM.RetryPolicy(
+            maxRetries: 2, backoffBase: .milliseconds(200), backoffCap: .seconds(2), maxRetryAfter: .zero))
 
     static let retriedCodes: Set<RPCError.Code> = [.unavailable, .deadlineExceeded]
 
@@ -56,7 +60,9 @@ public struct ServiceCallError: Error, CustomStringConvertible {
     public var code: RPCError.Code? { (underlying as? RPCError)?.code }
 
     public var description: String {
-        let what = (underlying as? RPCError).map { "\($0.code): \($0.message)\($0.cause.map { " (\($0))" } ?? "")" } ?? "\(underlying)"
+        let what =
+            (underlying as? RPCError).map { "\($0.code): \($0.message)\($0.cause.map { " (\($0))" } ?? "")" }
+            ?? "\(underlying)"
         return "\(service) at \(address) failed after \(calls) call\(calls == 1 ? "" : "s"): \(what)"
     }
 }

@@ -20,7 +20,8 @@ public final class ServiceConnection: Sendable {
         self.client = client
         connections = Task {
             do { try await client.runConnections() } catch {
-                logger.warning("gRPC client stopped with an error", metadata: ["address": "\(address)", "error": "\(error)"])
+                logger.warning(
+                    "gRPC client stopped with an error", metadata: ["address": "\(address)", "error": "\(error)"])
             }
         }
     }

@@ -38,7 +38,8 @@ public enum TaskFile {
                 $0.tasks = [task]
             }
         }
-        try validate(bundle, isSingleTask: object["tasks"] == nil && object["bundle_id"] == nil && object["bundleId"] == nil)
+        try validate(
+            bundle, isSingleTask: object["tasks"] == nil && object["bundle_id"] == nil && object["bundleId"] == nil)
         return bundle
     }
 
@@ -73,7 +74,9 @@ public enum TaskFile {
     }
 
     /// Decodes one JSON object as `M`, key by key first, so an error names its field.
-    private static func decodeMessage<M: SwiftProtobuf.Message>(_ object: [String: Any], field: String) throws(TaskFileError) -> M {
+    private static func decodeMessage<M: SwiftProtobuf.Message>(_ object: [String: Any], field: String)
+        throws(TaskFileError) -> M
+    {
         for key in object.keys.sorted() {
             let path = field.isEmpty ? key : "\(field).\(key)"
             do {
@@ -119,14 +122,18 @@ public enum TaskFile {
                 throw TaskFileError(field: prefix + "id", problem: "duplicate task id \(task.id)")
             }
             for (leaseIndex, lease) in task.reservedLeaseIds.enumerated() where Int64(lease) == nil {
-                throw TaskFileError(field: prefix + "reserved_lease_ids[\(leaseIndex)]", problem: "must be a decimal int64, got \"\(lease)\"")
+                throw TaskFileError(
+                    field: prefix + "reserved_lease_ids[\(leaseIndex)]",
+                    problem: "must be a decimal int64, got \"\(lease)\"")
             }
         }
     }
 
     /// The `.proto` field names, for error messages (a test keeps them in step with Protos/).
     public static let bundleFieldNames = ["bundle_id", "tasks"]
-    public static let taskFieldNames = ["id", "goal", "kind", "path", "blob_ids", "reserved_lease_ids", "base_commit", "repo"]
+    public static let taskFieldNames = [
+        "id", "goal", "kind", "path", "blob_ids", "reserved_lease_ids", "base_commit", "repo",
+    ]
 
     private static func fieldNames<M: SwiftProtobuf.Message>(of type: M.Type) -> String {
         (M.self == TaskBundle.self ? bundleFieldNames : taskFieldNames).joined(separator: ", ")

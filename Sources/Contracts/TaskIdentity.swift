@@ -16,17 +16,23 @@ public enum TaskIdentity {
     /// The note a result carries when its id was derived, nil when the task had one.
     public static func note(for task: CodingTask, bundleID: String, position: Int) -> String? {
         guard task.id.isEmpty else { return nil }
-        let source = isUsable(bundleID) ? "bundle \(bundleID)" : bundleID.isEmpty ? "a hash of the task" : "a hash of the bundle id"
-        return "the task has no id: \(id(of: task, bundleID: bundleID, position: position)) is derived from \(source) and the task's position \(position)"
+        let source =
+            isUsable(bundleID)
+            ? "bundle \(bundleID)" : bundleID.isEmpty ? "a hash of the task" : "a hash of the bundle id"
+        return
+            "the task has no id: \(id(of: task, bundleID: bundleID, position: position)) is derived from \(source) and the task's position \(position)"
     }
 
     /// Letters, digits, `.`, `_`, `-`, starting with a letter or digit, no `..`: a safe branch component.
     static func isUsable(_ bundleID: String) -> Bool {
-        guard let first = bundleID.unicodeScalars.first, bundleID.count <= 160, !bundleID.contains("..") else { return false }
+        guard let first = bundleID.unicodeScalars.first, bundleID.count <= 160, !bundleID.contains("..") else {
+            return false
+        }
         func isAlphanumeric(_ scalar: Unicode.Scalar) -> Bool {
             ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
         }
-        return isAlphanumeric(first) && bundleID.unicodeScalars.allSatisfy { isAlphanumeric($0) || "._-".unicodeScalars.contains($0) }
+        return isAlphanumeric(first)
+            && bundleID.unicodeScalars.allSatisfy { isAlphanumeric($0) || "._-".unicodeScalars.contains($0) }
     }
 
     /// 64-bit FNV-1a as 16 hex digits: stable across processes and versions (unlike `Hasher`).

@@ -13,7 +13,8 @@ enum Validation {
     /// leading `.` or `-`, no `..`, no `.lock` suffix, at most 200 characters.
     static func taskID(_ id: String) throws(GitWorkspaceError) -> String {
         let allowed = id.unicodeScalars.allSatisfy {
-            ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || "._-".unicodeScalars.contains($0)
+            ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)))
+                || "._-".unicodeScalars.contains($0)
         }
         guard !id.isEmpty, id.count <= 200, allowed, !id.hasPrefix("."), !id.hasPrefix("-"),
             !id.contains(".."), !id.hasSuffix(".lock")
@@ -37,7 +38,8 @@ enum Validation {
     /// A remote: a URL or a path, not something git would read as an option.
     static func remote(_ remote: String) throws(GitWorkspaceError) -> String {
         guard !remote.isEmpty, !remote.hasPrefix("-"), !remote.contains("\n") else {
-            throw GitWorkspaceError(.invalidArgument, "not a remote URL: '\(Redactor.redactURLUserInfo(String(remote.prefix(80))))'")
+            throw GitWorkspaceError(
+                .invalidArgument, "not a remote URL: '\(Redactor.redactURLUserInfo(String(remote.prefix(80))))'")
         }
         return remote
     }

@@ -40,7 +40,9 @@ public final class DevelopmentCluster: Sendable {
         let host = try RDKafkaHandle(kind: RD_KAFKA_PRODUCER, properties: [:], logger: logger)
         guard let cluster = rd_kafka_mock_cluster_new(host.pointer, Int32(brokers)) else {
             host.destroy()
-            throw KafkaError(code: .state, message: "rd_kafka_mock_cluster_new failed", isRetriable: false, context: "development cluster")
+            throw KafkaError(
+                code: .state, message: "rd_kafka_mock_cluster_new failed", isRetriable: false,
+                context: "development cluster")
         }
         self.host = host
         self.cluster = SendablePointer(pointer: cluster)

@@ -23,8 +23,12 @@ public final class KafkaConsumer: Sendable {
     /// Creates the consumer and subscribes to `configuration.topics`; the group is joined on the first
     /// read of `messages`.
     /// - Throws: `KafkaError` for an invalid configuration property or subscription.
-    public init(configuration: KafkaConsumerConfiguration, logger: Logger = Logger(label: "kafka.consumer")) throws(KafkaError) {
-        let handle = try RDKafkaHandle(kind: RD_KAFKA_CONSUMER, properties: configuration.librdkafkaProperties, logger: logger) { conf in
+    public init(configuration: KafkaConsumerConfiguration, logger: Logger = Logger(label: "kafka.consumer"))
+        throws(KafkaError)
+    {
+        let handle = try RDKafkaHandle(
+            kind: RD_KAFKA_CONSUMER, properties: configuration.librdkafkaProperties, logger: logger
+        ) { conf in
             rd_kafka_conf_set_rebalance_cb(conf, rdKafkaRebalance)
         }
         rd_kafka_poll_set_consumer(handle.pointer)
@@ -66,7 +70,9 @@ public final class KafkaConsumer: Sendable {
     public func commit(topic: String, partition: Int32, nextOffset: Int64) async throws(KafkaError) {
         let context = "commit \(topic)[\(partition)]@\(nextOffset)"
         let result: Result<Void, KafkaError> = await withCheckedContinuation { continuation in
-            commits.start(handle: handle.pointer, topic: topic, partition: partition, offset: nextOffset, context: context, continuation: continuation)
+            commits.start(
+                handle: handle.pointer, topic: topic, partition: partition, offset: nextOffset, context: context,
+                continuation: continuation)
         }
         try result.get()
     }
@@ -115,11 +121,14 @@ public final class KafkaConsumer: Sendable {
                     return continuation.resume(returning: .message(KafkaMessage(copying: message.pointee)))
                 }
                 if err == RD_KAFKA_RESP_ERR__FATAL {
-                    return continuation.resume(returning: .failed(KafkaError.from(err, handle: handle.pointer, context: "consume")))
+                    return continuation.resume(
+                        returning: .failed(KafkaError.from(err, handle: handle.pointer, context: "consume")))
                 }
                 // Other consumer errors are informational: librdkafka keeps retrying on its own.
                 if err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
-                    logger.warning("consumer: \(String(cString: rd_kafka_err2name(err))): \(String(cString: rd_kafka_message_errstr(message)))")
+                    logger.warning(
+                        "consumer: \(String(cString: rd_kafka_err2name(err))): \(String(cString: rd_kafka_message_errstr(message)))"
+                    )
                 }
                 continuation.resume(returning: .idle)
             }

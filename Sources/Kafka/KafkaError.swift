@@ -57,7 +57,9 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
     /// What we were doing, e.g. `produce to coding-tasks`.
     public var context: String
 
-    public init(code: KafkaErrorCode, message: String? = nil, isRetriable: Bool? = nil, isFatal: Bool = false, context: String) {
+    public init(
+        code: KafkaErrorCode, message: String? = nil, isRetriable: Bool? = nil, isFatal: Bool = false, context: String
+    ) {
         self.code = code
         self.message = message ?? String(cString: rd_kafka_err2str(code.rdKafka))
         self.isRetriable = isRetriable ?? Self.retriableCodes.contains(code)

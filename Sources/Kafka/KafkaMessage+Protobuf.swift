@@ -38,6 +38,7 @@ extension KafkaMessage {
     }
 
     private func decodeError<M: SwiftProtobuf.Message>(_ type: M.Type, _ reason: String) -> KafkaDecodeError {
-        KafkaDecodeError(topic: topic, partition: partition, offset: offset, expectedType: M.protoMessageName, reason: reason)
+        KafkaDecodeError(
+            topic: topic, partition: partition, offset: offset, expectedType: M.protoMessageName, reason: reason)
     }
 }

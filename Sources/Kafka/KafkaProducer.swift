@@ -17,8 +17,12 @@ public final class KafkaProducer: Sendable {
 
     /// Creates the producer; it connects lazily, on the first `send`.
     /// - Throws: `KafkaError` for an invalid configuration property.
-    public init(configuration: KafkaProducerConfiguration, logger: Logger = Logger(label: "kafka.producer")) throws(KafkaError) {
-        let handle = try RDKafkaHandle(kind: RD_KAFKA_PRODUCER, properties: configuration.librdkafkaProperties, logger: logger) { conf in
+    public init(configuration: KafkaProducerConfiguration, logger: Logger = Logger(label: "kafka.producer"))
+        throws(KafkaError)
+    {
+        let handle = try RDKafkaHandle(
+            kind: RD_KAFKA_PRODUCER, properties: configuration.librdkafkaProperties, logger: logger
+        ) { conf in
             rd_kafka_conf_set_dr_msg_cb(conf, deliveryReport)
         }
         self.handle = handle
@@ -38,9 +42,12 @@ public final class KafkaProducer: Sendable {
     /// - Returns: the partition and offset the broker stored the message at.
     /// - Throws: `KafkaError` when the message was not delivered within `deliveryTimeout`, was rejected,
     ///   or the producer is closed. Once enqueued, a send is not cancellable.
-    public func send(topic: String, key: [UInt8]?, value: [UInt8]) async throws(KafkaError) -> (partition: Int32, offset: Int64) {
+    public func send(topic: String, key: [UInt8]?, value: [UInt8]) async throws(KafkaError) -> (
+        partition: Int32, offset: Int64
+    ) {
         while true {
-            let result: Result<(partition: Int32, offset: Int64), KafkaError> = await withCheckedContinuation { continuation in
+            let result: Result<(partition: Int32, offset: Int64), KafkaError> = await withCheckedContinuation {
+                continuation in
                 let box = Unmanaged.passRetained(DeliveryBox(continuation))
                 if let error = enqueue(topic: topic, key: key, value: value, opaque: box.toOpaque()) {
                     box.release()
@@ -57,7 +64,9 @@ public final class KafkaProducer: Sendable {
     }
 
     /// `send` with UTF-8 text.
-    public func send(topic: String, key: String?, value: String) async throws(KafkaError) -> (partition: Int32, offset: Int64) {
+    public func send(topic: String, key: String?, value: String) async throws(KafkaError) -> (
+        partition: Int32, offset: Int64
+    ) {
         try await send(topic: topic, key: key.map { Array($0.utf8) }, value: Array(value.utf8))
     }
 
@@ -137,15 +146,17 @@ private final class DeliveryBox {
 }
 
 /// Called by `rd_kafka_poll` on the poll thread, once per message: success or final failure.
-private let deliveryReport: @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void = {
-    handle, message, _ in
-    guard let message, let opaque = message.pointee._private else { return }
-    let box = Unmanaged<DeliveryBox>.fromOpaque(opaque).takeRetainedValue()
-    let report = message.pointee
-    if report.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-        box.continuation.resume(returning: .success((report.partition, report.offset)))
-    } else {
-        let topic = report.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "?"
-        box.continuation.resume(returning: .failure(KafkaError.from(report.err, handle: handle, context: "deliver to \(topic)")))
+private let deliveryReport:
+    @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void = {
+        handle, message, _ in
+        guard let message, let opaque = message.pointee._private else { return }
+        let box = Unmanaged<DeliveryBox>.fromOpaque(opaque).takeRetainedValue()
+        let report = message.pointee
+        if report.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+            box.continuation.resume(returning: .success((report.partition, report.offset)))
+        } else {
+            let topic = report.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "?"
+            box.continuation.resume(
+                returning: .failure(KafkaError.from(report.err, handle: handle, context: "deliver to \(topic)")))
+        }
     }
-}

@@ -22,10 +22,14 @@ public enum HostGit {
     public static func run(_ arguments: [String], in directory: URL, capture: Stream) throws -> Output {
         let process = Process()
         process.executableURL = executable
-        process.arguments = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "safe.bareRepository=explicit"] + arguments
+        process.arguments =
+            ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "safe.bareRepository=explicit"]
+            + arguments
         process.currentDirectoryURL = directory
         // git looks for a repository no higher than the folder it runs in.
-        process.environment = environment.merging(["GIT_CEILING_DIRECTORIES": directory.deletingLastPathComponent().path]) { $1 }
+        process.environment = environment.merging([
+            "GIT_CEILING_DIRECTORIES": directory.deletingLastPathComponent().path
+        ]) { $1 }
         let pipe = Pipe()
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = capture == .standardOutput ? pipe : FileHandle.nullDevice

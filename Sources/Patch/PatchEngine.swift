@@ -54,12 +54,17 @@ public enum PatchEngine {
     }
 
     /// extract → parse → validate → resolve, the one call the runner makes.
-    public static func prepare(_ modelText: String, against tree: URL, policy: PatchPolicy = .init()) -> Result<ResolvedPatch, PatchError> {
+    public static func prepare(_ modelText: String, against tree: URL, policy: PatchPolicy = .init()) -> Result<
+        ResolvedPatch, PatchError
+    > {
         do throws(PatchError) {
             let diff = extract(modelText)
             // Refuse oversized input before spending time parsing it.
             if diff.utf8.count > policy.maxBytes {
-                throw PatchError(.tooLarge, "The diff is \(diff.utf8.count) bytes, more than the limit of \(policy.maxBytes); make a smaller change.")
+                throw PatchError(
+                    .tooLarge,
+                    "The diff is \(diff.utf8.count) bytes, more than the limit of \(policy.maxBytes); make a smaller change."
+                )
             }
             let patch = try parse(diff)
             try validate(patch, policy: policy, tree: tree)

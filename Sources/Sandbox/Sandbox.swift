@@ -34,7 +34,8 @@ public struct Sandbox: Sendable {
         }
         let execution = JobExecution(job: job, profile: profile, filter: filter, cancel: cancel, logger: logger)
         let (result, cgroups) = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<(Result<SandboxOutcome, SandboxError>, CgroupV1?), Never>) in
+            await withCheckedContinuation {
+                (continuation: CheckedContinuation<(Result<SandboxOutcome, SandboxError>, CgroupV1?), Never>) in
                 let thread = Thread { continuation.resume(returning: execution.run()) }
                 thread.name = "sandbox-job"
                 thread.start()
@@ -45,7 +46,10 @@ public struct Sandbox: Sendable {
         if let cgroups {
             // The job's thread is a member until it exits, which it does right after resuming us.
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                Thread { cgroups.removeAll(); done.resume() }.start()
+                Thread {
+                    cgroups.removeAll()
+                    done.resume()
+                }.start()
             }
         }
         if case .failure(let error) = result { logger.debug("sandbox set-up failed", metadata: ["error": "\(error)"]) }

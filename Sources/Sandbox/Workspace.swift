@@ -33,7 +33,8 @@ public final class Workspace: Sendable {
         lower: URL, jobUid: UInt32 = SandboxProfile.defaultJobUid, jobGid: UInt32 = SandboxProfile.defaultJobGid
     ) throws -> Workspace {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: lower.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: lower.path, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
             throw SandboxError(step: "workspace", errno: ENOTDIR, message: lower.path)
         }
         // The creator's pid in the name lets `sweepStale()` tell a dead runner's workspaces from live ones.
@@ -47,7 +48,9 @@ public final class Workspace: Sendable {
         let workspace = Workspace(lower: checkout, directory: directory, attachedLower: identity.isRoot)
         do {
             guard !checkout.path.contains(where: { ",:\\".contains($0) }) else {
-                throw SandboxError(step: "workspace", errno: EINVAL, message: "overlayfs cannot take a path with , : or \\: \(checkout.path)")
+                throw SandboxError(
+                    step: "workspace", errno: EINVAL,
+                    message: "overlayfs cannot take a path with , : or \\: \(checkout.path)")
             }
             // The sandbox's unprivileged user mounts the overlay: it must reach and own upper and work. For
             // a root runner that is the job's group (0710), and no one else: the checkout copy in `lower`
@@ -57,7 +60,9 @@ public final class Workspace: Sendable {
             }
             chmod(directory.path, identity.isRoot ? 0o710 : 0o700)
             for path in [workspace.upper.path, workspace.work.path] {
-                guard mkdir(path, 0o755) == 0 else { throw SandboxError(step: "workspace", errno: errno, message: "mkdir \(path)") }
+                guard mkdir(path, 0o755) == 0 else {
+                    throw SandboxError(step: "workspace", errno: errno, message: "mkdir \(path)")
+                }
                 if identity.isRoot, chown(path, identity.outerUid, identity.outerGid) != 0 {
                     throw SandboxError(step: "workspace", errno: errno, message: "chown \(path)")
                 }
@@ -81,12 +86,14 @@ public final class Workspace: Sendable {
     static func checkoutPath(_ lower: URL, attachesCopy: Bool) throws -> URL {
         guard lower.path.hasPrefix("/proc/self/fd/") else { return lower.standardizedFileURL.resolvingSymlinksInPath() }
         if attachesCopy { return lower }
-        var passed = stat(), named = stat()
+        var passed = stat()
+        var named = stat()
         guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: lower.path),
-              stat(lower.path, &passed) == 0, lstat(target, &named) == 0,
-              passed.st_dev == named.st_dev, passed.st_ino == named.st_ino
+            stat(lower.path, &passed) == 0, lstat(target, &named) == 0,
+            passed.st_dev == named.st_dev, passed.st_ino == named.st_ino
         else {
-            throw SandboxError(step: "workspace", errno: ESTALE, message: "the passed checkout directory is no longer at its path")
+            throw SandboxError(
+                step: "workspace", errno: ESTALE, message: "the passed checkout directory is no longer at its path")
         }
         return URL(fileURLWithPath: target)
     }
@@ -118,7 +125,7 @@ public final class Workspace: Sendable {
                 let inLower = FileManager.default.fileExists(atPath: lower.appendingPathComponent(relative).path)
                 if result.count == before && !inLower { result.append(relative) }
             } else {
-                result.append(relative)   // a file, symlink, or a whiteout (char device 0:0) for a deletion
+                result.append(relative)  // a file, symlink, or a whiteout (char device 0:0) for a deletion
             }
         }
     }
@@ -168,9 +175,13 @@ public final class Workspace: Sendable {
             for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
                 try removeTree(path + "/" + name, device: device)
             }
-            guard rmdir(path) == 0 else { throw SandboxError(step: "workspace", errno: errno, message: "rmdir \(path)") }
+            guard rmdir(path) == 0 else {
+                throw SandboxError(step: "workspace", errno: errno, message: "rmdir \(path)")
+            }
         } else {
-            guard unlink(path) == 0 else { throw SandboxError(step: "workspace", errno: errno, message: "unlink \(path)") }
+            guard unlink(path) == 0 else {
+                throw SandboxError(step: "workspace", errno: errno, message: "unlink \(path)")
+            }
         }
     }
 }

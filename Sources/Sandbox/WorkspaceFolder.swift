@@ -22,7 +22,8 @@ public enum WorkspaceFolder {
     public static func resolve() throws -> URL {
         if let resolved = state.withLock({ $0.resolved }) { return resolved }
         let configured = state.withLock { $0.configured }
-        let identity = HostIdentity.current(unprivilegedUid: SandboxProfile.defaultJobUid, unprivilegedGid: SandboxProfile.defaultJobGid)
+        let identity = HostIdentity.current(
+            unprivilegedUid: SandboxProfile.defaultJobUid, unprivilegedGid: SandboxProfile.defaultJobGid)
         let folder: URL
         if let configured {
             folder = try prepare(configured, identity: identity)
@@ -41,7 +42,9 @@ public enum WorkspaceFolder {
     /// Creates `path` (mode 0711 for a root runner, whose job must search it; 0700 otherwise) when
     /// missing, and checks that the runner owns it, no one else can write to it, and the job reaches it.
     static func prepare(_ path: String, identity: HostIdentity) throws -> URL {
-        guard path.hasPrefix("/") else { throw SandboxError(step: "workspace folder", errno: EINVAL, message: "\(path) is not an absolute path") }
+        guard path.hasPrefix("/") else {
+            throw SandboxError(step: "workspace folder", errno: EINVAL, message: "\(path) is not an absolute path")
+        }
         let mode: mode_t = identity.isRoot ? 0o711 : 0o700
         var partial = ""
         for component in path.split(separator: "/") {
@@ -52,11 +55,14 @@ public enum WorkspaceFolder {
         }
         var info = stat()
         guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
-            throw SandboxError(step: "workspace folder", errno: ENOTDIR, message: "\(path) is not a directory (a symbolic link is not accepted)")
+            throw SandboxError(
+                step: "workspace folder", errno: ENOTDIR,
+                message: "\(path) is not a directory (a symbolic link is not accepted)")
         }
         guard info.st_uid == geteuid(), info.st_mode & 0o022 == 0 else {
-            throw SandboxError(step: "workspace folder", errno: EPERM,
-                               message: "\(path) must belong to the runner's uid \(geteuid()) and be writable by no one else")
+            throw SandboxError(
+                step: "workspace folder", errno: EPERM,
+                message: "\(path) must belong to the runner's uid \(geteuid()) and be writable by no one else")
         }
         if let reason = unreachable(path, identity: identity) {
             throw SandboxError(step: "workspace folder", errno: EACCES, message: "\(path): \(reason)")
@@ -69,17 +75,22 @@ public enum WorkspaceFolder {
     static func unreachable(_ path: String, identity: HostIdentity) -> String? {
         guard identity.isRoot else { return nil }
         var partial = ""
-        let folders = ["/"] + path.split(separator: "/").map { component -> String in
-            partial += "/" + component
-            return partial
-        }
+        let folders =
+            ["/"]
+            + path.split(separator: "/").map { component -> String in
+                partial += "/" + component
+                return partial
+            }
         for partial in folders {
             var info = stat()
             guard stat(partial, &info) == 0 else { return "\(partial) does not exist" }
-            let bits = info.st_uid == identity.outerUid ? (info.st_mode >> 6) & 7
+            let bits =
+                info.st_uid == identity.outerUid
+                ? (info.st_mode >> 6) & 7
                 : info.st_gid == identity.outerGid ? (info.st_mode >> 3) & 7 : info.st_mode & 7
             if bits & 1 == 0 {
-                return "the job's uid \(identity.outerUid) cannot enter \(partial) (mode \(String(info.st_mode & 0o7777, radix: 8))); "
+                return
+                    "the job's uid \(identity.outerUid) cannot enter \(partial) (mode \(String(info.st_mode & 0o7777, radix: 8))); "
                     + "give the runner a --state-dir it can reach"
             }
         }

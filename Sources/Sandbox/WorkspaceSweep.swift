@@ -17,12 +17,15 @@ extension Workspace {
         let mountPoints = MountInfo.mountPoints()
         // TMPDIR is the runner's own setting; mountinfo lists paths with its symbolic links resolved.
         let directory = directory.resolvingSymlinksInPath()
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [] where name.hasPrefix(namePrefix) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        where name.hasPrefix(namePrefix) {
             let parts = name.dropFirst(namePrefix.count).split(separator: "-")
             guard parts.count == 2, let pid = Int32(parts[0]), kill(pid, 0) != 0, errno == ESRCH else { continue }
             let folder = directory.appendingPathComponent(name)
             var info = stat()
-            guard lstat(folder.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == geteuid() else { continue }
+            guard lstat(folder.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == geteuid() else {
+                continue
+            }
             let lower = folder.appendingPathComponent("lower").path
             var lowerInfo = stat()
             if lstat(lower, &lowerInfo) == 0, (lowerInfo.st_mode & S_IFMT) == S_IFDIR, mountPoints.contains(lower) {
@@ -54,7 +57,8 @@ enum MountInfo {
         var index = 0
         while index < raw.count {
             if raw[index] == UInt8(ascii: "\\"), index + 4 <= raw.count,
-               let value = UInt8(String(decoding: raw[(index + 1)..<(index + 4)], as: UTF8.self), radix: 8) {
+                let value = UInt8(String(decoding: raw[(index + 1)..<(index + 4)], as: UTF8.self), radix: 8)
+            {
                 bytes.append(value)
                 index += 4
             } else {

@@ -20,9 +20,10 @@ extension CheckPipeline: CheckExecutor {
     /// still the same directory (the peer's path may not exist in the runner's mount namespace).
     static func checkoutPath(of workspace: WorkspaceDirectory, named: String) -> String {
         guard geteuid() != 0, named.hasPrefix("/") else { return workspace.path }
-        var passed = stat(), found = stat()
+        var passed = stat()
+        var found = stat()
         guard fstat(workspace.fileDescriptor, &passed) == 0, stat(named, &found) == 0,
-              passed.st_dev == found.st_dev, passed.st_ino == found.st_ino
+            passed.st_dev == found.st_dev, passed.st_ino == found.st_ino
         else { return workspace.path }
         return named
     }

@@ -10,7 +10,9 @@ public struct CheckPipeline: Sendable {
         /// Where baselines are cached; nil turns the cache off.
         public var cacheDirectory: URL?
         /// Per-step wall-time limits when the request gives none.
-        public var defaultStepTimeoutsMs: [String: UInt64] = ["apply": 60_000, "black": 120_000, "ruff": 120_000, "pytest": 900_000]
+        public var defaultStepTimeoutsMs: [String: UInt64] = [
+            "apply": 60_000, "black": 120_000, "ruff": 120_000, "pytest": 900_000,
+        ]
         /// How much of a step's output the report keeps (the tail).
         public var outputTailBytes = 4000
         /// Run pytest in its own workspace alongside black and ruff (it is cancelled when they fail).
@@ -33,16 +35,21 @@ public struct CheckPipeline: Sendable {
     }
 
     /// Runs one check; progress goes to `events`; honours Task cancellation (the job's tree is killed).
-    public func execute(_ request: CheckRequest, events: @escaping @Sendable (CheckEvent) async -> Void) async -> CheckReport {
+    public func execute(_ request: CheckRequest, events: @escaping @Sendable (CheckEvent) async -> Void) async
+        -> CheckReport
+    {
         let clock = ContinuousClock.now
         let (stream, continuation) = AsyncStream<CheckEvent>.makeStream()
         let forwarder = Task { for await event in stream { await events(event) } }
-        var report = await check(request, emit: { kind in
-            continuation.yield(CheckEvent.with {
-                $0.requestID = request.requestID
-                $0.kind = kind
+        var report = await check(
+            request,
+            emit: { kind in
+                continuation.yield(
+                    CheckEvent.with {
+                        $0.requestID = request.requestID
+                        $0.kind = kind
+                    })
             })
-        })
         continuation.finish()
         await forwarder.value
         report.requestID = request.requestID
@@ -62,7 +69,8 @@ public struct CheckPipeline: Sendable {
         guard request.repoPath.hasPrefix("/") else { return Self.error("repo_path must be an absolute path") }
         let checkout = URL(fileURLWithPath: request.repoPath)
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: checkout.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: checkout.path, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
             return Self.error("repository \(request.repoPath) is not a directory")
         }
 
@@ -95,8 +103,9 @@ public struct CheckPipeline: Sendable {
         defer { try? workspace.remove() }
 
         var facts = CheckFacts(request: request, checkout: checkout, tools: configuration.tools)
-        var run = CheckRun(pipeline: self, request: request, checkout: checkout, workspace: workspace,
-                           patch: prepared, facts: facts, emit: emit)
+        var run = CheckRun(
+            pipeline: self, request: request, checkout: checkout, workspace: workspace,
+            patch: prepared, facts: facts, emit: emit)
         defer { run.removeBase() }
         let apply = await run.applyStep()
         report.steps.append(apply)
@@ -107,7 +116,8 @@ public struct CheckPipeline: Sendable {
             return report
         }
         report.configChanges = ConfigChanges.find(
-            diff: prepared.canonicalDiff, base: { BaseFile.read(checkout, $0) }, patched: { (try? workspace.read($0)) ?? nil })
+            diff: prepared.canonicalDiff, base: { BaseFile.read(checkout, $0) },
+            patched: { (try? workspace.read($0)) ?? nil })
 
         // The project environment: later steps run with it mounted (a new runner), or the check stops.
         var active = self
@@ -133,7 +143,8 @@ public struct CheckPipeline: Sendable {
             run.use(active, facts: facts)
         }
 
-        let chosen = active, chosenFacts = facts
+        let chosen = active
+        let chosenFacts = facts
         let steps = request.steps.isEmpty ? Self.defaultSteps : request.steps
         // pytest is the slow step. When it comes last, it starts at once in a workspace of its own (the
         // patch applied again) while the quick steps run, and is cancelled if one of them fails.
@@ -143,7 +154,10 @@ public struct CheckPipeline: Sendable {
         var testRun: CheckRun?
         await withTaskGroup(of: TestsOutcome.self) { group in
             if alongside {
-                group.addTask { await chosen.testsInOwnWorkspace(request, checkout: checkout, patch: prepared, facts: chosenFacts, emit: emit) }
+                group.addTask {
+                    await chosen.testsInOwnWorkspace(
+                        request, checkout: checkout, patch: prepared, facts: chosenFacts, emit: emit)
+                }
             }
             for name in sequential {
                 if stopped || Task.isCancelled {
@@ -177,7 +191,9 @@ public struct CheckPipeline: Sendable {
         } else if !failed.isEmpty || !report.tamper.isEmpty {
             report.verdict = "fail"
             var reasons = failed.map { "\($0) failed" }
-            if !report.tamper.isEmpty { reasons.append("tamper: \(report.tamper.count) finding(s) against the test infrastructure") }
+            if !report.tamper.isEmpty {
+                reasons.append("tamper: \(report.tamper.count) finding(s) against the test infrastructure")
+            }
             report.reason = reasons.joined(separator: "; ")
         } else if let step = report.steps.first(where: { $0.status == "inconclusive" }) {
             report.verdict = "inconclusive"
@@ -202,14 +218,26 @@ public struct CheckPipeline: Sendable {
     ) async -> TestsOutcome {
         let workspace: any CheckWorkspace
         do { workspace = try await runner.makeWorkspace(checkout: checkout) } catch {
-            return TestsOutcome(step: .with { $0.name = "pytest"; $0.status = "error"; $0.note = "no sandbox workspace: \(error)" })
+            return TestsOutcome(
+                step: .with {
+                    $0.name = "pytest"
+                    $0.status = "error"
+                    $0.note = "no sandbox workspace: \(error)"
+                })
         }
         defer { try? workspace.remove() }
-        var run = CheckRun(pipeline: self, request: request, checkout: checkout, workspace: workspace, patch: patch, facts: facts, emit: emit)
+        var run = CheckRun(
+            pipeline: self, request: request, checkout: checkout, workspace: workspace, patch: patch, facts: facts,
+            emit: emit)
         let apply = await run.applyStep()
         guard apply.status == "passed" else {
             run.removeBase()
-            return TestsOutcome(step: .with { $0.name = "pytest"; $0.status = "error"; $0.note = "the patch did not apply a second time" }, run: run)
+            return TestsOutcome(
+                step: .with {
+                    $0.name = "pytest"
+                    $0.status = "error"
+                    $0.note = "the patch did not apply a second time"
+                }, run: run)
         }
         guard !Task.isCancelled else { return TestsOutcome(step: Self.skippedAfterFailure("pytest"), run: run) }
         emit(.stepStarted(.with { $0.name = "pytest" }))
@@ -236,7 +264,9 @@ public struct CheckPipeline: Sendable {
 
     func wallTime(for step: String, _ request: CheckRequest) -> Limits {
         var limits = request.limits
-        limits.wallTimeMs = request.stepTimeoutsMs[step] ?? (limits.wallTimeMs > 0 ? limits.wallTimeMs : configuration.defaultStepTimeoutsMs[step] ?? 300_000)
+        limits.wallTimeMs =
+            request.stepTimeoutsMs[step]
+            ?? (limits.wallTimeMs > 0 ? limits.wallTimeMs : configuration.defaultStepTimeoutsMs[step] ?? 300_000)
         return limits
     }
 

@@ -20,8 +20,10 @@ struct CheckRun: Sendable {
     private var facts: CheckFacts
     private let cache: BaselineCache
 
-    init(pipeline: CheckPipeline, request: CheckRequest, checkout: URL, workspace: any CheckWorkspace,
-         patch: ResolvedPatch, facts: CheckFacts, emit: @escaping CheckPipeline.Emit) {
+    init(
+        pipeline: CheckPipeline, request: CheckRequest, checkout: URL, workspace: any CheckWorkspace,
+        patch: ResolvedPatch, facts: CheckFacts, emit: @escaping CheckPipeline.Emit
+    ) {
         self.pipeline = pipeline
         self.request = request
         self.checkout = checkout
@@ -61,19 +63,31 @@ struct CheckRun: Sendable {
         case "black": result = await blackStep()
         case "ruff": result = await ruffStep()
         case "pytest": result = await pytestStep()
-        default: result = .with { $0.name = name; $0.status = "error"; $0.note = "unknown step \(name)" }
+        default:
+            result = .with {
+                $0.name = name
+                $0.status = "error"
+                $0.note = "unknown step \(name)"
+            }
         }
         emit(.stepFinished(result))
         return result
     }
 
     mutating func applyStep() async -> StepResult {
-        let (result, step) = await execute("apply", pipeline.configuration.tools.gitApply(), stdin: Array(patch.canonicalDiff.utf8))
+        let (result, step) = await execute(
+            "apply", pipeline.configuration.tools.gitApply(), stdin: Array(patch.canonicalDiff.utf8))
         guard let result else { return step }
         var finished = step
         finished.status = result.exitCode == 0 && result.finishedNormally ? "passed" : "failed"
         if finished.status == "failed" {
-            finished.newFailures = [.with { $0.kind = "apply"; $0.key = "git apply"; $0.message = String(result.output.prefix(500)) }]
+            finished.newFailures = [
+                .with {
+                    $0.kind = "apply"
+                    $0.key = "git apply"
+                    $0.message = String(result.output.prefix(500))
+                }
+            ]
         }
         return finished
     }
@@ -119,13 +133,14 @@ struct CheckRun: Sendable {
         guard result.finishedNormally else { return Self.limited(finished, result) }
         let view = workspace
         guard result.exitCode == 0, let json = Self.text(view, ToolCommands.ruffReportPath),
-              let patched = try? LintJudge.parse(ruffJSON: json, files: files, source: { Self.text(view, $0) })
+            let patched = try? LintJudge.parse(ruffJSON: json, files: files, source: { Self.text(view, $0) })
         else {
             finished.status = "error"
             finished.note = "ruff exited \(result.exitCode) without a JSON report"
             return finished
         }
-        finished.outputTail = pipeline.tail(patched.map { "\($0.file):\($0.row): \($0.code) \($0.message)" }.joined(separator: "\n"))
+        finished.outputTail = pipeline.tail(
+            patched.map { "\($0.file):\($0.row): \($0.code) \($0.message)" }.joined(separator: "\n"))
         guard !patched.isEmpty else {
             finished.status = "passed"
             return finished
@@ -145,8 +160,9 @@ struct CheckRun: Sendable {
     mutating func pytestStep() async -> StepResult {
         let arguments = facts.pytestArguments
         let channel = ResultChannel()
-        let (result, step) = await execute("pytest", pipeline.configuration.tools.pytest(arguments),
-                                           stdin: channel.request(touched: patch.files), channel: channel)
+        let (result, step) = await execute(
+            "pytest", pipeline.configuration.tools.pytest(arguments),
+            stdin: channel.request(touched: patch.files), channel: channel)
         guard let result else { return step }
         var finished = step
         if !request.pytestArgs.isEmpty {
@@ -168,7 +184,8 @@ struct CheckRun: Sendable {
             finished.note = error
             return finished
         }
-        tamper += TamperScan.findings(diff: patch.canonicalDiff, files: patch.files) + results.tamper
+        tamper +=
+            TamperScan.findings(diff: patch.canonicalDiff, files: patch.files) + results.tamper
             + results.hooksWrittenByThePatch(AddedLines(diff: patch.canonicalDiff)) + session.tamper
         tamper = Self.unique(tamper)
         let patched = results.outcomes
@@ -193,7 +210,9 @@ struct CheckRun: Sendable {
             finished.note = why
         }
         let counts = Dictionary(grouping: patched, by: \.status).mapValues(\.count)
-        notes.append("pytest: \(counts[.passed] ?? 0) passed, \((counts[.failed] ?? 0) + (counts[.error] ?? 0)) failed, \(counts[.skipped] ?? 0) skipped")
+        notes.append(
+            "pytest: \(counts[.passed] ?? 0) passed, \((counts[.failed] ?? 0) + (counts[.error] ?? 0)) failed, \(counts[.skipped] ?? 0) skipped"
+        )
         return finished
     }
 
@@ -228,14 +247,16 @@ struct CheckRun: Sendable {
             notes.append("ruff baseline from cache")
             return files.flatMap { cached.lint[$0] ?? [] }
         }
-        let existing = missing.filter { FileManager.default.fileExists(atPath: checkout.appendingPathComponent($0).path) }
+        let existing = missing.filter {
+            FileManager.default.fileExists(atPath: checkout.appendingPathComponent($0).path)
+        }
         var found: [LintFinding] = []
         if !existing.isEmpty {
             guard let base = await base() else { return nil }
             let ruff = pipeline.configuration.tools.ruffCheck(existing, config: facts.baseConfig)
             let (result, _) = await execute("ruff (base)", ruff.command, stdin: ruff.stdin, in: base, streaming: false)
             guard let result, result.exitCode == 0, let json = Self.text(base, ToolCommands.ruffReportPath),
-                  let parsed = try? LintJudge.parse(ruffJSON: json, files: existing, source: { Self.text(base, $0) })
+                let parsed = try? LintJudge.parse(ruffJSON: json, files: existing, source: { Self.text(base, $0) })
             else { return nil }
             found = parsed
         }
@@ -251,8 +272,9 @@ struct CheckRun: Sendable {
         }
         guard let base = await base() else { return nil }
         let channel = ResultChannel()
-        let (result, _) = await execute("pytest (base)", pipeline.configuration.tools.pytest(arguments),
-                                        stdin: channel.request(touched: []), in: base, streaming: false, channel: channel)
+        let (result, _) = await execute(
+            "pytest (base)", pipeline.configuration.tools.pytest(arguments),
+            stdin: channel.request(touched: []), in: base, streaming: false, channel: channel)
         let results = channel.results()
         guard let result, result.finishedNormally, results.finish != nil else { return nil }
         let outcomes = results.outcomes
@@ -267,7 +289,8 @@ struct CheckRun: Sendable {
 
     /// Runs a step's command in the sandbox and fills in what every step reports.
     private mutating func execute(
-        _ name: String, _ command: [String], stdin: [UInt8]? = nil, in target: (any CheckWorkspace)? = nil, streaming: Bool = true,
+        _ name: String, _ command: [String], stdin: [UInt8]? = nil, in target: (any CheckWorkspace)? = nil,
+        streaming: Bool = true,
         channel: ResultChannel? = nil
     ) async -> (JobResult?, StepResult) {
         var step = StepResult()
@@ -287,14 +310,16 @@ struct CheckRun: Sendable {
         do {
             let stepName = name.split(separator: " ").first.map(String.init) ?? name
             let result = try await pipeline.runner.run(
-                command, in: target ?? workspace, stdin: stdin, limits: pipeline.wallTime(for: stepName, request), onOutput: onOutput)
+                command, in: target ?? workspace, stdin: stdin, limits: pipeline.wallTime(for: stepName, request),
+                onOutput: onOutput)
             step.exitCode = result.exitCode
             step.signal = result.signal
             step.limitHit = result.limitHit
             step.durationMs = result.durationMs
             step.cpuMs = result.cpuMs
             step.peakRssKb = result.peakRssKb
-            step.outputTail = pipeline.tail(channel.map { ResultChannel.strip(result.output, token: $0.token) } ?? result.output)
+            step.outputTail = pipeline.tail(
+                channel.map { ResultChannel.strip(result.output, token: $0.token) } ?? result.output)
             if isolation.isEmpty { isolation = result.isolation }
             return (result, step)
         } catch {
@@ -322,9 +347,16 @@ struct CheckRun: Sendable {
     static func limited(_ step: StepResult, _ result: JobResult) -> StepResult {
         var step = step
         step.status = "failed"
-        let why = result.limitHit.isEmpty ? "killed by signal \(result.signal)" : "stopped by the \(result.limitHit) limit"
+        let why =
+            result.limitHit.isEmpty ? "killed by signal \(result.signal)" : "stopped by the \(result.limitHit) limit"
         step.note = why
-        step.newFailures = [.with { $0.kind = result.limitHit.isEmpty ? "signal" : "limit"; $0.key = step.name; $0.message = why }]
+        step.newFailures = [
+            .with {
+                $0.kind = result.limitHit.isEmpty ? "signal" : "limit"
+                $0.key = step.name
+                $0.message = why
+            }
+        ]
         return step
     }
 
@@ -354,8 +386,13 @@ struct CheckFacts: Sendable {
         }
         var pins = (try? String(contentsOfFile: tools.toolEnvironment + "/.pins", encoding: .utf8)) ?? "unknown-tools"
         // The entry point decides what a result is: a new one must not reuse baselines of the old.
-        let entryPoint = FileManager.default.contents(atPath: tools.toolEnvironment + "/selfcheck/selfcheck_pytest.py") ?? Data()
-        pins += " entry-point-" + String(entryPoint.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }, radix: 16)
+        let entryPoint =
+            FileManager.default.contents(atPath: tools.toolEnvironment + "/selfcheck/selfcheck_pytest.py") ?? Data()
+        pins +=
+            " entry-point-"
+            + String(
+                entryPoint.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 },
+                radix: 16)
         let base = CheckoutState.cleanKey(checkout).map { "\($0) \(pins)" }
         lintKey = base.map { "lint \($0)" }
         testKey = base.map { [pytestArguments] in "tests \($0) \(pytestArguments.joined(separator: " "))" }

@@ -12,17 +12,18 @@ enum CheckoutState {
         let root = checkout.path
         let gitDirectory = root + "/.git"
         guard isDirectory(gitDirectory),
-              let config = readRegularFile(gitDirectory + "/config", limit: 1 << 20),
-              // A SHA-256 repository, or a work tree kept elsewhere: not worth reading; never cached.
-              !String(decoding: config, as: UTF8.self).lowercased().contains("objectformat"),
-              !String(decoding: config, as: UTF8.self).lowercased().contains("worktree"),
-              let index = GitIndex.read(gitDirectory + "/index")
+            let config = readRegularFile(gitDirectory + "/config", limit: 1 << 20),
+            // A SHA-256 repository, or a work tree kept elsewhere: not worth reading; never cached.
+            !String(decoding: config, as: UTF8.self).lowercased().contains("objectformat"),
+            !String(decoding: config, as: UTF8.self).lowercased().contains("worktree"),
+            let index = GitIndex.read(gitDirectory + "/index")
         else { return nil }
         var directories: Set<String> = [""]
         var tracked: Set<String> = []
         var key = SHA1()
         for entry in index.entries {
-            guard entry.isPlain, isSafe(entry.path), entryMatches(entry, root: root, directories: &directories, index: index)
+            guard entry.isPlain, isSafe(entry.path),
+                entryMatches(entry, root: root, directories: &directories, index: index)
             else { return nil }
             tracked.insert(entry.path)
             key.update(Array("\(String(entry.mode, radix: 8)) \(entry.path)\0".utf8) + entry.objectID)
@@ -35,12 +36,16 @@ enum CheckoutState {
     /// Entry paths as git writes them: relative, no empty, `.` or `..` component, nothing in `.git`.
     private static func isSafe(_ path: String) -> Bool {
         !path.isEmpty && !path.hasPrefix("/")
-            && !path.split(separator: "/", omittingEmptySubsequences: false).contains { $0.isEmpty || $0 == "." || $0 == ".." || $0.lowercased() == ".git" }
+            && !path.split(separator: "/", omittingEmptySubsequences: false).contains {
+                $0.isEmpty || $0 == "." || $0 == ".." || $0.lowercased() == ".git"
+            }
     }
 
     /// Whether the file at `entry.path` is what the index records: type, executable bit, size, inode and
     /// mtime; a file modified in the index's own timestamp granule ("racy") is hashed instead.
-    private static func entryMatches(_ entry: GitIndex.Entry, root: String, directories: inout Set<String>, index: GitIndex) -> Bool {
+    private static func entryMatches(
+        _ entry: GitIndex.Entry, root: String, directories: inout Set<String>, index: GitIndex
+    ) -> Bool {
         // Every parent must be a real directory, so no symbolic link leads the walk out of the checkout.
         var parent = ""
         for component in entry.path.split(separator: "/").dropLast() {
@@ -54,12 +59,14 @@ enum CheckoutState {
         guard lstat(path, &info) == 0 else { return false }
         let type = info.st_mode & S_IFMT
         switch entry.mode & 0o170000 {
-        case 0o100000: guard type == S_IFREG, (info.st_mode & 0o100 != 0) == (entry.mode & 0o100 != 0) else { return false }
+        case 0o100000:
+            guard type == S_IFREG, (info.st_mode & 0o100 != 0) == (entry.mode & 0o100 != 0) else { return false }
         case 0o120000: guard type == S_IFLNK else { return false }
         default: return false
         }
         guard UInt32(truncatingIfNeeded: info.st_size) == entry.size else { return false }
-        let statMatches = UInt32(truncatingIfNeeded: info.st_mtim.tv_sec) == entry.mtimeSeconds
+        let statMatches =
+            UInt32(truncatingIfNeeded: info.st_mtim.tv_sec) == entry.mtimeSeconds
             && UInt32(truncatingIfNeeded: info.st_mtim.tv_nsec) == entry.mtimeNanoseconds
             && UInt32(truncatingIfNeeded: info.st_ino) == entry.inode
         guard statMatches else { return false }
@@ -77,20 +84,26 @@ enum CheckoutState {
 
     /// Walks the work tree (not `.git`): every file must be tracked or ignored. Iterative, so a deeply
     /// nested repository cannot exhaust the stack.
-    private static func onlyIgnoredUntracked(_ root: String, tracked: Set<String>, directories: Set<String>, ignore: IgnoreRules) -> Bool {
+    private static func onlyIgnoredUntracked(
+        _ root: String, tracked: Set<String>, directories: Set<String>, ignore: IgnoreRules
+    ) -> Bool {
         var pending = [""]
         while let relative = pending.popLast() {
             guard let stream = opendir(relative.isEmpty ? root : root + "/" + relative) else { return false }
             defer { closedir(stream) }
             while let entry = readdir(stream) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                    String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+                }
                 guard name != ".", name != ".." else { continue }
                 if relative.isEmpty && name == ".git" { continue }
                 let path = relative.isEmpty ? name : relative + "/" + name
                 let isDirectory = Int32(entry.pointee.d_type) == Int32(DT_DIR)
                 if isDirectory && directories.contains(path) {
                     pending.append(path)
-                } else if !tracked.contains(path) && !ignore.ignores(name: name, atTop: relative.isEmpty, isDirectory: isDirectory) {
+                } else if !tracked.contains(path)
+                    && !ignore.ignores(name: name, atTop: relative.isEmpty, isDirectory: isDirectory)
+                {
                     return false
                 }
             }
@@ -109,7 +122,9 @@ enum CheckoutState {
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
         var info = stat()
-        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size <= limit else { return nil }
+        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size <= limit else {
+            return nil
+        }
         var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
         var done = 0
         while done < bytes.count {
@@ -133,13 +148,16 @@ struct IgnoreRules {
         var directoryOnly: Bool
     }
 
-    private(set) var patterns: [Pattern] = ["__pycache__/", "*.pyc", ".pytest_cache/", ".ruff_cache/", ".mypy_cache/"].map {
-        Pattern(glob: String($0.trimmingSuffix("/")), anchored: false, directoryOnly: $0.hasSuffix("/"))
-    }
+    private(set) var patterns: [Pattern] = ["__pycache__/", "*.pyc", ".pytest_cache/", ".ruff_cache/", ".mypy_cache/"]
+        .map {
+            Pattern(glob: String($0.trimmingSuffix("/")), anchored: false, directoryOnly: $0.hasSuffix("/"))
+        }
 
     init(root: String) {
         guard let bytes = CheckoutState.readRegularFile(root + "/.gitignore", limit: 1 << 20) else { return }
-        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
         guard !lines.contains(where: { $0.hasPrefix("!") }) else { return }
         for line in lines where !line.isEmpty && !line.hasPrefix("#") {
             var glob = Substring(line)
@@ -154,7 +172,8 @@ struct IgnoreRules {
 
     func ignores(name: String, atTop: Bool, isDirectory: Bool) -> Bool {
         patterns.contains { pattern in
-            (!pattern.anchored || atTop) && (!pattern.directoryOnly || isDirectory) && fnmatch(pattern.glob, name, 0) == 0
+            (!pattern.anchored || atTop) && (!pattern.directoryOnly || isDirectory)
+                && fnmatch(pattern.glob, name, 0) == 0
         }
     }
 }

@@ -41,13 +41,19 @@ enum ConfigChanges {
                 let before = toolSections(base(path), ini: ini, prefixes: prefixes)
                 let after = toolSections(patched(path), ini: ini, prefixes: prefixes)
                 for section in Set(before.keys).union(after.keys).sorted() where before[section] != after[section] {
-                    findings.append(finding("\(path) [\(section)]", "the patch \(verb(before[section], after[section])) [\(section)] in \(path)"))
+                    findings.append(
+                        finding(
+                            "\(path) [\(section)]",
+                            "the patch \(verb(before[section], after[section])) [\(section)] in \(path)"))
                 }
             }
         }
         for (path, line, text) in paths.addedPythonLines {
-            for exemption in exemptions where text.range(of: exemption.pattern, options: [.regularExpression, .caseInsensitive]) != nil {
-                findings.append(finding("\(path): \(text.trimmingCharacters(in: .whitespaces))", "line \(line) adds \(exemption.what)"))
+            for exemption in exemptions
+            where text.range(of: exemption.pattern, options: [.regularExpression, .caseInsensitive]) != nil {
+                findings.append(
+                    finding(
+                        "\(path): \(text.trimmingCharacters(in: .whitespaces))", "line \(line) adds \(exemption.what)"))
             }
         }
         return findings
@@ -80,7 +86,9 @@ enum ConfigChanges {
     static func toolSections(_ data: Data?, ini: Bool, prefixes: [String]) -> [String: [String]] {
         guard let data else { return [:] }
         var sections: [String: [String]] = [:]
-        var table = "", keyPath = "", depth = 0
+        var table = ""
+        var keyPath = ""
+        var depth = 0
         func belongs(_ path: String) -> Bool {
             prefixes.contains { path == $0 || path.hasPrefix($0 + ".") || (ini && path.hasPrefix($0 + ":")) }
         }
@@ -97,7 +105,9 @@ enum ConfigChanges {
                 keyPath = table
             }
             if !ini { depth = max(0, depth + bracketBalance(line)) }
-            if belongs(keyPath) || belongs(table) { sections[table.isEmpty ? "top level" : table, default: []].append(line) }
+            if belongs(keyPath) || belongs(table) {
+                sections[table.isEmpty ? "top level" : table, default: []].append(line)
+            }
         }
         return sections
     }
@@ -114,7 +124,8 @@ enum ConfigChanges {
     }
 
     private static func normalise(_ key: String) -> String {
-        key.split(separator: ".").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t\"'")) }.joined(separator: ".")
+        key.split(separator: ".").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t\"'")) }.joined(
+            separator: ".")
     }
 
     /// Open minus closed brackets and braces outside strings: a value continues while it is positive.
@@ -153,22 +164,31 @@ struct DiffPaths {
             return path
         }
         var current: String?
-        var newLine = 0, oldLeft = 0, newLeft = 0
+        var newLine = 0
+        var oldLeft = 0
+        var newLeft = 0
         for line in diff.split(separator: "\n", omittingEmptySubsequences: false) {
             if oldLeft > 0 || newLeft > 0 {
                 if line.hasPrefix("+") {
-                    if let current, current.hasSuffix(".py") { addedPythonLines.append((current, newLine, String(line.dropFirst()))) }
-                    newLine += 1; newLeft -= 1
+                    if let current, current.hasSuffix(".py") {
+                        addedPythonLines.append((current, newLine, String(line.dropFirst())))
+                    }
+                    newLine += 1
+                    newLeft -= 1
                 } else if line.hasPrefix("-") {
                     oldLeft -= 1
                 } else if line.hasPrefix(" ") || line.isEmpty {
-                    newLine += 1; oldLeft -= 1; newLeft -= 1
+                    newLine += 1
+                    oldLeft -= 1
+                    newLeft -= 1
                 }
             } else if line.hasPrefix("--- ") {
                 _ = note(line.dropFirst(4), prefix: "a/")
             } else if line.hasPrefix("+++ ") {
                 current = note(line.dropFirst(4), prefix: "b/")
-            } else if line.hasPrefix("rename from ") || line.hasPrefix("copy from ") || line.hasPrefix("rename to ") || line.hasPrefix("copy to ") {
+            } else if line.hasPrefix("rename from ") || line.hasPrefix("copy from ") || line.hasPrefix("rename to ")
+                || line.hasPrefix("copy to ")
+            {
                 _ = note(line.split(separator: " ", maxSplits: 2).last ?? "", prefix: "")
             } else if line.hasPrefix("@@ ") {
                 let fields = line.split(separator: " ")

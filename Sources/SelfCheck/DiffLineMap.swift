@@ -13,7 +13,7 @@ struct DiffLineMap: Sendable {
 
     private struct FileMap {
         var removed: [Int: Int] = [:]  // base line → change block
-        var added: [Int: Int] = [:]    // patched line → change block
+        var added: [Int: Int] = [:]  // patched line → change block
         /// From patched line `from` on (up to the next entry), base line = patched line − `delta`.
         var shifts: [(from: Int, delta: Int)] = []
 
@@ -27,23 +27,40 @@ struct DiffLineMap: Sendable {
     private var files: [String: FileMap] = [:]
 
     init(diff: String) {
-        var map: FileMap?, path: String?
-        var oldLine = 0, newLine = 0, oldLeft = 0, newLeft = 0, block = 0, inBlock = false
+        var map: FileMap?
+        var path: String?
+        var oldLine = 0
+        var newLine = 0
+        var oldLeft = 0
+        var newLeft = 0
+        var block = 0
+        var inBlock = false
         func finish() { if let path, let map { files[path] = map } }
         for line in diff.split(separator: "\n", omittingEmptySubsequences: false) {
             // Inside a hunk its counts say what a line is (a removed "-- x" is not a "--- " header).
             if oldLeft > 0 || newLeft > 0 {
                 if line.hasPrefix("-") {
-                    if !inBlock { block += 1; inBlock = true }
+                    if !inBlock {
+                        block += 1
+                        inBlock = true
+                    }
                     map?.removed[oldLine] = block
-                    oldLine += 1; oldLeft -= 1
+                    oldLine += 1
+                    oldLeft -= 1
                 } else if line.hasPrefix("+") {
-                    if !inBlock { block += 1; inBlock = true }
+                    if !inBlock {
+                        block += 1
+                        inBlock = true
+                    }
                     map?.added[newLine] = block
-                    newLine += 1; newLeft -= 1
+                    newLine += 1
+                    newLeft -= 1
                 } else if line.hasPrefix(" ") || line.isEmpty {
                     inBlock = false
-                    oldLine += 1; newLine += 1; oldLeft -= 1; newLeft -= 1
+                    oldLine += 1
+                    newLine += 1
+                    oldLeft -= 1
+                    newLeft -= 1
                 }
                 if inBlock { map?.shift(from: newLine, delta: newLine - oldLine) }
             } else if line.hasPrefix("+++ ") {

@@ -7,7 +7,8 @@ enum FormatJudge {
     ///   - blackDiff: the output of `black --check --diff` on the touched files (the diff it would apply).
     ///   - added: the lines the patch added, by file.
     static func judge(blackDiff: String, added: AddedLines) -> (new: [Finding], preexisting: [Finding]) {
-        var new: [Finding] = [], preexisting: [Finding] = []
+        var new: [Finding] = []
+        var preexisting: [Finding] = []
         var file: String?
         var oldLine = 0
         var touched: Set<Int> = []
@@ -52,7 +53,7 @@ enum FormatJudge {
     static func unparseable(blackOutput: String, files: [String]) -> [Finding] {
         blackOutput.split(separator: "\n").compactMap { line in
             guard line.hasPrefix("error: cannot"),
-                  let file = files.first(where: { line.contains(" \($0):") || line.contains("/\($0):") })
+                let file = files.first(where: { line.contains(" \($0):") || line.contains("/\($0):") })
             else { return nil }
             return finding(file, "black cannot parse it: " + String(line.prefix(300)))
         }

@@ -26,7 +26,7 @@ struct GitIndex {
     static func read(_ path: String) -> GitIndex? {
         var info = stat()
         guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
-              let bytes = CheckoutState.readRegularFile(path, limit: sizeLimit)
+            let bytes = CheckoutState.readRegularFile(path, limit: sizeLimit)
         else { return nil }
         return parse(bytes, modified: info.st_mtim)
     }
@@ -34,7 +34,7 @@ struct GitIndex {
     static func parse(_ bytes: [UInt8], modified: timespec) -> GitIndex? {
         var reader = Reader(bytes: bytes)
         guard reader.take(4) == Array("DIRC".utf8), let version = reader.word(), (2...4).contains(version),
-              let count = reader.word(), Int(count) <= bytes.count / 62
+            let count = reader.word(), Int(count) <= bytes.count / 62
         else { return nil }
         var entries: [Entry] = []
         entries.reserveCapacity(Int(count))
@@ -42,10 +42,10 @@ struct GitIndex {
         for _ in 0..<count {
             let start = reader.offset
             guard reader.take(8) != nil,  // ctime
-                  let mtimeSeconds = reader.word(), let mtimeNanoseconds = reader.word(),
-                  reader.take(4) != nil, let inode = reader.word(), let mode = reader.word(),
-                  reader.take(8) != nil,  // uid, gid
-                  let size = reader.word(), let objectID = reader.take(20), let flags = reader.half()
+                let mtimeSeconds = reader.word(), let mtimeNanoseconds = reader.word(),
+                reader.take(4) != nil, let inode = reader.word(), let mode = reader.word(),
+                reader.take(8) != nil,  // uid, gid
+                let size = reader.word(), let objectID = reader.take(20), let flags = reader.half()
             else { return nil }
             var extended: UInt16 = 0
             if flags & 0x4000 != 0 {
@@ -54,7 +54,9 @@ struct GitIndex {
             }
             var name: [UInt8]
             if version == 4 {
-                guard let strip = reader.varint(), strip <= previous.count, let suffix = reader.cString() else { return nil }
+                guard let strip = reader.varint(), strip <= previous.count, let suffix = reader.cString() else {
+                    return nil
+                }
                 name = Array(previous.dropLast(strip)) + suffix
             } else {
                 guard let text = reader.cString() else { return nil }
@@ -66,9 +68,11 @@ struct GitIndex {
             previous = name
             guard let path = String(validating: name, as: UTF8.self) else { return nil }
             let stage = (flags >> 12) & 0x3
-            entries.append(Entry(
-                mtimeSeconds: mtimeSeconds, mtimeNanoseconds: mtimeNanoseconds, inode: inode, mode: mode, size: size,
-                objectID: objectID, path: path, isPlain: stage == 0 && extended & 0x6000 == 0))
+            entries.append(
+                Entry(
+                    mtimeSeconds: mtimeSeconds, mtimeNanoseconds: mtimeNanoseconds, inode: inode, mode: mode,
+                    size: size,
+                    objectID: objectID, path: path, isPlain: stage == 0 && extended & 0x6000 == 0))
         }
         return GitIndex(entries: entries, modified: modified)
     }

@@ -33,7 +33,8 @@ enum LintJudge {
             let row = record.location?.row ?? 0
             let lines = source(file).map { $0.split(separator: "\n", omittingEmptySubsequences: false) } ?? []
             let text = row >= 1 && row <= lines.count ? lines[row - 1].trimmingCharacters(in: .whitespaces) : ""
-            return LintFinding(code: record.code ?? "syntax", file: file, lineText: text, row: row, message: record.message)
+            return LintFinding(
+                code: record.code ?? "syntax", file: file, lineText: text, row: row, message: record.message)
         }
     }
 
@@ -42,17 +43,23 @@ enum LintJudge {
     /// (wherever it moved), or inside the change block that rewrote it (`diff` maps base lines to patched
     /// ones). What is left is matched by rule + the line's text, for code the patch moved elsewhere.
     /// Both count with multiplicity: a second copy of a pre-existing finding is new.
-    static func judge(patched: [LintFinding], base: [LintFinding], diff: DiffLineMap) -> (new: [Finding], preexisting: [Finding]) {
+    static func judge(patched: [LintFinding], base: [LintFinding], diff: DiffLineMap) -> (
+        new: [Finding], preexisting: [Finding]
+    ) {
         struct Place: Hashable { var code: String, file: String, region: DiffLineMap.Region }
         var byPlace: [Place: [Int]] = [:]
         for (index, item) in base.enumerated() {
-            byPlace[Place(code: item.code, file: item.file, region: diff.region(baseLine: item.row, file: item.file)), default: []].append(index)
+            byPlace[
+                Place(code: item.code, file: item.file, region: diff.region(baseLine: item.row, file: item.file)),
+                default: []
+            ].append(index)
         }
         var used = Set<Int>()
         var unmatched: [LintFinding] = []
         var preexisting: [Finding] = []
         for item in patched {
-            let place = Place(code: item.code, file: item.file, region: diff.region(patchedLine: item.row, file: item.file))
+            let place = Place(
+                code: item.code, file: item.file, region: diff.region(patchedLine: item.row, file: item.file))
             if let index = byPlace[place]?.first(where: { !used.contains($0) }) {
                 used.insert(index)
                 preexisting.append(finding(item))
@@ -60,7 +67,8 @@ enum LintJudge {
                 unmatched.append(item)
             }
         }
-        var remaining = Dictionary(base.indices.filter { !used.contains($0) }.map { (base[$0].key, 1) }, uniquingKeysWith: +)
+        var remaining = Dictionary(
+            base.indices.filter { !used.contains($0) }.map { (base[$0].key, 1) }, uniquingKeysWith: +)
         var new: [Finding] = []
         for item in unmatched {
             if let count = remaining[item.key], count > 0 {

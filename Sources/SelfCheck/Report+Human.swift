@@ -18,18 +18,23 @@ extension CheckReport {
         var lines: [String] = []
         lines.append("verdict: \(verdict.uppercased()) — \(reason)")
         if patch.rejectionRule.isEmpty && !patch.files.isEmpty {
-            lines.append("patch: \(patch.files.count) file(s), +\(patch.linesAdded) −\(patch.linesRemoved): \(patch.files.joined(separator: ", "))")
+            lines.append(
+                "patch: \(patch.files.count) file(s), +\(patch.linesAdded) −\(patch.linesRemoved): \(patch.files.joined(separator: ", "))"
+            )
             for repair in patch.repairs { lines.append("  repaired: \(repair)") }
         } else if !patch.rejectionRule.isEmpty {
             lines.append("patch refused by rule \(patch.rejectionRule)")
         }
         for step in steps {
-            var head = "  \(step.status == "passed" ? "✓" : step.status == "skipped" ? "-" : "✗") \(step.name.padding(toLength: max(7, step.name.count), withPad: " ", startingAt: 0)) \(step.status)"
+            var head =
+                "  \(step.status == "passed" ? "✓" : step.status == "skipped" ? "-" : "✗") \(step.name.padding(toLength: max(7, step.name.count), withPad: " ", startingAt: 0)) \(step.status)"
             if step.status != "skipped" { head += "  \(step.durationMs) ms" }
             if !step.limitHit.isEmpty { head += "  limit hit: \(step.limitHit)" }
             if !step.note.isEmpty { head += "  (\(step.note))" }
             lines.append(head)
-            for finding in step.newFailures.prefix(20) { lines.append("      new: \(finding.key)  \(oneLine(finding.message))") }
+            for finding in step.newFailures.prefix(20) {
+                lines.append("      new: \(finding.key)  \(oneLine(finding.message))")
+            }
             if step.newFailures.count > 20 { lines.append("      … \(step.newFailures.count - 20) more new") }
             if !step.preexistingFailures.isEmpty {
                 lines.append("      pre-existing (not held against the patch): \(step.preexistingFailures.count)")

@@ -7,7 +7,7 @@ enum RepositoryInfo {
     static func declaresFastMarker(_ checkout: URL) -> Bool {
         for name in ["pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini"] {
             guard let text = try? String(contentsOf: checkout.appendingPathComponent(name), encoding: .utf8),
-                  text.contains("markers")
+                text.contains("markers")
             else { continue }
             for line in text.split(separator: "\n") {
                 let trimmed = line.trimmingCharacters(in: .whitespaces).drop { $0 == "\"" || $0 == "'" }

@@ -18,7 +18,8 @@ final class ResultChannel: @unchecked Sendable {
 
     /// What the entry point reads on stdin: the token and the files the patch touched.
     func request(touched: [String]) -> [UInt8] {
-        let json = try? JSONSerialization.data(withJSONObject: ["token": token, "files": touched], options: [.sortedKeys])
+        let json = try? JSONSerialization.data(
+            withJSONObject: ["token": token, "files": touched], options: [.sortedKeys])
         return Array(json ?? Data()) + [10]
     }
 
@@ -46,7 +47,8 @@ final class ResultChannel: @unchecked Sendable {
         let text = String(decoding: line.dropFirst(Self.marker.count), as: UTF8.self)
         let prefix = token + " "
         guard text.hasPrefix(prefix),
-              let record = try? JSONSerialization.jsonObject(with: Data(text.dropFirst(prefix.count).utf8)) as? [String: Any]
+            let record = try? JSONSerialization.jsonObject(with: Data(text.dropFirst(prefix.count).utf8))
+                as? [String: Any]
         else { return forged.append(String(text.prefix(200))) }
         records.append(record)
     }
@@ -81,9 +83,16 @@ struct PytestResults: Sendable {
         var order: [String] = []
         var seen = Set<String>()
         func tamper(_ key: String, _ message: String) {
-            self.tamper.append(.with { $0.kind = "tamper"; $0.key = key; $0.message = message })
+            self.tamper.append(
+                .with {
+                    $0.kind = "tamper"
+                    $0.key = key
+                    $0.message = message
+                })
         }
-        for text in forged.prefix(5) { tamper("result-channel", "a line posing as a runner record with the wrong token: \(text.prefix(120))") }
+        for text in forged.prefix(5) {
+            tamper("result-channel", "a line posing as a runner record with the wrong token: \(text.prefix(120))")
+        }
         for record in records {
             switch record["e"] as? String {
             case "start":
@@ -95,29 +104,40 @@ struct PytestResults: Sendable {
                 tamper(record["name"] as? String ?? "?", "pytest internals were replaced while the tests ran")
             case "hooks":
                 collectionFinished = true
-                if record["self"] as? Bool == false { tamper("selfcheck-plugin", "the runner's pytest plugin was unregistered") }
+                if record["self"] as? Bool == false {
+                    tamper("selfcheck-plugin", "the runner's pytest plugin was unregistered")
+                }
                 for impl in record["impls"] as? [[String: Any]] ?? [] {
-                    hooks.append((impl["hook"] as? String ?? "", impl["file"] as? String ?? "", impl["first"] as? Int ?? 0, impl["last"] as? Int ?? 0))
+                    hooks.append(
+                        (
+                            impl["hook"] as? String ?? "", impl["file"] as? String ?? "", impl["first"] as? Int ?? 0,
+                            impl["last"] as? Int ?? 0
+                        ))
                 }
             case "collect":
                 let id = record["id"] as? String ?? ""
                 if byTest[id] == nil { order.append(id) }
                 let status: TestOutcome.Status = record["skipped"] as? Bool == true ? .skipped : .error
-                byTest[id] = TestOutcome(id: id, status: status, isCollectionError: true, message: record["error"] as? String ?? "")
+                byTest[id] = TestOutcome(
+                    id: id, status: status, isCollectionError: true, message: record["error"] as? String ?? "")
             case "test":
-                let id = record["id"] as? String ?? "", when = record["when"] as? String ?? ""
+                let id = record["id"] as? String ?? ""
+                let when = record["when"] as? String ?? ""
                 guard seen.insert(id + "\u{0}" + when).inserted else {
                     tamper(id, "more than one result for its \(when) phase: results were forged")
                     continue
                 }
-                let derived = record["derived"] as? String ?? "", reported = record["reported"] as? String ?? ""
+                let derived = record["derived"] as? String ?? ""
+                let reported = record["reported"] as? String ?? ""
                 if derived == "failed" && reported != "failed" {
                     tamper(id, "the test failed in \(when) but its report was rewritten to \(reported)")
                 }
                 let failed = derived == "failed" || reported == "failed"
                 // A subtest ("subtest N", during the call phase) fails its test; its skip does not skip it.
                 let subtest = when.hasPrefix("subtest ")
-                let status: TestOutcome.Status = failed ? (when == "call" || subtest ? .failed : .error)
+                let status: TestOutcome.Status =
+                    failed
+                    ? (when == "call" || subtest ? .failed : .error)
                     : reported == "skipped" && !subtest ? .skipped : .passed
                 var outcome = byTest[id] ?? TestOutcome(id: id, status: .passed, isCollectionError: false, message: "")
                 if byTest[id] == nil { order.append(id) }
@@ -139,25 +159,47 @@ struct PytestResults: Sendable {
     func session(exitCode: Int32) -> (tamper: [Finding], failures: [Finding], error: String?) {
         if let finish {
             if finish.collected > 0 && !outcomes.contains(where: { !$0.isCollectionError }) {
-                return ([], [], "pytest collected \(finish.collected) tests but none reported a result through the runner's channel "
-                    + "(tests run in other processes, e.g. by pytest-xdist, are not supported)")
+                return (
+                    [], [],
+                    "pytest collected \(finish.collected) tests but none reported a result through the runner's channel "
+                        + "(tests run in other processes, e.g. by pytest-xdist, are not supported)"
+                )
             }
             guard finish.exitStatus != exitCode else { return ([], [], nil) }
-            return ([.with {
-                $0.kind = "tamper"; $0.key = "pytest-exit"
-                $0.message = "pytest finished with status \(finish.exitStatus) but the process exited \(exitCode): an atexit hook or os._exit changed it"
-            }], [], nil)
+            return (
+                [
+                    .with {
+                        $0.kind = "tamper"
+                        $0.key = "pytest-exit"
+                        $0.message =
+                            "pytest finished with status \(finish.exitStatus) but the process exited \(exitCode): an atexit hook or os._exit changed it"
+                    }
+                ], [], nil
+            )
         }
         if collectionFinished {
-            return ([.with {
-                $0.kind = "tamper"; $0.key = "pytest-session"
-                $0.message = "the test process exited \(exitCode) while the tests ran, before pytest finished its session (os._exit, or a hook that stopped pytest)"
-            }], [], nil)
+            return (
+                [
+                    .with {
+                        $0.kind = "tamper"
+                        $0.key = "pytest-session"
+                        $0.message =
+                            "the test process exited \(exitCode) while the tests ran, before pytest finished its session (os._exit, or a hook that stopped pytest)"
+                    }
+                ], [], nil
+            )
         }
-        return ([], [.with {
-            $0.kind = "collection"; $0.key = "pytest-session"
-            $0.message = "pytest exited \(exitCode) before it finished collecting (e.g. a conftest.py that fails to import)"
-        }], nil)
+        return (
+            [],
+            [
+                .with {
+                    $0.kind = "collection"
+                    $0.key = "pytest-session"
+                    $0.message =
+                        "pytest exited \(exitCode) before it finished collecting (e.g. a conftest.py that fails to import)"
+                }
+            ], nil
+        )
     }
 
     /// Hooks through which the patch itself changes collection, running or reporting: an implementation
@@ -165,13 +207,16 @@ struct PytestResults: Sendable {
     func hooksWrittenByThePatch(_ added: AddedLines) -> [Finding] {
         var findings: [Finding] = []
         var reported = Set<String>()
-        for hook in hooks where !(added.byFile[hook.file] ?? []).isDisjoint(with: Set(hook.first...max(hook.first, hook.last))) {
+        for hook in hooks
+        where !(added.byFile[hook.file] ?? []).isDisjoint(with: Set(hook.first...max(hook.first, hook.last))) {
             guard reported.insert("\(hook.file) \(hook.hook)").inserted else { continue }
-            findings.append(.with {
-                $0.kind = "tamper"
-                $0.key = "\(hook.file)::\(hook.hook)"
-                $0.message = "the patch implements pytest's \(hook.hook) hook (lines \(hook.first)–\(hook.last)), which can change what is collected, run or reported"
-            })
+            findings.append(
+                .with {
+                    $0.kind = "tamper"
+                    $0.key = "\(hook.file)::\(hook.hook)"
+                    $0.message =
+                        "the patch implements pytest's \(hook.hook) hook (lines \(hook.first)–\(hook.last)), which can change what is collected, run or reported"
+                })
         }
         return findings
     }

@@ -1,7 +1,9 @@
 /// SHA-1, only to compare a file with the blob id git's index records for it (git's own object names,
 /// not a security boundary).
 struct SHA1 {
-    private var state: (UInt32, UInt32, UInt32, UInt32, UInt32) = (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0)
+    private var state: (UInt32, UInt32, UInt32, UInt32, UInt32) = (
+        0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0
+    )
     private var pending: [UInt8] = []
     private var length: UInt64 = 0
 
@@ -21,7 +23,9 @@ struct SHA1 {
         update([0x80])
         while pending.count != 56 { update([0]) }
         update((0..<8).map { UInt8(truncatingIfNeeded: bits >> (56 - 8 * UInt64($0))) })
-        return [state.0, state.1, state.2, state.3, state.4].flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (24 - 8 * UInt32($0))) } }
+        return [state.0, state.1, state.2, state.3, state.4].flatMap { word in
+            (0..<4).map { UInt8(truncatingIfNeeded: word >> (24 - 8 * UInt32($0))) }
+        }
     }
 
     /// git's object id of a blob with these contents.
@@ -43,12 +47,13 @@ struct SHA1 {
         }
         var (a, b, c, d, e) = state
         for index in 0..<80 {
-            let (f, k): (UInt32, UInt32) = switch index {
-            case 0..<20: ((b & c) | (~b & d), 0x5A82_7999)
-            case 20..<40: (b ^ c ^ d, 0x6ED9_EBA1)
-            case 40..<60: ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC)
-            default: (b ^ c ^ d, 0xCA62_C1D6)
-            }
+            let (f, k): (UInt32, UInt32) =
+                switch index {
+                case 0..<20: ((b & c) | (~b & d), 0x5A82_7999)
+                case 20..<40: (b ^ c ^ d, 0x6ED9_EBA1)
+                case 40..<60: ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC)
+                default: (b ^ c ^ d, 0xCA62_C1D6)
+                }
             let temporary = (a << 5 | a >> 27) &+ f &+ e &+ k &+ words[index]
             (e, d, c, b, a) = (d, c, b << 30 | b >> 2, a, temporary)
         }

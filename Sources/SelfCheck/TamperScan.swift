@@ -6,12 +6,15 @@ import Foundation
 /// patch hides from this scan (hooks registered under computed names, internals patched at run time).
 enum TamperScan {
     /// Top-level names that would shadow the check tools if the workspace were on their import path.
-    static let toolNames: Set<String> = ["pytest", "_pytest", "black", "blib2to3", "ruff", "pluggy", "py", "iniconfig",
-                                         "selfcheck_pytest", "sitecustomize", "usercustomize"]
+    static let toolNames: Set<String> = [
+        "pytest", "_pytest", "black", "blib2to3", "ruff", "pluggy", "py", "iniconfig",
+        "selfcheck_pytest", "sitecustomize", "usercustomize",
+    ]
 
     /// pytest hooks that change what is collected, how a test runs, or what is reported.
     static let sensitiveHooks = [
-        "pytest_runtest_makereport", "pytest_report_teststatus", "pytest_runtest_logreport", "pytest_collection_modifyitems",
+        "pytest_runtest_makereport", "pytest_report_teststatus", "pytest_runtest_logreport",
+        "pytest_collection_modifyitems",
         "pytest_runtest_protocol", "pytest_runtest_call", "pytest_pyfunc_call", "pytest_terminal_summary",
         "pytest_sessionfinish", "pytest_collection", "pytest_collectreport", "pytest_make_collect_report",
         "pytest_pycollect_makeitem", "pytest_ignore_collect", "pytest_runtestloop", "pytest_exception_interact",
@@ -21,7 +24,12 @@ enum TamperScan {
     static func findings(diff: String, files: [String]) -> [Finding] {
         var findings: [Finding] = []
         func add(_ key: String, _ message: String) {
-            findings.append(.with { $0.kind = "tamper"; $0.key = key; $0.message = message })
+            findings.append(
+                .with {
+                    $0.kind = "tamper"
+                    $0.key = key
+                    $0.message = message
+                })
         }
         for file in files {
             var components = file.split(separator: "/").map(String.init)
@@ -38,23 +46,32 @@ enum TamperScan {
             for line in lines {
                 let code = line.trimmingCharacters(in: .whitespaces)
                 if isPython, code.hasPrefix("def ") || code.hasPrefix("async def "),
-                   let hook = sensitiveHooks.first(where: { code.contains(" \($0)(") }) {
-                    add("\(file)::\(hook)", "the patch defines pytest's \(hook) hook, which can change what is collected, run or reported")
+                    let hook = sensitiveHooks.first(where: { code.contains(" \($0)(") })
+                {
+                    add(
+                        "\(file)::\(hook)",
+                        "the patch defines pytest's \(hook) hook, which can change what is collected, run or reported")
                 }
                 if isPython, code.hasPrefix("pytest_plugins") {
                     add(file, "the patch loads pytest plugins (`pytest_plugins`)")
                 }
                 if isPython, code.contains("pluginmanager") || name == "conftest.py",
-                   code.contains(".unregister(") || code.contains("set_blocked(") {
+                    code.contains(".unregister(") || code.contains("set_blocked(")
+                {
                     add(file, "the patch unregisters or blocks pytest plugins: \(code.prefix(120))")
                 }
-                if isPython, code.contains("selfcheck") || code.range(of: #"import\s+__main__|modules\[["']__main__"#, options: .regularExpression) != nil {
+                if isPython,
+                    code.contains("selfcheck")
+                        || code.range(of: #"import\s+__main__|modules\[["']__main__"#, options: .regularExpression)
+                            != nil
+                {
                     add(file, "the patch reaches for the runner's pytest entry point: \(code.prefix(120))")
                 }
                 if isPython && !testCode {
                     if code.range(of: #"^(import|from)\s+_?pytest\b"#, options: .regularExpression) != nil
                         || code.contains("sys.modules[\"pytest") || code.contains("sys.modules['pytest")
-                        || code.contains("sys.modules[\"_pytest") || code.contains("sys.modules['_pytest") {
+                        || code.contains("sys.modules[\"_pytest") || code.contains("sys.modules['_pytest")
+                    {
                         add(file, "package code imports pytest or its internals: \(code.prefix(120))")
                     }
                     if code.contains("atexit") || code.contains("os._exit(") {
@@ -62,7 +79,9 @@ enum TamperScan {
                     }
                 }
                 if ["pyproject.toml", "setup.cfg", "setup.py", "tox.ini", "pytest.ini"].contains(name) {
-                    if code.contains("pytest11") { add(file, "the patch declares a pytest plugin entry point (pytest11)") }
+                    if code.contains("pytest11") {
+                        add(file, "the patch declares a pytest plugin entry point (pytest11)")
+                    }
                     if code.range(of: #"^addopts.*(^|\s)-p\s*\S"#, options: .regularExpression) != nil {
                         add(file, "the patch loads or blocks a pytest plugin through addopts: \(code.prefix(120))")
                     }

@@ -19,7 +19,8 @@ enum TestJudge {
     /// Pre-existing: failing now and already failing at the base.
     static func judge(patched: [TestOutcome], base: [TestOutcome]?) -> (new: [Finding], preexisting: [Finding]) {
         let failingAtBase = Set((base ?? []).filter(\.failed).map(\.id))
-        var new: [Finding] = [], preexisting: [Finding] = []
+        var new: [Finding] = []
+        var preexisting: [Finding] = []
         for outcome in patched where outcome.failed {
             let finding = Finding.with {
                 $0.kind = outcome.isCollectionError ? "collection" : "test"
@@ -39,7 +40,8 @@ enum TestJudge {
             Finding.with {
                 $0.kind = "tamper"
                 $0.key = outcome.id
-                $0.message = skippedNow.contains(outcome.id)
+                $0.message =
+                    skippedNow.contains(outcome.id)
                     ? "ran at the base, skipped after the patch"
                     : "ran at the base, no longer collected or selected after the patch"
             }

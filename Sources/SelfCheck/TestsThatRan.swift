@@ -9,16 +9,22 @@ struct TestsThatRan {
     let base: [TestOutcome]?
 
     static func executed(_ outcomes: [TestOutcome]) -> Int { outcomes.filter { $0.ran && !$0.isCollectionError }.count }
-    static func unimportable(_ outcomes: [TestOutcome]) -> [TestOutcome] { outcomes.filter { $0.isCollectionError && $0.failed } }
+    static func unimportable(_ outcomes: [TestOutcome]) -> [TestOutcome] {
+        outcomes.filter { $0.isCollectionError && $0.failed }
+    }
 
     var notes: [String] {
-        var notes = ["pytest: tests run: \(Self.executed(patched)) after the patch, "
-            + (base.map { "\(Self.executed($0)) at the base" } ?? "not run at the base (nothing failed)")]
+        var notes = [
+            "pytest: tests run: \(Self.executed(patched)) after the patch, "
+                + (base.map { "\(Self.executed($0)) at the base" } ?? "not run at the base (nothing failed)")
+        ]
         for (when, outcomes) in [("after the patch", patched), ("at the base", base ?? [])] {
             let broken = Self.unimportable(outcomes)
             guard let first = broken.first else { continue }
             let names = broken.prefix(5).map(\.id).joined(separator: ", ") + (broken.count > 5 ? ", …" : "")
-            notes.append("pytest: \(broken.count) test module(s) could not be imported \(when): \(names); first error: \(first.message)")
+            notes.append(
+                "pytest: \(broken.count) test module(s) could not be imported \(when): \(names); first error: \(first.message)"
+            )
         }
         return notes
     }
@@ -36,7 +42,8 @@ struct TestsThatRan {
             touched.contains(outcome.id) || Self.imports(checkout.appendingPathComponent(outcome.id), anyOf: modules)
         }
         guard let first = relevant.first else { return nil }
-        return "\(relevant.count) test module(s) that cover the patched code could not be imported at the base: \(Self.explain(first))"
+        return
+            "\(relevant.count) test module(s) that cover the patched code could not be imported at the base: \(Self.explain(first))"
     }
 
     /// "the tests cannot import `yaml`: build or name the project's environment" when the error says so.

@@ -8,7 +8,8 @@ extension ToolCommands {
     /// its own (in the root or in any folder of the workspace).
     func blackDiff(_ files: [String], config: BaseToolConfig) -> (command: [String], stdin: [UInt8]) {
         var command = blackDiff(files)
-        command.insert(contentsOf: ["--config", Self.baseConfigArgument], at: command.firstIndex(of: "--") ?? command.endIndex)
+        command.insert(
+            contentsOf: ["--config", Self.baseConfigArgument], at: command.firstIndex(of: "--") ?? command.endIndex)
         return (Self.withBaseConfig(command, name: "pyproject.toml"), Array(config.black))
     }
 

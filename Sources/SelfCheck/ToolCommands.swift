@@ -20,8 +20,10 @@ public struct ToolCommands: Sendable, Hashable, Codable {
 
     /// ruff writes its JSON to a file in the workspace: the job's captured output keeps only a tail.
     func ruffCheck(_ files: [String]) -> [String] {
-        [toolEnvironment + "/bin/ruff", "check", "--no-cache", "--output-format", "json", "--exit-zero",
-         "--output-file", Self.ruffReportPath, "--"] + files
+        [
+            toolEnvironment + "/bin/ruff", "check", "--no-cache", "--output-format", "json", "--exit-zero",
+            "--output-file", Self.ruffReportPath, "--",
+        ] + files
     }
 
     /// pytest through the tool environment's entry point, which reports results on the job's output
@@ -32,6 +34,9 @@ public struct ToolCommands: Sendable, Hashable, Codable {
     }
 
     func versions() -> [String] {
-        [python, "-c", "import black, pytest, importlib.metadata as m; print('black', black.__version__, 'pytest', pytest.__version__, 'ruff', m.version('ruff'))"]
+        [
+            python, "-c",
+            "import black, pytest, importlib.metadata as m; print('black', black.__version__, 'pytest', pytest.__version__, 'ruff', m.version('ruff'))",
+        ]
     }
 }

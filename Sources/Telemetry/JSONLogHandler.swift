@@ -31,7 +31,10 @@ public struct JSONLogHandler: LogHandler {
         object["label"] = label
         object["message"] = "\(event.message)"
         object["source"] = event.source
-        guard var line = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+        guard
+            var line = try? JSONSerialization.data(
+                withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        else { return }
         line.append(0x0A)
         Self.output.withLock { _ in FileHandle.standardError.write(line) }
     }

@@ -31,22 +31,25 @@ public enum LogSetup {
     ///   - level: the lowest level written.
     ///   - format: human or JSON lines.
     ///   - metadataProvider: metadata added to every line (e.g. the task id of the task being processed).
-    public static func bootstrapOnce(level: Logger.Level, format: LogFormat = .human, metadataProvider: Logger.MetadataProvider? = nil) {
+    public static func bootstrapOnce(
+        level: Logger.Level, format: LogFormat = .human, metadataProvider: Logger.MetadataProvider? = nil
+    ) {
         done.withLock { done in
             guard !done else { return }
             done = true
-            LoggingSystem.bootstrap({ label, provider in
-                switch format {
-                case .human:
-                    var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
-                    handler.logLevel = level
-                    return handler
-                case .json:
-                    var handler = JSONLogHandler(label: label, metadataProvider: provider)
-                    handler.logLevel = level
-                    return handler
-                }
-            }, metadataProvider: metadataProvider)
+            LoggingSystem.bootstrap(
+                { label, provider in
+                    switch format {
+                    case .human:
+                        var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
+                        handler.logLevel = level
+                        return handler
+                    case .json:
+                        var handler = JSONLogHandler(label: label, metadataProvider: provider)
+                        handler.logLevel = level
+                        return handler
+                    }
+                }, metadataProvider: metadataProvider)
         }
     }
 }

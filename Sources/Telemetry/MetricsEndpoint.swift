@@ -20,13 +20,16 @@ public struct MetricsEndpoint: Service {
     ///   - host: the address to listen on (all interfaces by default, for a scraper in another container).
     ///   - port: the TCP port.
     ///   - valueHistogramBuckets: buckets of aggregated recorders, by metric name (e.g. attempts per task).
-    public static func bootstrap(host: String = "0.0.0.0", port: Int, valueHistogramBuckets: [String: [Double]] = [:], logger: Logger) -> MetricsEndpoint {
+    public static func bootstrap(
+        host: String = "0.0.0.0", port: Int, valueHistogramBuckets: [String: [Double]] = [:], logger: Logger
+    ) -> MetricsEndpoint {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         // Checks and model calls take seconds to minutes; the default buckets stop at 10 s.
         factory.defaultDurationHistogramBuckets = [
             .milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
-            .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(120), .seconds(300),
+            .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(120),
+            .seconds(300),
         ]
         factory.valueHistogramBuckets = valueHistogramBuckets
         MetricsSystem.bootstrap(factory)
@@ -84,12 +87,19 @@ final class MetricsHTTPHandler: ChannelInboundHandler {
             self.head = nil
             let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
             let found = head.method == .GET && path == "/metrics"
-            let body = found ? registry.emitToString() + ProcessMetrics.text() : "not found: the metrics are at /metrics\n"
+            let body =
+                found ? registry.emitToString() + ProcessMetrics.text() : "not found: the metrics are at /metrics\n"
             var headers = HTTPHeaders()
-            headers.add(name: "Content-Type", value: found ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain; charset=utf-8")
+            headers.add(
+                name: "Content-Type",
+                value: found ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain; charset=utf-8")
             headers.add(name: "Content-Length", value: "\(body.utf8.count)")
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: found ? .ok : .notFound, headers: headers))), promise: nil)
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
+            context.write(
+                wrapOutboundOut(
+                    .head(HTTPResponseHead(version: head.version, status: found ? .ok : .notFound, headers: headers))),
+                promise: nil)
+            context.write(
+                wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
     }

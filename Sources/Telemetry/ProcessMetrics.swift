@@ -12,12 +12,18 @@ enum ProcessMetrics {
             lines += ["# HELP \(name) \(help)", "# TYPE \(name) \(type)", "\(name) \(format(value))"]
         }
         add("process_open_fds", "gauge", "Number of open file descriptors.", openFileDescriptors().map { Double($0) })
-        add("process_max_fds", "gauge", "Maximum number of open file descriptors.", maxFileDescriptors().map { Double($0) })
+        add(
+            "process_max_fds", "gauge", "Maximum number of open file descriptors.",
+            maxFileDescriptors().map { Double($0) })
         let memory = memoryBytes()
         add("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", memory.map { Double($0.virtual) })
-        add("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", memory.map { Double($0.resident) })
+        add(
+            "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+            memory.map { Double($0.resident) })
         add("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", cpuSeconds())
-        add("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.", startTime())
+        add(
+            "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.", startTime()
+        )
         return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
     }
 
@@ -52,10 +58,10 @@ enum ProcessMetrics {
     /// /proc/self/stat, counted after the parenthesised command name, which may hold spaces).
     static func startTime() -> Double? {
         guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")"),
-              let system = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
-              let bootLine = system.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
-              let boot = Double(bootLine.dropFirst("btime ".count))
+            let close = stat.lastIndex(of: ")"),
+            let system = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+            let bootLine = system.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
+            let boot = Double(bootLine.dropFirst("btime ".count))
         else { return nil }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         // fields[0] is field 3 (state); field 22 (starttime) is fields[19].

@@ -29,7 +29,8 @@ enum AgentBench {
         let toolz = try FixtureRepo.make("toolz")
         defer { toolz.remove() }
         let fileCount = try TestSupport.run(["git", "ls-files"], in: toolz.root).stdout.split(separator: "\n").count
-        try await measure(name: "toolz", files: fileCount, source: toolz.root, edited: "toolz/itertoolz.py", scratch: scratch)
+        try await measure(
+            name: "toolz", files: fileCount, source: toolz.root, edited: "toolz/itertoolz.py", scratch: scratch)
         let synthetic = try makeSyntheticRepository(files: 20_000, in: scratch)
         try await measure(name: "synthetic", files: 20_000, source: synthetic, edited: "pkg0/m0.py", scratch: scratch)
         try await codingAgentMemory(toolz: toolz, scratch: scratch)
@@ -41,7 +42,9 @@ enum AgentBench {
         let root = scratch.appendingPathComponent(name)
         let served = root.appendingPathComponent("served")
         try FileManager.default.createDirectory(at: served, withIntermediateDirectories: true)
-        try TestSupport.run(["git", "clone", "-q", "--bare", source.path, served.appendingPathComponent("\(name).git").path])
+        try TestSupport.run([
+            "git", "clone", "-q", "--bare", source.path, served.appendingPathComponent("\(name).git").path,
+        ])
         let daemon = try GitDaemon(basePath: served)
         defer { daemon.stop() }
         let remote = daemon.url("\(name).git")
@@ -50,13 +53,15 @@ enum AgentBench {
         let srm = try await DevelopmentSRM.start()
         let connection = try ServiceConnection(address: srm.address, logger: quiet)
 
-        let git = try GitRunner(home: root.appendingPathComponent("home"), credentials: nil, networkTimeout: .seconds(120), logger: quiet)
+        let git = try GitRunner(
+            home: root.appendingPathComponent("home"), credentials: nil, networkTimeout: .seconds(120), logger: quiet)
         let processor = TaskProcessor(
             configuration: AgentConfiguration(
                 remoteRepo: remote, checkoutRoot: root.appendingPathComponent("checkouts"),
                 spareCheckouts: try SpareCheckouts(root: root.appendingPathComponent("spare-checkouts"))),
             mirrors: MirrorCache(directory: root.appendingPathComponent("mirrors"), runner: git, logger: quiet),
-            model: InstantModel(diff: diff), checker: PassingChecker(), claimer: SrmLeaseClaimer(connection: connection), logger: quiet)
+            model: InstantModel(diff: diff), checker: PassingChecker(),
+            claimer: SrmLeaseClaimer(connection: connection), logger: quiet)
         func task(_ number: Int) -> CodingTask {
             .with {
                 $0.id = "bench-\(name)-\(number)"
@@ -72,8 +77,10 @@ enum AgentBench {
         let cold = await clock.measure { first = await processor.process(task(0)) }
         guard first?.status == "SUCCESS" else { throw BenchFailure("the warm-up task failed: \(first?.notes ?? [])") }
 
-        let tasks = taskCount(files: files), clones = min(5, tasks)
-        var agent: [Double] = [], clone: [Double] = []
+        let tasks = taskCount(files: files)
+        let clones = min(5, tasks)
+        var agent: [Double] = []
+        var clone: [Double] = []
         for number in 1...tasks {
             var result: CommitResult?
             agent.append(await clock.measure { result = await processor.process(task(number)) }.milliseconds)
@@ -82,7 +89,8 @@ enum AgentBench {
             }
             if number % (tasks / clones) == 0 && clone.count < clones {  // interleaved, so both see the same load
                 let target = root.appendingPathComponent("clone-\(number)")
-                clone.append(try clock.measure { try TestSupport.run(["git", "clone", "-q", remote, target.path]) }.milliseconds)
+                clone.append(
+                    try clock.measure { try TestSupport.run(["git", "clone", "-q", remote, target.path]) }.milliseconds)
                 try FileManager.default.removeItem(at: target)
             }
         }
@@ -91,29 +99,39 @@ enum AgentBench {
         guard srm.claims.count == 2 * (tasks + 1), srm.claims.allSatisfy(\.granted) else {
             throw BenchFailure("the SRM saw \(srm.claims.count) claims, expected \(2 * (tasks + 1))")
         }
-        let median = percentile(agent, 0.5), p90 = percentile(agent, 0.9), cloneMedian = percentile(clone, 0.5)
+        let median = percentile(agent, 0.5)
+        let p90 = percentile(agent, 0.9)
+        let cloneMedian = percentile(clone, 0.5)
         let perMinute = 60_000 / (agent.reduce(0, +) / Double(agent.count))
-        print(String(format: "%@ (%d files): first task (cold mirror) %.0f ms; then %d tasks: median %.1f ms, p90 %.1f ms, %.0f tasks/min for one worker; fresh git clone median %.0f ms over %d",
-                     name, files, cold.milliseconds, tasks, median, p90, perMinute, cloneMedian, clone.count))
+        print(
+            String(
+                format:
+                    "%@ (%d files): first task (cold mirror) %.0f ms; then %d tasks: median %.1f ms, p90 %.1f ms, %.0f tasks/min for one worker; fresh git clone median %.0f ms over %d",
+                name, files, cold.milliseconds, tasks, median, p90, perMinute, cloneMedian, clone.count))
         let target = name == "synthetic" ? "< 300 ms median" : "flat vs repo size"
-        Table.row("agent overhead per task incl. 2 claims, \(name) (\(files.formatted()) files), warm mirror, median (p90)",
-                  String(format: "%.0f ms (p90 %.0f)", median, p90),
-                  baseline: String(format: "fresh `git clone` %.0f ms", cloneMedian),
-                  ratio: Table.ratio(median / cloneMedian), target: target)
+        Table.row(
+            "agent overhead per task incl. 2 claims, \(name) (\(files.formatted()) files), warm mirror, median (p90)",
+            String(format: "%.0f ms (p90 %.0f)", median, p90),
+            baseline: String(format: "fresh `git clone` %.0f ms", cloneMedian),
+            ratio: Table.ratio(median / cloneMedian), target: target)
         Table.row("tasks per minute, one worker, \(name)", String(format: "%.0f", perMinute))
     }
 
     /// Peak memory of `coding-agent once` processing one task end to end, with a real
     /// `selfcheck-runner serve` check of a one-line patch on toolz (the scripted model replays it).
     static func codingAgentMemory(toolz: FixtureRepo, scratch: URL) async throws {
-        guard let agent = SandboxBench.siblingExecutable("coding-agent"), let runner = SandboxBench.siblingExecutable("selfcheck-runner") else {
+        guard let agent = SandboxBench.siblingExecutable("coding-agent"),
+            let runner = SandboxBench.siblingExecutable("selfcheck-runner")
+        else {
             print("coding-agent or selfcheck-runner not built next to bench; scripts/bench builds them")
             return
         }
         let root = scratch.appendingPathComponent("once")
         let served = root.appendingPathComponent("served")
         try FileManager.default.createDirectory(at: served, withIntermediateDirectories: true)
-        try TestSupport.run(["git", "clone", "-q", "--bare", toolz.root.path, served.appendingPathComponent("toolz.git").path])
+        try TestSupport.run([
+            "git", "clone", "-q", "--bare", toolz.root.path, served.appendingPathComponent("toolz.git").path,
+        ])
         let daemon = try GitDaemon(basePath: served)
         defer { daemon.stop() }
         let socket = root.appendingPathComponent("run/runner.sock").path
@@ -122,22 +140,33 @@ enum AgentBench {
         serve.arguments = ["serve", "--socket", socket, "--no-cache"]
         serve.standardError = FileHandle.nullDevice
         try serve.run()
-        defer { kill(serve.processIdentifier, SIGTERM); serve.waitUntilExit() }
+        defer {
+            kill(serve.processIdentifier, SIGTERM)
+            serve.waitUntilExit()
+        }
         while !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(for: .milliseconds(20)) }
 
         let diff = try addedLineDiff(to: "toolz/itertoolz.py", in: toolz.root)
-        let script = root.appendingPathComponent("script.json"), taskFile = root.appendingPathComponent("task.json")
+        let script = root.appendingPathComponent("script.json")
+        let taskFile = root.appendingPathComponent("task.json")
         try JSONSerialization.data(withJSONObject: [["diff": diff]]).write(to: script)
-        try JSONSerialization.data(withJSONObject: ["id": "once-1", "goal": "add a note", "kind": "FEAT", "path": "toolz/itertoolz.py",
-                                                   "baseCommit": toolz.baseCommit]).write(to: taskFile)
+        try JSONSerialization.data(withJSONObject: [
+            "id": "once-1", "goal": "add a note", "kind": "FEAT", "path": "toolz/itertoolz.py",
+            "baseCommit": toolz.baseCommit,
+        ]).write(to: taskFile)
         let measured = try SandboxBench.spawnMeasured([
-            "/usr/bin/env", "LLM_SCRIPT=\(script.path)", "AGENT_CACHE_DIR=\(root.appendingPathComponent("cache").path)", "LOG_LEVEL=error",
+            "/usr/bin/env", "LLM_SCRIPT=\(script.path)", "AGENT_CACHE_DIR=\(root.appendingPathComponent("cache").path)",
+            "LOG_LEVEL=error",
             agent, "once", "--task", taskFile.path, "--remote-repo", daemon.url("toolz.git"), "--runner-socket", socket,
         ])
-        print(String(format: "coding-agent once, one task with a real check on toolz: %.0f ms, peak RSS %d KiB; selfcheck-runner serve peak RSS %d KiB",
-                     measured.milliseconds, measured.maxRSSKB, CheckBench.peakKB(serve.processIdentifier)))
+        print(
+            String(
+                format:
+                    "coding-agent once, one task with a real check on toolz: %.0f ms, peak RSS %d KiB; selfcheck-runner serve peak RSS %d KiB",
+                measured.milliseconds, measured.maxRSSKB, CheckBench.peakKB(serve.processIdentifier)))
         Table.memoryRow("`coding-agent once`, one task incl. a real check (toolz)", kilobytes: measured.maxRSSKB)
-        Table.memoryRow("`selfcheck-runner serve`, serving that check", kilobytes: CheckBench.peakKB(serve.processIdentifier))
+        Table.memoryRow(
+            "`selfcheck-runner serve`, serving that check", kilobytes: CheckBench.peakKB(serve.processIdentifier))
     }
 
     // MARK: Set-up
@@ -147,7 +176,9 @@ enum AgentBench {
         let root = scratch.appendingPathComponent("synthetic-src")
         for index in 0..<files {
             let folder = root.appendingPathComponent("pkg\(index / 100)")
-            if index % 100 == 0 { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+            if index % 100 == 0 {
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            }
             try Data("VALUE = \(index)\n".utf8).write(to: folder.appendingPathComponent("m\(index).py"))
         }
         try FixtureRepo.initializeRepository(at: root)

@@ -9,7 +9,9 @@ enum CheckBench {
     static let runs = 5
 
     static func run() async throws {
-        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("selfcheck-runner").path
+        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "selfcheck-runner"
+        ).path
         guard FileManager.default.isExecutableFile(atPath: runner) else {
             print("selfcheck-runner is not built next to bench (\(runner)); scripts/bench builds both")
             return
@@ -20,8 +22,10 @@ enum CheckBench {
         let file = "toolz/itertoolz.py"
         let patched = scratch.appendingPathComponent("patched")
         try PatchBench.shell(["cp", "-a", base.path, patched.path])
-        try replaceFirst("    return filterfalse(predicate, seq)\n",
-                         with: "    return filterfalse(predicate, seq)  # lazily, in order\n", in: patched.appendingPathComponent(file))
+        try replaceFirst(
+            "    return filterfalse(predicate, seq)\n",
+            with: "    return filterfalse(predicate, seq)  # lazily, in order\n",
+            in: patched.appendingPathComponent(file))
         let diff = try PatchBench.shell(["git", "diff"], in: patched)
         let diffFile = scratch.appendingPathComponent("one-line.diff")
         try Data(diff.utf8).write(to: diffFile)
@@ -29,17 +33,25 @@ enum CheckBench {
         let tools = "/opt/selfcheck-tools/bin"
         func bare() throws {
             _ = try? PatchBench.shell(["\(tools)/python", "-m", "black", "--check", "--diff", "-q", file], in: patched)
-            _ = try PatchBench.shell(["\(tools)/ruff", "check", "--no-cache", "--exit-zero", "--output-format", "json", file], in: patched)
-            _ = try PatchBench.shell(["\(tools)/python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--continue-on-collection-errors"], in: patched)
+            _ = try PatchBench.shell(
+                ["\(tools)/ruff", "check", "--no-cache", "--exit-zero", "--output-format", "json", file], in: patched)
+            _ = try PatchBench.shell(
+                ["\(tools)/python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--continue-on-collection-errors"],
+                in: patched)
         }
         func check(cache: URL) throws {
-            let output = try PatchBench.shell([runner, "check", "--repo", base.path, "--diff", diffFile.path, "--format", "json",
-                                      "--cache-dir", cache.path])
-            precondition(output.contains("\"verdict\":\"pass\""), "the benchmark patch did not pass: \(output.prefix(2000))")
+            let output = try PatchBench.shell([
+                runner, "check", "--repo", base.path, "--diff", diffFile.path, "--format", "json",
+                "--cache-dir", cache.path,
+            ])
+            precondition(
+                output.contains("\"verdict\":\"pass\""), "the benchmark patch did not pass: \(output.prefix(2000))")
         }
 
         let clock = ContinuousClock()
-        var bareTimes: [Duration] = [], cold: [Duration] = [], warm: [Duration] = []
+        var bareTimes: [Duration] = []
+        var cold: [Duration] = []
+        var warm: [Duration] = []
         try bare()  // warm the page cache and Python's bytecode caches alike
         for round in 0..<runs {
             let cache = scratch.appendingPathComponent("cache-\(round)")
@@ -47,16 +59,28 @@ enum CheckBench {
             cold.append(try clock.measure { try check(cache: cache) })
             warm.append(try clock.measure { try check(cache: cache) })
         }
-        let bareMedian = PatchBench.median(bareTimes), coldMedian = PatchBench.median(cold), warmMedian = PatchBench.median(warm)
+        let bareMedian = PatchBench.median(bareTimes)
+        let coldMedian = PatchBench.median(cold)
+        let warmMedian = PatchBench.median(warm)
         print("one-line patch on toolz (\(file)), medians of \(runs) interleaved runs:")
         print("  black + ruff + pytest run bare:        \(ms(bareMedian)) ms")
-        print("  selfcheck-runner check, cold baseline: \(ms(coldMedian)) ms  ratio to bare \(String(format: "%.2f", coldMedian / bareMedian))x (target <= 1.15x)")
-        print("  selfcheck-runner check, warm baseline: \(ms(warmMedian)) ms  ratio to bare \(String(format: "%.2f", warmMedian / bareMedian))x, to cold \(String(format: "%.2f", warmMedian / coldMedian))x")
+        print(
+            "  selfcheck-runner check, cold baseline: \(ms(coldMedian)) ms  ratio to bare \(String(format: "%.2f", coldMedian / bareMedian))x (target <= 1.15x)"
+        )
+        print(
+            "  selfcheck-runner check, warm baseline: \(ms(warmMedian)) ms  ratio to bare \(String(format: "%.2f", warmMedian / bareMedian))x, to cold \(String(format: "%.2f", warmMedian / coldMedian))x"
+        )
 
-        let coldMs = Double(ms(coldMedian)), warmMs = Double(ms(warmMedian)), bareMs = Double(ms(bareMedian))
-        Table.row("`selfcheck-runner check`, one-line patch on toolz, cold baseline", Table.ms(coldMs),
-                  baseline: "black + ruff + pytest run bare \(Table.ms(bareMs))", ratio: Table.ratio(coldMs / bareMs), target: "≤ 1.15x")
-        Table.row("the same, baseline cache warm", Table.ms(warmMs), baseline: "cold \(Table.ms(coldMs))", ratio: Table.ratio(warmMs / coldMs))
+        let coldMs = Double(ms(coldMedian))
+        let warmMs = Double(ms(warmMedian))
+        let bareMs = Double(ms(bareMedian))
+        Table.row(
+            "`selfcheck-runner check`, one-line patch on toolz, cold baseline", Table.ms(coldMs),
+            baseline: "black + ruff + pytest run bare \(Table.ms(bareMs))", ratio: Table.ratio(coldMs / bareMs),
+            target: "≤ 1.15x")
+        Table.row(
+            "the same, baseline cache warm", Table.ms(warmMs), baseline: "cold \(Table.ms(coldMs))",
+            ratio: Table.ratio(warmMs / coldMs))
 
         try await servingMemory(runner: runner, base: base, diff: diff, scratch: scratch)
     }
@@ -69,13 +93,20 @@ enum CheckBench {
         serve.arguments = ["serve", "--socket", socket, "--jobs", "4", "--no-cache"]
         serve.standardError = FileHandle.nullDevice
         try serve.run()
-        defer { kill(serve.processIdentifier, SIGTERM); serve.waitUntilExit() }
+        defer {
+            kill(serve.processIdentifier, SIGTERM)
+            serve.waitUntilExit()
+        }
         while !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(for: .milliseconds(20)) }
         let idle = peakKB(serve.processIdentifier)
         let verdicts = try await withThrowingTaskGroup(of: String.self) { group in
             for index in 0..<4 {
                 group.addTask {
-                    let request = CheckRequest.with { $0.requestID = "mem-\(index)"; $0.repoPath = base.path; $0.diff = diff }
+                    let request = CheckRequest.with {
+                        $0.requestID = "mem-\(index)"
+                        $0.repoPath = base.path
+                        $0.diff = diff
+                    }
                     var verdict = "none"
                     for try await update in RunnerClient(socketPath: socket).check(request) {
                         if case .report(let report) = update { verdict = report.verdict }
@@ -85,8 +116,12 @@ enum CheckBench {
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
-        Table.memoryRow("`selfcheck-runner serve`, 4 concurrent checks", kilobytes: peakKB(serve.processIdentifier), baseline: "idle \(Table.mebibytes(idle))")
-        print("selfcheck-runner serve: peak RSS \(peakKB(serve.processIdentifier) / 1024) MiB after 4 concurrent checks (\(verdicts.sorted().joined(separator: ","))), \(idle / 1024) MiB idle")
+        Table.memoryRow(
+            "`selfcheck-runner serve`, 4 concurrent checks", kilobytes: peakKB(serve.processIdentifier),
+            baseline: "idle \(Table.mebibytes(idle))")
+        print(
+            "selfcheck-runner serve: peak RSS \(peakKB(serve.processIdentifier) / 1024) MiB after 4 concurrent checks (\(verdicts.sorted().joined(separator: ","))), \(idle / 1024) MiB idle"
+        )
     }
 
     static func peakKB(_ pid: Int32) -> Int {
@@ -101,5 +136,7 @@ enum CheckBench {
         try text.replacingCharacters(in: range, with: new).write(to: url, atomically: true, encoding: .utf8)
     }
 
-    static func ms(_ value: Duration) -> Int { Int(value.components.seconds * 1000 + value.components.attoseconds / 1_000_000_000_000_000) }
+    static func ms(_ value: Duration) -> Int {
+        Int(value.components.seconds * 1000 + value.components.attoseconds / 1_000_000_000_000_000)
+    }
 }

@@ -14,12 +14,18 @@ enum EnvironmentBench {
     }
 
     static let fixtures = [
-        Fixture(archive: "python_slugify-9.2.0", module: "slugify/slugify.py", srcLayout: false, requirements: "python_slugify.requirements.txt"),
-        Fixture(archive: "prettytable-3.19.0", module: "src/prettytable/prettytable.py", srcLayout: true, requirements: "prettytable.requirements.txt"),
+        Fixture(
+            archive: "python_slugify-9.2.0", module: "slugify/slugify.py", srcLayout: false,
+            requirements: "python_slugify.requirements.txt"),
+        Fixture(
+            archive: "prettytable-3.19.0", module: "src/prettytable/prettytable.py", srcLayout: true,
+            requirements: "prettytable.requirements.txt"),
     ]
 
     static func run() async throws {
-        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("selfcheck-runner").path
+        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "selfcheck-runner"
+        ).path
         guard FileManager.default.isExecutableFile(atPath: runner) else {
             print("selfcheck-runner is not built next to bench (\(runner)); scripts/bench builds both")
             return
@@ -28,16 +34,23 @@ enum EnvironmentBench {
     }
 
     static func measure(_ fixture: Fixture, runner: String) throws {
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let fixtures = packageRoot.appendingPathComponent("fixtures/python-projects")
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("env-bench-\(UUID().uuidString.prefix(8))")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "env-bench-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        try PatchBench.shell(["tar", "--no-same-owner", "-xzf", fixtures.appendingPathComponent(fixture.archive + ".tar.gz").path, "-C", scratch.path])
+        try PatchBench.shell([
+            "tar", "--no-same-owner", "-xzf", fixtures.appendingPathComponent(fixture.archive + ".tar.gz").path, "-C",
+            scratch.path,
+        ])
         let base = scratch.appendingPathComponent(fixture.archive)
         try PatchBench.shell(["git", "init", "-q", "-b", "main"], in: base)
         try PatchBench.shell(["git", "add", "-A"], in: base)
-        try PatchBench.shell(["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "commit", "-q", "-m", "base"], in: base)
+        try PatchBench.shell(
+            ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "commit", "-q", "-m", "base"],
+            in: base)
         let patched = scratch.appendingPathComponent("patched")
         try PatchBench.shell(["cp", "-a", base.path, patched.path])
         let handle = try FileHandle(forWritingTo: patched.appendingPathComponent(fixture.module))
@@ -51,31 +64,48 @@ enum EnvironmentBench {
         // The prepared environment: the tools' interpreter with the pinned dependencies on PYTHONPATH
         // (what a virtualenv holding both would import), and src/ for a src layout.
         let deps = scratch.appendingPathComponent("deps")
-        try PatchBench.shell(["/opt/selfcheck-tools/bin/python", "-m", "pip", "install", "-q", "--isolated", "--only-binary=:all:",
-                              "--require-hashes", "--target", deps.path, "-r", pins])
+        try PatchBench.shell([
+            "/opt/selfcheck-tools/bin/python", "-m", "pip", "install", "-q", "--isolated", "--only-binary=:all:",
+            "--require-hashes", "--target", deps.path, "-r", pins,
+        ])
         var environment = ProcessInfo.processInfo.environment
-        environment["PYTHONPATH"] = (fixture.srcLayout ? [patched.appendingPathComponent("src").path] : [patched.path]).joined() + ":" + deps.path
+        environment["PYTHONPATH"] =
+            (fixture.srcLayout ? [patched.appendingPathComponent("src").path] : [patched.path]).joined() + ":"
+            + deps.path
         let python = "/opt/selfcheck-tools/bin/python"
         func bare() throws {
-            _ = try? PatchBench.shell([python, "-m", "black", "--check", "--diff", "-q", fixture.module], in: patched, environment: environment)
-            _ = try PatchBench.shell(["/opt/selfcheck-tools/bin/ruff", "check", "--no-cache", "--exit-zero", "--output-format", "json", fixture.module], in: patched)
+            _ = try? PatchBench.shell(
+                [python, "-m", "black", "--check", "--diff", "-q", fixture.module], in: patched,
+                environment: environment)
+            _ = try PatchBench.shell(
+                [
+                    "/opt/selfcheck-tools/bin/ruff", "check", "--no-cache", "--exit-zero", "--output-format", "json",
+                    fixture.module,
+                ], in: patched)
             // Timed whatever the outcome (a test that signals itself may fail under the bench's signal mask).
-            _ = try? PatchBench.shell([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--continue-on-collection-errors"],
-                                      in: patched, environment: environment)
+            _ = try? PatchBench.shell(
+                [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--continue-on-collection-errors"],
+                in: patched, environment: environment)
         }
         func check(cache: URL) throws -> (verdict: Bool, environmentMs: Double) {
-            let output = try PatchBench.shell([runner, "check", "--repo", base.path, "--diff", diffFile.path, "--format", "json",
-                                               "--cache-dir", cache.path, "--env-requirements", pins])
+            let output = try PatchBench.shell([
+                runner, "check", "--repo", base.path, "--diff", diffFile.path, "--format", "json",
+                "--cache-dir", cache.path, "--env-requirements", pins,
+            ])
             let report = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] ?? [:]
             let steps = report["steps"] as? [[String: Any]] ?? []
             let step = steps.first { $0["name"] as? String == "environment" }
             let milliseconds = Double(step?["duration_ms"] as? String ?? "") ?? (step?["duration_ms"] as? Double) ?? 0
-            precondition(report["verdict"] as? String == "pass", "the benchmark patch did not pass: \(output.prefix(2000))")
+            precondition(
+                report["verdict"] as? String == "pass", "the benchmark patch did not pass: \(output.prefix(2000))")
             return (true, milliseconds)
         }
 
         let clock = ContinuousClock()
-        var bareTimes: [Duration] = [], cold: [Duration] = [], warm: [Duration] = [], builds: [Double] = []
+        var bareTimes: [Duration] = []
+        var cold: [Duration] = []
+        var warm: [Duration] = []
+        var builds: [Double] = []
         try bare()
         for round in 0..<runs {
             let cache = scratch.appendingPathComponent("cache-\(round)")
@@ -85,15 +115,22 @@ enum EnvironmentBench {
             builds.append(build)
             warm.append(try clock.measure { _ = try check(cache: cache) })
         }
-        let bareMs = Double(CheckBench.ms(PatchBench.median(bareTimes))), coldMs = Double(CheckBench.ms(PatchBench.median(cold)))
-        let warmMs = Double(CheckBench.ms(PatchBench.median(warm))), buildMs = builds.sorted()[builds.count / 2]
+        let bareMs = Double(CheckBench.ms(PatchBench.median(bareTimes)))
+        let coldMs = Double(CheckBench.ms(PatchBench.median(cold)))
+        let warmMs = Double(CheckBench.ms(PatchBench.median(warm)))
+        let buildMs = builds.sorted()[builds.count / 2]
         print("\(fixture.archive) (one added function in \(fixture.module)), medians of \(runs) interleaved runs:")
         print("  black + ruff + pytest bare, dependencies on PYTHONPATH: \(Int(bareMs)) ms")
         print("  check, environment cold (built):  \(Int(coldMs)) ms, of which the environment step \(Int(buildMs)) ms")
-        print("  check, environment warm (cached): \(Int(warmMs)) ms  ratio to bare \(String(format: "%.2f", warmMs / bareMs))x (target <= 1.15x)")
-        Table.row("project environment build, \(fixture.archive) (download + sandboxed install)", Table.ms(buildMs),
-                  baseline: "whole cold check \(Table.ms(coldMs))")
-        Table.row("`selfcheck-runner check` on \(fixture.archive), environment cached", Table.ms(warmMs),
-                  baseline: "bare, dependencies on PYTHONPATH \(Table.ms(bareMs))", ratio: Table.ratio(warmMs / bareMs), target: "≤ 1.15x")
+        print(
+            "  check, environment warm (cached): \(Int(warmMs)) ms  ratio to bare \(String(format: "%.2f", warmMs / bareMs))x (target <= 1.15x)"
+        )
+        Table.row(
+            "project environment build, \(fixture.archive) (download + sandboxed install)", Table.ms(buildMs),
+            baseline: "whole cold check \(Table.ms(coldMs))")
+        Table.row(
+            "`selfcheck-runner check` on \(fixture.archive), environment cached", Table.ms(warmMs),
+            baseline: "bare, dependencies on PYTHONPATH \(Table.ms(bareMs))", ratio: Table.ratio(warmMs / bareMs),
+            target: "≤ 1.15x")
     }
 }

@@ -27,14 +27,17 @@ enum KafkaBench {
         let value = [UInt8](repeating: UInt8(ascii: "x"), count: messageSize)
 
         // Produce: every send awaited until its delivery report, 1 000 in flight.
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: logger)
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: logger)
         _ = try await producer.send(topic: "bench", key: nil, value: value)  // connect, get a producer id
         let concurrent = try await measure(produceCount) {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<produceCount {
                     if index >= 1_000 { try await group.next() }
                     // Keyed, so messages spread over the partitions (unkeyed ones stick to one for a while).
-                    group.addTask { _ = try await producer.send(topic: "bench", key: Array("\(index)".utf8), value: value) }
+                    group.addTask {
+                        _ = try await producer.send(topic: "bench", key: Array("\(index)".utf8), value: value)
+                    }
                 }
                 try await group.waitForAll()
             }
@@ -47,7 +50,9 @@ enum KafkaBench {
         let serialProducer = try KafkaProducer(configuration: unbatched, logger: logger)
         _ = try await serialProducer.send(topic: "bench-serial", key: nil, value: value)
         let sequential = try await measure(sequentialCount) {
-            for _ in 0..<sequentialCount { _ = try await serialProducer.send(topic: "bench-serial", key: nil, value: value) }
+            for _ in 0..<sequentialCount {
+                _ = try await serialProducer.send(topic: "bench-serial", key: nil, value: value)
+            }
         }
         await serialProducer.close()
 
@@ -58,7 +63,8 @@ enum KafkaBench {
         let produceArguments = ["kcat", "-b", cluster.bootstrapServers, "-P", "-K", ":", "-t"]
         let consumeArguments = ["kcat", "-b", cluster.bootstrapServers, "-C", "-o", "beginning", "-q", "-t", "kcat"]
         let kcatProduceStartup = try measureProcess(1, produceArguments + ["kcat-empty"], input: Data())
-        let kcatProduce = try measureProcess(produceCount, produceArguments + ["kcat"], input: lines, minus: kcatProduceStartup)
+        let kcatProduce = try measureProcess(
+            produceCount, produceArguments + ["kcat"], input: lines, minus: kcatProduceStartup)
         // Start-up of a reader: connect and read one message.
         let kcatConsumeStartup = try measureProcess(1, consumeArguments + ["-c", "1"])
         let kcatConsume = try measureProcess(produceCount, consumeArguments + ["-e"], minus: kcatConsumeStartup)
@@ -67,7 +73,9 @@ enum KafkaBench {
         let readOnly = try await consume(cluster, count: produceCount + 1, group: "bench-read", commit: false)
         let readAndCommit = try await consume(cluster, count: consumeCount, group: "bench-commit", commit: true)
 
-        print("1 KiB messages, development cluster (1 broker), \(produceCount) produced with 1000 in flight, \(sequentialCount) one at a time, \(consumeCount) committed:")
+        print(
+            "1 KiB messages, development cluster (1 broker), \(produceCount) produced with 1000 in flight, \(sequentialCount) one at a time, \(consumeCount) committed:"
+        )
         report("produce, delivery confirmed, 1000 in flight", concurrent, baseline: ("kcat -P", kcatProduce))
         report("produce, delivery confirmed, one at a time", sequential)
         report("consume", readOnly, baseline: ("kcat -C", kcatConsume))
@@ -86,10 +94,12 @@ enum KafkaBench {
     }
 
     static func report(_ name: String, _ figure: Figure, baseline: (String, Figure)? = nil) {
-        var line = "  \(name.padding(toLength: 46, withPad: " ", startingAt: 0)) \(format(figure.perSecond, 9)) msg/s  \(format(figure.microsecondsEach, 7)) µs/msg"
+        var line =
+            "  \(name.padding(toLength: 46, withPad: " ", startingAt: 0)) \(format(figure.perSecond, 9)) msg/s  \(format(figure.microsecondsEach, 7)) µs/msg"
         if let (label, base) = baseline {
             let overhead = figure.microsecondsEach - base.microsecondsEach
-            let comparison = overhead >= 0
+            let comparison =
+                overhead >= 0
                 ? "our overhead \(format(overhead, 0)) µs/msg" : "we are \(format(-overhead, 0)) µs/msg faster"
             line += "   [\(label): \(format(base.perSecond, 0)) msg/s; \(comparison)]"
         }
@@ -97,9 +107,13 @@ enum KafkaBench {
     }
 
     static func row(_ what: String, _ figure: Figure, baseline: (String, Figure)? = nil) {
-        func text(_ figure: Figure) -> String { String(format: "%.0fk msg/s (%.1f µs)", figure.perSecond / 1000, figure.microsecondsEach) }
+        func text(_ figure: Figure) -> String {
+            String(format: "%.0fk msg/s (%.1f µs)", figure.perSecond / 1000, figure.microsecondsEach)
+        }
         guard let (label, base) = baseline else { return Table.row(what, text(figure)) }
-        Table.row(what, text(figure), baseline: "`\(label)` \(text(base))", ratio: Table.ratio(base.perSecond / figure.perSecond))
+        Table.row(
+            what, text(figure), baseline: "`\(label)` \(text(base))",
+            ratio: Table.ratio(base.perSecond / figure.perSecond))
     }
 
     static func format(_ value: Double, _ width: Int) -> String {
@@ -114,7 +128,9 @@ enum KafkaBench {
     }
 
     /// Runs a program to completion; `minus` is a fixed cost (start-up) to take off its time.
-    static func measureProcess(_ count: Int, _ arguments: [String], input: Data? = nil, minus: Figure? = nil) throws -> Figure {
+    static func measureProcess(_ count: Int, _ arguments: [String], input: Data? = nil, minus: Figure? = nil) throws
+        -> Figure
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments

@@ -19,30 +19,43 @@ enum PatchBench {
 
         // Sanity: the engine accepts it exactly, and git does too.
         let resolved = try PatchEngine.prepare(diff, against: base).get()
-        precondition(!resolved.repaired && resolved.files.count == fileCount, "clean diff was repaired: \(resolved.repairs)")
+        precondition(
+            !resolved.repaired && resolved.files.count == fileCount, "clean diff was repaired: \(resolved.repairs)")
         precondition(gitApplyCheck(diffFile, in: base), "git apply --check refused the clean diff")
 
-        var engine: [Duration] = [], git: [Duration] = []
+        var engine: [Duration] = []
+        var git: [Duration] = []
         let clock = ContinuousClock()
-        for _ in 0..<2 { _ = PatchEngine.prepare(diff, against: base); _ = gitApplyCheck(diffFile, in: base) }  // warm up
+        for _ in 0..<2 {
+            _ = PatchEngine.prepare(diff, against: base)
+            _ = gitApplyCheck(diffFile, in: base)
+        }  // warm up
         for _ in 0..<runs {  // interleaved, so load on the machine hits both alike
             engine.append(clock.measure { _ = PatchEngine.prepare(diff, against: base) })
             git.append(clock.measure { _ = gitApplyCheck(diffFile, in: base) })
         }
-        let engineMedian = median(engine), gitMedian = median(git)
+        let engineMedian = median(engine)
+        let gitMedian = median(git)
         print("engine (extract+parse+validate+resolve): median \(milliseconds(engineMedian)) ms over \(runs) runs")
         print("git apply --check alone:                  median \(milliseconds(gitMedian)) ms over \(runs) runs")
         print(String(format: "ratio: %.2fx (target <= 2x)", engineMedian / gitMedian))
-        Table.row("patch ladder on a clean \(lineCount)-line, \(fileCount)-file diff (toolz)", "\(milliseconds(engineMedian)) ms",
-                  baseline: "`git apply --check` \(milliseconds(gitMedian)) ms", ratio: Table.ratio(engineMedian / gitMedian), target: "≤ 2x")
+        Table.row(
+            "patch ladder on a clean \(lineCount)-line, \(fileCount)-file diff (toolz)",
+            "\(milliseconds(engineMedian)) ms",
+            baseline: "`git apply --check` \(milliseconds(gitMedian)) ms", ratio: Table.ratio(engineMedian / gitMedian),
+            target: "≤ 2x")
         // PATCH_BENCH_STAGES=1 also prints each public step alone, to see where time goes.
         if ProcessInfo.processInfo.environment["PATCH_BENCH_STAGES"] != nil {
             let extract = median((0..<runs).map { _ in clock.measure { _ = PatchEngine.extract(diff) } })
             let patch = try PatchEngine.parse(PatchEngine.extract(diff))
             let parse = median((0..<runs).map { _ in clock.measure { _ = try? PatchEngine.parse(diff) } })
-            let validate = median((0..<runs).map { _ in clock.measure { try? PatchEngine.validate(patch, policy: .init(), tree: base) } })
-            let resolve = median((0..<runs).map { _ in clock.measure { _ = try? PatchEngine.resolve(patch, against: base) } })
-            print("stages: extract \(milliseconds(extract)) ms, parse \(milliseconds(parse)) ms, validate \(milliseconds(validate)) ms, resolve \(milliseconds(resolve)) ms")
+            let validate = median(
+                (0..<runs).map { _ in clock.measure { try? PatchEngine.validate(patch, policy: .init(), tree: base) } })
+            let resolve = median(
+                (0..<runs).map { _ in clock.measure { _ = try? PatchEngine.resolve(patch, against: base) } })
+            print(
+                "stages: extract \(milliseconds(extract)) ms, parse \(milliseconds(parse)) ms, validate \(milliseconds(validate)) ms, resolve \(milliseconds(resolve)) ms"
+            )
         }
     }
 
@@ -50,16 +63,24 @@ enum PatchBench {
 
     /// toolz from fixtures/python-projects, extracted and committed in a temporary folder.
     static func makeToolzCheckout() throws -> URL {
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let fixtures = ProcessInfo.processInfo.environment["PATCH_BENCH_FIXTURES"]
+        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let fixtures =
+            ProcessInfo.processInfo.environment["PATCH_BENCH_FIXTURES"]
             .map(URL.init(fileURLWithPath:)) ?? packageRoot.appendingPathComponent("fixtures/python-projects")
-        let parent = FileManager.default.temporaryDirectory.appendingPathComponent("patch-bench-\(UUID().uuidString.prefix(8))")
+        let parent = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "patch-bench-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
-        try shell(["tar", "--no-same-owner", "-xzf", fixtures.appendingPathComponent("toolz-1.2.0.tar.gz").path, "-C", parent.path])
+        try shell([
+            "tar", "--no-same-owner", "-xzf", fixtures.appendingPathComponent("toolz-1.2.0.tar.gz").path, "-C",
+            parent.path,
+        ])
         let root = parent.appendingPathComponent("toolz-1.2.0")
         try shell(["git", "init", "-q", "-b", "main"], in: root)
         try shell(["git", "add", "-A"], in: root)
-        try shell(["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "commit", "-q", "-m", "base"], in: root)
+        try shell(
+            ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "commit", "-q", "-m", "base"],
+            in: root)
         return root
     }
 
@@ -88,12 +109,18 @@ enum PatchBench {
 
     /// The baseline: git with the same scrubbed environment the engine uses.
     static func gitApplyCheck(_ diffFile: URL, in tree: URL) -> Bool {
-        (try? shell(["git", "-c", "core.hooksPath=/dev/null", "apply", "--check", diffFile.path], in: tree,
-                    environment: ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/nonexistent", "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null"])) != nil
+        (try? shell(
+            ["git", "-c", "core.hooksPath=/dev/null", "apply", "--check", diffFile.path], in: tree,
+            environment: [
+                "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/nonexistent", "GIT_CONFIG_NOSYSTEM": "1",
+                "GIT_CONFIG_GLOBAL": "/dev/null",
+            ])) != nil
     }
 
     @discardableResult
-    static func shell(_ arguments: [String], in directory: URL? = nil, environment: [String: String]? = nil) throws -> String {
+    static func shell(_ arguments: [String], in directory: URL? = nil, environment: [String: String]? = nil) throws
+        -> String
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
@@ -105,15 +132,21 @@ enum PatchBench {
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw BenchError(command: arguments, status: process.terminationStatus) }
+        guard process.terminationStatus == 0 else {
+            throw BenchError(command: arguments, status: process.terminationStatus)
+        }
         return String(decoding: data, as: UTF8.self)
     }
 
-    struct BenchError: Error { var command: [String]; var status: Int32 }
+    struct BenchError: Error {
+        var command: [String]
+        var status: Int32
+    }
 
     static func median(_ values: [Duration]) -> Duration { values.sorted()[values.count / 2] }
 
     static func milliseconds(_ duration: Duration) -> String {
-        String(format: "%.2f", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)
+        String(
+            format: "%.2f", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)
     }
 }

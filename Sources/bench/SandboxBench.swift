@@ -12,56 +12,84 @@ enum SandboxBench {
             return
         }
         let peak = try spawnMeasured([runner, "exec", "--", "/bin/true"])
-        print("runner peak memory, one exec of /bin/true: \(peak.maxRSSKB) KiB (max RSS of the selfcheck-runner process)")
+        print(
+            "runner peak memory, one exec of /bin/true: \(peak.maxRSSKB) KiB (max RSS of the selfcheck-runner process)")
         Table.memoryRow("`selfcheck-runner exec -- /bin/true`", kilobytes: peak.maxRSSKB)
 
         let sandbox = Sandbox(profile: try SandboxProfile.named("python-selfcheck"))
-        let bwrap = ["bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+        let bwrap = [
+            "bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+            "--tmpfs", "/tmp",
+        ]
         for command in [["/bin/true"], ["python3", "-c", "pass"]] {
             let ours = [runner, "exec", "--"] + command
             let theirs = bwrap + (command[0] == "python3" ? ["/usr/bin/python3", "-c", "pass"] : ["true"])
-            var oursMs: [Double] = [], theirsMs: [Double] = [], inProcessMs: [Double] = []
-            for _ in 0..<rounds {   // interleaved, so all see the same machine load
+            var oursMs: [Double] = []
+            var theirsMs: [Double] = []
+            var inProcessMs: [Double] = []
+            for _ in 0..<rounds {  // interleaved, so all see the same machine load
                 oursMs.append(try spawnMeasured(ours).milliseconds)
                 theirsMs.append(try spawnMeasured(theirs).milliseconds)
                 let started = ContinuousClock.now
                 _ = try await sandbox.run(SandboxJob(command: command))
                 inProcessMs.append(milliseconds(ContinuousClock.now - started))
             }
-            print(String(format: "exec %@: selfcheck-runner exec median %.1f ms, bwrap median %.1f ms, ratio %.2f (target <= 1.0)",
-                         command.joined(separator: " "), median(oursMs), median(theirsMs), median(oursMs) / median(theirsMs)))
-            print(String(format: "    the same job through Sandbox.run in a running runner (no process start-up): median %.1f ms, ratio to bwrap %.2f",
-                         median(inProcessMs), median(inProcessMs) / median(theirsMs)))
+            print(
+                String(
+                    format:
+                        "exec %@: selfcheck-runner exec median %.1f ms, bwrap median %.1f ms, ratio %.2f (target <= 1.0)",
+                    command.joined(separator: " "), median(oursMs), median(theirsMs), median(oursMs) / median(theirsMs))
+            )
+            print(
+                String(
+                    format:
+                        "    the same job through Sandbox.run in a running runner (no process start-up): median %.1f ms, ratio to bwrap %.2f",
+                    median(inProcessMs), median(inProcessMs) / median(theirsMs)))
             let job = command.joined(separator: " ")
-            Table.row("`selfcheck-runner exec -- \(job)`", Table.ms(median(oursMs)), baseline: "`bwrap --unshare-all …` \(Table.ms(median(theirsMs)))",
-                      ratio: Table.ratio(median(oursMs) / median(theirsMs)), target: "≤ 1.0x")
-            Table.row("`\(job)` through `Sandbox.run` in a running runner", Table.ms(median(inProcessMs)), baseline: "bwrap \(Table.ms(median(theirsMs)))",
-                      ratio: Table.ratio(median(inProcessMs) / median(theirsMs)), target: "≤ 1.0x")
+            Table.row(
+                "`selfcheck-runner exec -- \(job)`", Table.ms(median(oursMs)),
+                baseline: "`bwrap --unshare-all …` \(Table.ms(median(theirsMs)))",
+                ratio: Table.ratio(median(oursMs) / median(theirsMs)), target: "≤ 1.0x")
+            Table.row(
+                "`\(job)` through `Sandbox.run` in a running runner", Table.ms(median(inProcessMs)),
+                baseline: "bwrap \(Table.ms(median(theirsMs)))",
+                ratio: Table.ratio(median(inProcessMs) / median(theirsMs)), target: "≤ 1.0x")
         }
 
         for files in [100, 10_000, 50_000] {
             let checkout = try makeCheckout(files: files)
             defer { try? FileManager.default.removeItem(at: checkout) }
-            var createMs: [Double] = [], jobMs: [Double] = [], bareMs: [Double] = []
+            var createMs: [Double] = []
+            var jobMs: [Double] = []
+            var bareMs: [Double] = []
             for _ in 0..<10 {
                 let started = ContinuousClock.now
                 let workspace = try Workspace.create(lower: checkout)
                 createMs.append(milliseconds(ContinuousClock.now - started))
-                jobMs.append(milliseconds(try await sandbox.run(SandboxJob(command: ["/bin/true"], workspace: workspace)).wallTime))
+                jobMs.append(
+                    milliseconds(
+                        try await sandbox.run(SandboxJob(command: ["/bin/true"], workspace: workspace)).wallTime))
                 bareMs.append(milliseconds(try await sandbox.run(SandboxJob(command: ["/bin/true"])).wallTime))
                 try workspace.remove()
             }
-            print(String(format: "workspace for %d files: Workspace.create median %.2f ms; overlay mount in the job +%.2f ms (job with workspace %.1f ms, without %.1f ms); target flat, < 20 ms",
-                         files, median(createMs), median(jobMs) - median(bareMs), median(jobMs), median(bareMs)))
-            Table.row("overlay workspace for \(files.formatted()) files: create + mount in the job",
-                      String(format: "%.2f + %.2f ms", median(createMs), median(jobMs) - median(bareMs)),
-                      baseline: "job without workspace \(Table.ms(median(bareMs)))", target: "flat, < 20 ms")
+            print(
+                String(
+                    format:
+                        "workspace for %d files: Workspace.create median %.2f ms; overlay mount in the job +%.2f ms (job with workspace %.1f ms, without %.1f ms); target flat, < 20 ms",
+                    files, median(createMs), median(jobMs) - median(bareMs), median(jobMs), median(bareMs)))
+            Table.row(
+                "overlay workspace for \(files.formatted()) files: create + mount in the job",
+                String(format: "%.2f + %.2f ms", median(createMs), median(jobMs) - median(bareMs)),
+                baseline: "job without workspace \(Table.ms(median(bareMs)))", target: "flat, < 20 ms")
         }
     }
 
     // MARK: helpers
 
-    struct Measured { var milliseconds: Double; var maxRSSKB: Int }
+    struct Measured {
+        var milliseconds: Double
+        var maxRSSKB: Int
+    }
 
     /// posix_spawn + wait4: wall time and the child's peak RSS, output discarded.
     static func spawnMeasured(_ argv: [String]) throws -> Measured {
@@ -86,7 +114,8 @@ enum SandboxBench {
     }
 
     static func siblingExecutable(_ name: String) -> String? {
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent()
         let path = directory.appendingPathComponent(name).path
         return FileManager.default.isExecutableFile(atPath: path) ? path : nil
     }
@@ -96,7 +125,9 @@ enum SandboxBench {
         let root = URL(fileURLWithPath: "/tmp/sandbox-bench-\(files)-\(getpid())")
         for index in 0..<files {
             let folder = root.appendingPathComponent("pkg\(index / 100)")
-            if index % 100 == 0 { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+            if index % 100 == 0 {
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            }
             try Data("x = \(index)\n".utf8).write(to: folder.appendingPathComponent("m\(index).py"))
         }
         return root

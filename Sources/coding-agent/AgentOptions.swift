@@ -28,11 +28,14 @@ struct AgentOptions: ParsableArguments {
             }
         }
         let services = try ServiceClients(
-            ragAddress: try address(ragAddr, "rag-addr", "RAG_ADDR"), srmAddress: try address(srmAddr, "srm-addr", "SRM_ADDR"), logger: logger)
-        logger.info("services", metadata: [
-            "rag": "\(services.rag.map { "\($0.address)" } ?? "none: the task's file from the checkout")",
-            "srm": "\(services.srm.map { "\($0.address)" } ?? "none: leases not claimed")",
-        ])
+            ragAddress: try address(ragAddr, "rag-addr", "RAG_ADDR"),
+            srmAddress: try address(srmAddr, "srm-addr", "SRM_ADDR"), logger: logger)
+        logger.info(
+            "services",
+            metadata: [
+                "rag": "\(services.rag.map { "\($0.address)" } ?? "none: the task's file from the checkout")",
+                "srm": "\(services.srm.map { "\($0.address)" } ?? "none: leases not claimed")",
+            ])
         return services
     }
 
@@ -51,13 +54,15 @@ struct AgentOptions: ParsableArguments {
         let remote = remoteRepo ?? Environment.values["REMOTE_REPO"]
         var environment = Environment.values
         if let remote { environment["REMOTE_REPO"] = remote }  // --remote-repo scopes the credentials too
-        let git = try GitRunner(home: cache.appendingPathComponent("git-home"), credentials: .fromEnvironment(environment), logger: logger)
+        let git = try GitRunner(
+            home: cache.appendingPathComponent("git-home"), credentials: .fromEnvironment(environment), logger: logger)
         return TaskProcessor(
             configuration: AgentConfiguration(
                 remoteRepo: remote, checkoutRoot: checkouts,
                 spareCheckouts: try SpareCheckouts(root: cache.appendingPathComponent("spare-checkouts"))),
             mirrors: MirrorCache(directory: cache.appendingPathComponent("mirrors"), runner: git, logger: logger),
-            model: model, checker: SocketPatchChecker(socketPath: runnerSocket, logger: logger), context: services.context, claimer: services.claimer,
+            model: model, checker: SocketPatchChecker(socketPath: runnerSocket, logger: logger),
+            context: services.context, claimer: services.claimer,
             logger: logger)
     }
 }

@@ -7,7 +7,10 @@ struct CodingAgent: AsyncParsableCommand {
         commandName: "coding-agent",
         abstract: "Takes coding tasks from Kafka, asks a model for a patch, has the runner check it, pushes it.",
         version: productVersion,
-        subcommands: [RunCommand.self, OnceCommand.self, DevKafkaCommand.self, DevSRMCommand.self, SubmitCommand.self, ResultsCommand.self, VersionCommand.self]
+        subcommands: [
+            RunCommand.self, OnceCommand.self, DevKafkaCommand.self, DevSRMCommand.self, SubmitCommand.self,
+            ResultsCommand.self, VersionCommand.self,
+        ]
     )
 }
 

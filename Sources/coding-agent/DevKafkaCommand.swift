@@ -18,7 +18,9 @@ struct DevKafkaCommand: AsyncParsableCommand {
     @Option(help: "Number of brokers.")
     var brokers = 1
 
-    @Option(help: "Topics to create, comma-separated (default: $TASK_TOPIC,$RESULT_TOPIC, i.e. coding-tasks,commit-results).")
+    @Option(
+        help:
+            "Topics to create, comma-separated (default: $TASK_TOPIC,$RESULT_TOPIC, i.e. coding-tasks,commit-results).")
     var topics: String = "\(Environment.taskTopic),\(Environment.resultTopic)"
 
     @Option(help: "Partitions per topic.")
@@ -30,7 +32,9 @@ struct DevKafkaCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "warning"
 
-    var topicNames: [String] { topics.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+    var topicNames: [String] {
+        topics.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
 
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown log level \(logLevel)") }
@@ -49,10 +53,15 @@ struct DevKafkaCommand: AsyncParsableCommand {
         print(cluster.bootstrapServers)
         fflush(nil)  // flush stdout now: scripts wait for this line
         if let bootstrapFile {
-            try Data((cluster.bootstrapServers + "\n").utf8).write(to: URL(fileURLWithPath: bootstrapFile), options: .atomic)
+            try Data((cluster.bootstrapServers + "\n").utf8).write(
+                to: URL(fileURLWithPath: bootstrapFile), options: .atomic)
         }
-        printError("dev-kafka: \(brokers) broker(s) at \(cluster.bootstrapServers); topics \(topicNames.joined(separator: ", ")) with \(partitions) partition(s); stop with Ctrl-C")
-        try await ServiceGroup(services: [UntilShutdown()], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+        printError(
+            "dev-kafka: \(brokers) broker(s) at \(cluster.bootstrapServers); topics \(topicNames.joined(separator: ", ")) with \(partitions) partition(s); stop with Ctrl-C"
+        )
+        try await ServiceGroup(
+            services: [UntilShutdown()], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+        ).run()
         printError("dev-kafka: stopping")
         cluster.close()
         if let bootstrapFile { try? FileManager.default.removeItem(atPath: bootstrapFile) }

@@ -9,7 +9,8 @@ import Telemetry
 struct DevSRMCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev-srm",
-        abstract: "Serve a development SRM (SymbolReservation over gRPC) that grants and logs every claim, until SIGINT or SIGTERM.",
+        abstract:
+            "Serve a development SRM (SymbolReservation over gRPC) that grants and logs every claim, until SIGINT or SIGTERM.",
         discussion: """
             Plaintext HTTP/2 on an IPv4 or IPv6 address; point the agent at it with SRM_ADDR=HOST:PORT \
             ([V6-ADDRESS]:PORT). Each claim is logged on standard error; the address is printed on \
@@ -38,7 +39,9 @@ struct DevSRMCommand: AsyncParsableCommand {
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown log level \(logLevel)") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
-        guard refusedLeases != nil else { throw ValidationError("--refuse takes int64 lease ids separated by commas, not \"\(refuse)\"") }
+        guard refusedLeases != nil else {
+            throw ValidationError("--refuse takes int64 lease ids separated by commas, not \"\(refuse)\"")
+        }
     }
 
     func run() async throws {
@@ -51,8 +54,11 @@ struct DevSRMCommand: AsyncParsableCommand {
         }
         print(srm.address)
         fflush(nil)  // flush stdout now: scripts wait for this line
-        logger.info("listening", metadata: ["address": "\(srm.address)", "refusing": "\((refusedLeases ?? []).sorted())"])
-        try await ServiceGroup(services: [UntilShutdown()], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+        logger.info(
+            "listening", metadata: ["address": "\(srm.address)", "refusing": "\((refusedLeases ?? []).sorted())"])
+        try await ServiceGroup(
+            services: [UntilShutdown()], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+        ).run()
         logger.info("stopping", metadata: ["claims": "\(srm.claims.count)"])
         await srm.stop()
     }

@@ -20,7 +20,10 @@ struct KafkaOptions: ParsableArguments {
     @Option(help: "Kafka bootstrap servers, host:port[,host:port…] (env KAFKA_BOOTSTRAP, default kafka:9092).")
     var bootstrap: String = Environment.kafkaBootstrap
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env LOG_LEVEL; default warning, notice for run).")
+    @Option(
+        help:
+            "Log level: trace, debug, info, notice, warning, error, critical (env LOG_LEVEL; default warning, notice for run)."
+    )
     var logLevel: String?
 
     /// --log-level, else LOG_LEVEL; nil for the command's default.
@@ -30,14 +33,18 @@ struct KafkaOptions: ParsableArguments {
     var logFormat: LogFormat = .fromEnvironment
 
     func validate() throws {
-        if let level = requestedLogLevel, Logger.Level(rawValue: level) == nil { throw ValidationError("unknown log level \(level)") }
+        if let level = requestedLogLevel, Logger.Level(rawValue: level) == nil {
+            throw ValidationError("unknown log level \(level)")
+        }
         guard !bootstrap.isEmpty else { throw ValidationError("--bootstrap must not be empty") }
     }
 
     /// Logging to standard error, bootstrapped once per process; lines logged for a task carry `task_id`.
     /// - Parameter defaultLevel: without --log-level and LOG_LEVEL.
     func makeLogger(_ label: String, defaultLevel: Logger.Level = .warning) -> Logger {
-        LogSetup.bootstrapOnce(level: requestedLogLevel.flatMap { Logger.Level(rawValue: $0) } ?? defaultLevel, format: logFormat, metadataProvider: TaskLogContext.metadataProvider)
+        LogSetup.bootstrapOnce(
+            level: requestedLogLevel.flatMap { Logger.Level(rawValue: $0) } ?? defaultLevel, format: logFormat,
+            metadataProvider: TaskLogContext.metadataProvider)
         return Logger(label: label)
     }
 }

@@ -13,7 +13,8 @@ import Telemetry
 struct OnceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "once",
-        abstract: "Process the tasks of one file and print each CommitResult as JSON; --publish also sends them to Kafka.",
+        abstract:
+            "Process the tasks of one file and print each CommitResult as JSON; --publish also sends them to Kafka.",
         discussion: """
             Exit codes: 0 when every task succeeded (and, with --publish, every result was acknowledged), \
             1 when a task did not succeed (its result is final: printed, and published), 75 when a result \
@@ -39,7 +40,9 @@ struct OnceCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LogSetup.bootstrapOnce(level: .init(rawValue: logLevel) ?? .info, format: logFormat, metadataProvider: TaskLogContext.metadataProvider)
+        LogSetup.bootstrapOnce(
+            level: .init(rawValue: logLevel) ?? .info, format: logFormat,
+            metadataProvider: TaskLogContext.metadataProvider)
         let logger = Logger(label: "coding-agent")
         let bundle: TaskBundle
         do { bundle = try TaskFile.load(contentsOf: URL(fileURLWithPath: task)) } catch {
@@ -50,14 +53,17 @@ struct OnceCommand: AsyncParsableCommand {
         let producer = try publish ? makeProducer(logger: logger) : nil
         let services = try agent.makeServices(logger: logger)
         let processor: TaskProcessor
-        do { processor = try agent.makeProcessor(services: services, logger: logger) } catch let error as ValidationError {
+        do { processor = try agent.makeProcessor(services: services, logger: logger) } catch let error
+            as ValidationError
+        {
             throw error
         } catch {
             // Not 1, which says a task's result is final: the cache could not be prepared, no task ran.
             printError("cannot prepare the agent's cache in \(agent.cacheDir): \(error)")
             throw ExitCode(70)
         }
-        var allSucceeded = true, allPublished = true
+        var allSucceeded = true
+        var allPublished = true
         for (index, task) in bundle.tasks.enumerated() {
             let result = await processor.process(task, bundleID: bundle.bundleID, position: index + 1)
             allSucceeded = allSucceeded && result.status == CommitStatus.success.rawValue
@@ -69,7 +75,8 @@ struct OnceCommand: AsyncParsableCommand {
                 logger.info("result published", metadata: ["task_id": "\(result.taskID)", "topic": "\(resultTopic)"])
             } catch {
                 allPublished = false
-                printError("task \(result.taskID): the result was not published to \(resultTopic) at \(bootstrap): \(error)")
+                printError(
+                    "task \(result.taskID): the result was not published to \(resultTopic) at \(bootstrap): \(error)")
             }
         }
         await producer?.close()

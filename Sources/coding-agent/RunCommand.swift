@@ -28,14 +28,19 @@ struct RunCommand: AsyncParsableCommand {
     var shutdownDeadline = 120
     @Option(help: "Workers, each its own consumer in the group; more than the topic's partitions leaves some idle.")
     var concurrency = 1
-    @Option(help: "Seconds the group waits for a worker that stopped heartbeating (session.timeout.ms; brokers accept 6 to 1800 by default).")
+    @Option(
+        help:
+            "Seconds the group waits for a worker that stopped heartbeating (session.timeout.ms; brokers accept 6 to 1800 by default)."
+    )
     var sessionTimeout = 45
     @Option(help: "Port of the Prometheus /metrics endpoint; 0 turns it off (env METRICS_PORT).")
     var metricsPort: Int = Environment.values["METRICS_PORT"].map { Int($0) ?? -1 } ?? 9600
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
-        guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port (or METRICS_PORT) must be 0 (off) or a TCP port") }
+        guard (0...65535).contains(metricsPort) else {
+            throw ValidationError("--metrics-port (or METRICS_PORT) must be 0 (off) or a TCP port")
+        }
         guard shutdownDeadline >= 0 else { throw ValidationError("--shutdown-deadline must not be negative") }
         guard sessionTimeout >= 1 else { throw ValidationError("--session-timeout must be at least 1 second") }
     }
@@ -46,7 +51,9 @@ struct RunCommand: AsyncParsableCommand {
         let neighbours = try agent.makeServices(logger: logger)
         var services: [any Service] = []
         if metricsPort != 0 {
-            services.append(MetricsEndpoint.bootstrap(port: metricsPort, valueHistogramBuckets: ["ca_task_attempts": [1, 2, 3, 4, 5]], logger: logger))
+            services.append(
+                MetricsEndpoint.bootstrap(
+                    port: metricsPort, valueHistogramBuckets: ["ca_task_attempts": [1, 2, 3, 4, 5]], logger: logger))
         }
         let processor = try agent.makeProcessor(services: neighbours, logger: logger)
         var consumerConfiguration = KafkaConsumerConfiguration(bootstrapServers: kafka.bootstrap, topics: [taskTopic])
@@ -54,22 +61,32 @@ struct RunCommand: AsyncParsableCommand {
         consumerConfiguration.sessionTimeout = .seconds(sessionTimeout)
         // librdkafka's 3 s, or less so that a short session still sees three heartbeats.
         consumerConfiguration.heartbeatInterval = min(.seconds(3), .seconds(sessionTimeout) / 3)
-        let consumers = try (0..<concurrency).map { _ in try KafkaConsumer(configuration: consumerConfiguration, logger: logger) }
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: kafka.bootstrap), logger: logger)
+        let consumers = try (0..<concurrency).map { _ in
+            try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
+        }
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(bootstrapServers: kafka.bootstrap), logger: logger)
         let resultTopic = resultTopic
         // Shut down in reverse order: the workers first, the metrics endpoint last.
-        services.append(WorkerPool(consumers: consumers, producer: producer, logger: logger) { consumer in
-            Worker(consumer: consumer, producer: producer, processor: processor, resultTopic: resultTopic, logger: logger)
-        })
-        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        services.append(
+            WorkerPool(consumers: consumers, producer: producer, logger: logger) { consumer in
+                Worker(
+                    consumer: consumer, producer: producer, processor: processor, resultTopic: resultTopic,
+                    logger: logger)
+            })
+        var configuration = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // Past the deadline the group cancels the workers: the current message stays uncommitted.
         configuration.maximumGracefulShutdownDuration = .seconds(shutdownDeadline)
         // What it consumes, where it reports, with which model and runner: one line at the default level.
         let summary = await processor.summary()
-        logger.notice("worker started", metadata: summary.merging([
-            "bootstrap": "\(kafka.bootstrap)", "task_topic": "\(taskTopic)", "group": "\(group)", "result_topic": "\(resultTopic)",
-            "runner_socket": "\(agent.runnerSocket)", "workers": "\(concurrency)", "metrics_port": "\(metricsPort)",
-        ]) { $1 })
+        logger.notice(
+            "worker started",
+            metadata: summary.merging([
+                "bootstrap": "\(kafka.bootstrap)", "task_topic": "\(taskTopic)", "group": "\(group)",
+                "result_topic": "\(resultTopic)",
+                "runner_socket": "\(agent.runnerSocket)", "workers": "\(concurrency)", "metrics_port": "\(metricsPort)",
+            ]) { $1 })
         // The RAG and SRM clients outlive the workers: a task finishing after SIGTERM still claims its leases.
         do { try await ServiceGroup(configuration: configuration).run() } catch {
             await neighbours.shutdown()

@@ -48,7 +48,9 @@ struct SubmitCommand: AsyncParsableCommand {
             let ids = bundle.tasks.enumerated().map { index, task in
                 TaskIdentity.id(of: task, bundleID: bundle.bundleID, position: index + 1)
             }.joined(separator: ", ")
-            print("submitted bundle \(bundle.bundleID) (\(bundle.tasks.count) task(s): \(ids)) to \(topic)[\(partition)]@\(offset)")
+            print(
+                "submitted bundle \(bundle.bundleID) (\(bundle.tasks.count) task(s): \(ids)) to \(topic)[\(partition)]@\(offset)"
+            )
             await producer.close()
         } catch {
             await producer.close(timeout: .zero)

@@ -3,8 +3,8 @@ import Contracts
 import Foundation
 import Logging
 import Sandbox
-import Telemetry
 import SelfCheck
+import Telemetry
 
 /// `selfcheck-runner check --repo DIR --diff FILE|-`: checks any diff against any repository.
 struct CheckCommand: AsyncParsableCommand {
@@ -21,15 +21,19 @@ struct CheckCommand: AsyncParsableCommand {
     @Option(help: "The repository checkout (never modified).") var repo: String
     @Option(help: "The diff: a file, or - for standard input. Markdown fences and prose around it are fine.")
     var diff: String
-    @Option(help: "human or json (the CheckReport of runner.proto, proto field names).") var format: OutputFormat = .human
+    @Option(help: "human or json (the CheckReport of runner.proto, proto field names).") var format: OutputFormat =
+        .human
     @Option(help: "Also write a JUnit XML report to this file.") var junit: String?
-    @Option(help: "Steps to run, comma-separated.") var steps: String = CheckPipeline.defaultSteps.joined(separator: ",")
+    @Option(help: "Steps to run, comma-separated.") var steps: String = CheckPipeline.defaultSteps.joined(
+        separator: ",")
     @Flag(help: "Run later steps after a failing one.") var keepGoing = false
     @Flag(help: "Allow the patch to remove or skip tests that ran at the base.") var allowTestRemoval = false
     @Flag(help: "Allow the patch to change black's, ruff's or pytest's configuration (still judged by the base's).")
     var allowConfigChange = false
     // `.unconditional`: every pytest argument starts with `-`, which would otherwise read as an option.
-    @Option(parsing: .unconditional, help: "pytest arguments replacing the default selection (-m fast when the repo declares it), e.g. \"-q -x\".")
+    @Option(
+        parsing: .unconditional,
+        help: "pytest arguments replacing the default selection (-m fast when the repo declares it), e.g. \"-q -x\".")
     var pytestArgs: String?
     @Option(help: "Wall-time limit of one step, as STEP=SECONDS (repeatable), e.g. pytest=600.")
     var stepTimeout: [String] = []
@@ -38,7 +42,8 @@ struct CheckCommand: AsyncParsableCommand {
     enum OutputFormat: String, ExpressibleByArgument { case human, json }
 
     func validate() throws {
-        for item in stepTimeout where item.split(separator: "=").count != 2 || Double(item.split(separator: "=")[1]) == nil {
+        for item in stepTimeout
+        where item.split(separator: "=").count != 2 || Double(item.split(separator: "=")[1]) == nil {
             throw ValidationError("--step-timeout takes STEP=SECONDS, got \(item)")
         }
         var isDirectory: ObjCBool = false
@@ -78,7 +83,8 @@ struct CheckCommand: AsyncParsableCommand {
             guard live else { return }
             switch event.kind {
             case .stepStarted(let step): FileHandle.standardError.write(Data("… \(step.name)\n".utf8))
-            case .stepFinished(let step): FileHandle.standardError.write(Data("  \(step.name): \(step.status) (\(step.durationMs) ms)\n".utf8))
+            case .stepFinished(let step):
+                FileHandle.standardError.write(Data("  \(step.name): \(step.status) (\(step.durationMs) ms)\n".utf8))
             default: break
             }
         }
@@ -102,9 +108,10 @@ struct RunnerOptions: ParsableArguments {
     @Option(help: "Sandbox profile (a name from sandbox-profiles/ or a JSON file).") var profile = "python-selfcheck"
     @Option(help: "Where baselines of checked bases are cached.") var cacheDir: String?
     @Flag(help: "Do not cache baselines.") var noCache = false
-    @Option(help: ArgumentHelp(
-        "Folder of the runner's own for overlay workspaces (default: TMPDIR when the job can reach it, else \(WorkspaceFolder.rootDefault) for a root runner).",
-        discussion: "Created when missing; must belong to the runner and be writable by no one else."))
+    @Option(
+        help: ArgumentHelp(
+            "Folder of the runner's own for overlay workspaces (default: TMPDIR when the job can reach it, else \(WorkspaceFolder.rootDefault) for a root runner).",
+            discussion: "Created when missing; must belong to the runner and be writable by no one else."))
     var stateDir: String?
     @OptionGroup var environment: EnvironmentOptions
 
@@ -124,16 +131,19 @@ struct RunnerOptions: ParsableArguments {
         WorkspaceFolder.configure(stateDir)
         var configuration = CheckPipeline.Configuration(cacheDirectory: noCache ? nil : cacheDirectory)
         configuration.tools = ToolCommands()
-        configuration.environments = try environment.environments(cacheDirectory: cacheDirectory, tools: configuration.tools)
-        return CheckPipeline(runner: SandboxJobRunner(profile: sandboxProfile, logger: logger),
-                             patches: PatchEngineResolver(), configuration: configuration)
+        configuration.environments = try environment.environments(
+            cacheDirectory: cacheDirectory, tools: configuration.tools)
+        return CheckPipeline(
+            runner: SandboxJobRunner(profile: sandboxProfile, logger: logger),
+            patches: PatchEngineResolver(), configuration: configuration)
     }
 
     var cacheDirectory: URL { Self.cacheDirectory(cacheDir) }
 
     static func cacheDirectory(_ cacheDir: String?) -> URL {
         if let cacheDir { return URL(fileURLWithPath: cacheDir) }
-        let base = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"]
+        let base =
+            ProcessInfo.processInfo.environment["XDG_CACHE_HOME"]
             ?? (NSHomeDirectory() + "/.cache")
         return URL(fileURLWithPath: base).appendingPathComponent("selfcheck-runner")
     }

@@ -26,11 +26,19 @@ struct DoctorCommand: AsyncParsableCommand {
         }
         let report = await HostDoctor.check(profileName: profile)
         for check in report.checks {
-            print("\(check.state.rawValue.uppercased().padding(toLength: 9, withPad: " ", startingAt: 0)) \(check.name): \(check.detail)")
+            print(
+                "\(check.state.rawValue.uppercased().padding(toLength: 9, withPad: " ", startingAt: 0)) \(check.name): \(check.detail)"
+            )
         }
-        let environments = try environment.environments(cacheDirectory: RunnerOptions.cacheDirectory(cacheDir), tools: ToolCommands())
-        for line in environments.doctorLines(repository: repo.map { URL(fileURLWithPath: $0) }) { print("INFO      \(line)") }
-        print(report.canRunJobs ? "=> jobs can run sandboxed" : "=> jobs cannot run: the sandbox fails closed until the FAIL items are fixed")
+        let environments = try environment.environments(
+            cacheDirectory: RunnerOptions.cacheDirectory(cacheDir), tools: ToolCommands())
+        for line in environments.doctorLines(repository: repo.map { URL(fileURLWithPath: $0) }) {
+            print("INFO      \(line)")
+        }
+        print(
+            report.canRunJobs
+                ? "=> jobs can run sandboxed"
+                : "=> jobs cannot run: the sandbox fails closed until the FAIL items are fixed")
         if !report.canRunJobs || (try? folder.get()) == nil { throw ExitCode(1) }
     }
 }

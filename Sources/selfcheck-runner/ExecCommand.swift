@@ -67,7 +67,8 @@ struct ExecCommand: AsyncParsableCommand {
             if audit { profile.seccomp.audit = true }
             let sandbox = Sandbox(profile: profile)
             let workspace = try workspace.map {
-                try Workspace.create(lower: URL(fileURLWithPath: $0), jobUid: profile.unprivilegedUid, jobGid: profile.unprivilegedGid)
+                try Workspace.create(
+                    lower: URL(fileURLWithPath: $0), jobUid: profile.unprivilegedUid, jobGid: profile.unprivilegedGid)
             }
             var env: [String: String] = [:]
             for item in environment {
@@ -76,7 +77,8 @@ struct ExecCommand: AsyncParsableCommand {
             }
             let limits = SandboxLimits(
                 wallTimeMs: timeout.map { UInt64($0 * 1000) }, cpuTimeMs: cpu.map { UInt64($0 * 1000) },
-                memoryBytes: memoryMb.map { $0 << 20 }, maxPids: pids, outputBytes: outputBytes, fileSizeBytes: fileSizeBytes)
+                memoryBytes: memoryMb.map { $0 << 20 }, maxPids: pids, outputBytes: outputBytes,
+                fileSizeBytes: fileSizeBytes)
             let stdin = isatty(0) == 0 ? FileHandle.standardInput.readDataToEndOfFile() : Data()
             let job = SandboxJob(
                 command: command, workspace: workspace, environment: env, limits: limits,
@@ -88,7 +90,10 @@ struct ExecCommand: AsyncParsableCommand {
                 if keepChanges {
                     workspace.keepChangesOnly()
                     let files = (try? workspace.changedFiles) ?? []
-                    FileHandle.standardError.write(Data("workspace upper layer: \(workspace.upper.path)\nchanged: \(files.joined(separator: " "))\n".utf8))
+                    FileHandle.standardError.write(
+                        Data(
+                            "workspace upper layer: \(workspace.upper.path)\nchanged: \(files.joined(separator: " "))\n"
+                                .utf8))
                 } else {
                     try? workspace.remove()
                 }

@@ -23,9 +23,12 @@ struct ServeCommand: AsyncParsableCommand {
     var allowUid: [UInt32] = []
     @Option(help: "A gid allowed to connect (repeatable).") var allowGid: [UInt32] = []
     @Option(help: "Group that owns the socket and its directory, so its members can reach it.") var socketGroup: UInt32?
-    @Option(help: ArgumentHelp(
-        "A folder below which other allowed peers may name a repo_path they can open themselves (repeatable).",
-        discussion: "Root and the runner's own uid may name any path. Other peers pass the checkout as a directory fd, or name a path below one of these folders."))
+    @Option(
+        help: ArgumentHelp(
+            "A folder below which other allowed peers may name a repo_path they can open themselves (repeatable).",
+            discussion:
+                "Root and the runner's own uid may name any path. Other peers pass the checkout as a directory fd, or name a path below one of these folders."
+        ))
     var repoRoot: [String] = []
     @Option(help: "Checks run at once (default: the number of cores).") var jobs: Int?
     @Option(help: "Checks that may wait; more are refused as busy.") var queue = 16
@@ -36,7 +39,10 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel: String = ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info"
     @Option(help: "Log lines as human (for a terminal) or json (one object per line) (env LOG_FORMAT).")
     var logFormat: LogFormat = .fromEnvironment
-    @Option(help: "Another sandbox profile a CheckRequest may name in its profile field (repeatable); by default only --profile.")
+    @Option(
+        help:
+            "Another sandbox profile a CheckRequest may name in its profile field (repeatable); by default only --profile."
+    )
     var allowProfile: [String] = []
     @OptionGroup var runner: RunnerOptions
 
@@ -45,7 +51,9 @@ struct ServeCommand: AsyncParsableCommand {
         for root in repoRoot where !root.hasPrefix("/") || RepositoryAccess.resolved(root) == nil {
             throw ValidationError("--repo-root \(root) is not an absolute path to an existing folder")
         }
-        guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port (or RUNNER_METRICS_PORT) must be 0 (off) or a TCP port") }
+        guard (0...65535).contains(metricsPort) else {
+            throw ValidationError("--metrics-port (or RUNNER_METRICS_PORT) must be 0 (off) or a TCP port")
+        }
     }
 
     func run() async throws {
@@ -69,15 +77,22 @@ struct ServeCommand: AsyncParsableCommand {
         }
         // Every allowed profile is loaded now: a bad one stops the runner at start, not a request later.
         var pipelines: [String: any CheckExecutor] = [:]
-        for name in [runner.profile] + allowProfile { pipelines[name] = try runner.pipeline(profile: name, logger: logger) }
+        for name in [runner.profile] + allowProfile {
+            pipelines[name] = try runner.pipeline(profile: name, logger: logger)
+        }
         let executor = ProfileSelectingExecutor(executors: pipelines, defaultProfile: runner.profile)
         let server = RunnerServer(configuration: configuration, executor: executor, logger: logger)
         var services: [any Service] = []
         if metricsPort != 0 { services.append(MetricsEndpoint.bootstrap(port: metricsPort, logger: logger)) }
         // Shut down in reverse order: the server first (its own grace period), the metrics endpoint last.
         services.append(RunnerService(server: server))
-        logger.info("serving checks", metadata: ["socket": "\(socket)", "profiles": "\(executor.allowedProfiles.joined(separator: ","))"])
-        do { try await ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run() } catch {
+        logger.info(
+            "serving checks",
+            metadata: ["socket": "\(socket)", "profiles": "\(executor.allowedProfiles.joined(separator: ","))"])
+        do {
+            try await ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+                .run()
+        } catch {
             logger.critical("the runner stopped", metadata: ["error": "\(error)"])
             throw ExitCode(3)
         }

@@ -36,15 +36,20 @@ final class AgentBed: @unchecked Sendable {
         runnerSocket: String? = nil, runnerRetryDelays: [Duration]? = nil, progressLogger: Logger? = nil,
         checker: (any PatchChecker)? = nil
     ) throws -> TaskProcessor {
-        let git = try GitRunner(home: root.appendingPathComponent("home"), credentials: nil, networkTimeout: .seconds(30), logger: Self.quiet)
+        let git = try GitRunner(
+            home: root.appendingPathComponent("home"), credentials: nil, networkTimeout: .seconds(30),
+            logger: Self.quiet)
         // Spares on, as in `coding-agent`: tasks of one bed reuse each other's checkouts.
         var configuration = AgentConfiguration(
-            remoteRepo: remote, checkoutRoot: checkouts, spareCheckouts: try SpareCheckouts(root: root.appendingPathComponent("spare-checkouts")))
+            remoteRepo: remote, checkoutRoot: checkouts,
+            spareCheckouts: try SpareCheckouts(root: root.appendingPathComponent("spare-checkouts")))
         if let runnerRetryDelays { configuration.runnerRetryDelays = runnerRetryDelays }
         return TaskProcessor(
             configuration: configuration,
             mirrors: MirrorCache(directory: root.appendingPathComponent("mirrors"), runner: git, logger: Self.quiet),
-            model: model, checker: checker ?? SocketPatchChecker(socketPath: runnerSocket ?? runner.socket, logger: progressLogger), context: context, claimer: claimer,
+            model: model,
+            checker: checker ?? SocketPatchChecker(socketPath: runnerSocket ?? runner.socket, logger: progressLogger),
+            context: context, claimer: claimer,
             logger: Self.quiet)
     }
 

@@ -27,10 +27,14 @@ import Testing
                 #expect(line?.metadata["task_id"] == "W1" && line?.metadata["request_id"] == "W1-1")
             }
         }
-        #expect(recorded.first { $0.message == "step finished" && $0.metadata["step"] == "pytest" }?.metadata["status"] == "passed")
+        #expect(
+            recorded.first { $0.message == "step finished" && $0.metadata["step"] == "pytest" }?.metadata["status"]
+                == "passed")
         let output = recorded.filter { $0.message == "step output" }
         #expect(!output.isEmpty && output.allSatisfy { $0.level == .debug && $0.metadata["task_id"] == "W1" })
-        #expect(output.contains { $0.metadata["output"]?.contains("passed") == true }, "pytest's summary line is in the output chunks")
+        #expect(
+            output.contains { $0.metadata["output"]?.contains("passed") == true },
+            "pytest's summary line is in the output chunks")
     }
 
     /// `coding-agent run` at its default level names, on start, what it consumes, where it reports,
@@ -43,10 +47,15 @@ import Testing
         let socket = folder.appendingPathComponent("runner.sock").path
         let agent = AgentProcess(
             name: "agent", logDirectory: folder, cacheDirectory: folder.appendingPathComponent("cache"),
-            arguments: ["--bootstrap", cluster.bootstrapServers, "--group", "watchers", "--runner-socket", socket, "--log-format", "json"],
+            arguments: [
+                "--bootstrap", cluster.bootstrapServers, "--group", "watchers", "--runner-socket", socket,
+                "--log-format", "json",
+            ],
             environment: ["MOCK_LLM": "1", "REMOTE_REPO": "https://user:secret@git.example.com/r.git"])
         try agent.start()
-        let started = await eventually(within: .seconds(20)) { agent.logLines.contains { $0.contains("worker started") } }
+        let started = await eventually(within: .seconds(20)) {
+            agent.logLines.contains { $0.contains("worker started") }
+        }
         await agent.stop()
         try #require(started, "\(agent.logLines)")
         let line = try #require(agent.logLines.first { $0.contains("worker started") })

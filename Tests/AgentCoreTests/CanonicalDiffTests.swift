@@ -32,7 +32,9 @@ import Testing
         let result = try await bed.processor(model, checker: checker).process(bed.task("TC"))
         #expect(result.status == "HARD_FAIL", "\(result.notes)")
         #expect(result.notes.contains { $0.contains("canonical diff breaks the patch policy") }, "\(result.notes)")
-        #expect((try? bed.served(["rev-parse", "--verify", "--quiet", "refs/heads/agt/TC"])) ?? "" == "", "nothing was pushed")
+        #expect(
+            (try? bed.served(["rev-parse", "--verify", "--quiet", "refs/heads/agt/TC"])) ?? "" == "",
+            "nothing was pushed")
     }
 
     @Test func anUntamperedDiffStillPasses() async throws {

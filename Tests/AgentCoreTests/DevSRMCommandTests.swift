@@ -8,7 +8,8 @@ import Testing
     @Test func devSRMGrantsRefusesAndLogsEachClaim() async throws {
         let folder = try makeTemporaryDirectory("dev-srm")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let stdout = folder.appendingPathComponent("stdout"), stderr = folder.appendingPathComponent("stderr")
+        let stdout = folder.appendingPathComponent("stdout")
+        let stderr = folder.appendingPathComponent("stderr")
         try Data().write(to: stdout)
         try Data().write(to: stderr)
         let process = Process()
@@ -35,7 +36,10 @@ import Testing
 
         #expect(process.terminationStatus == 0)
         let log = try String(contentsOf: stderr, encoding: .utf8).split(separator: "\n")
-        #expect(log.contains { $0.contains("lease_id=7") && $0.contains("commit_sha=0a1b2c") && $0.contains("claim granted") }, "\(log)")
+        #expect(
+            log.contains {
+                $0.contains("lease_id=7") && $0.contains("commit_sha=0a1b2c") && $0.contains("claim granted")
+            }, "\(log)")
         #expect(log.contains { $0.contains("lease_id=9") && $0.contains("claim refused") }, "\(log)")
     }
 
@@ -45,7 +49,10 @@ import Testing
         let task = folder.appendingPathComponent("task.json")
         try #"{"id": "T1", "goal": "g", "base_commit": "abc"}"#.write(to: task, atomically: true, encoding: .utf8)
         let output = try run(
-            [Paths.product("coding-agent").path, "once", "--task", task.path, "--cache-dir", folder.path, "--srm-addr", "srm"],
+            [
+                Paths.product("coding-agent").path, "once", "--task", task.path, "--cache-dir", folder.path,
+                "--srm-addr", "srm",
+            ],
             check: false)
         #expect(output.status == 64)
         #expect(output.stderr.contains(#"--srm-addr: "srm" is not a host:port address (no port)"#), "\(output.stderr)")

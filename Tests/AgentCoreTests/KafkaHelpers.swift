@@ -32,7 +32,8 @@ extension DevelopmentCluster {
     func runWorkerCollecting(_ processor: TaskProcessor, untilResults count: Int) async throws -> [CommitResult] {
         let tasks = try consumer(topic: "coding-tasks", group: "coding-agent")
         let out = try producer()
-        let worker = Worker(consumer: tasks, producer: out, processor: processor, resultTopic: "commit-results", logger: Self.quiet)
+        let worker = Worker(
+            consumer: tasks, producer: out, processor: processor, resultTopic: "commit-results", logger: Self.quiet)
         let running = Task { try await worker.run() }
         let found = try await results(count: count)
         running.cancel()
@@ -51,13 +52,16 @@ extension DevelopmentCluster {
     }
 
     func producer() throws -> KafkaProducer {
-        try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: bootstrapServers), logger: Self.quiet)
+        try KafkaProducer(
+            configuration: KafkaProducerConfiguration(bootstrapServers: bootstrapServers), logger: Self.quiet)
     }
 
     /// Reads results until `count` arrived or 60 s passed.
     func results(count: Int) async throws -> [CommitResult] {
-        try await firstMessages(topic: "commit-results", group: "reader-\(UUID().uuidString.prefix(6))", count: count, within: .seconds(60))
-            .map { try $0.decode(CommitResult.self) }
+        try await firstMessages(
+            topic: "commit-results", group: "reader-\(UUID().uuidString.prefix(6))", count: count, within: .seconds(60)
+        )
+        .map { try $0.decode(CommitResult.self) }
     }
 
     /// The first `count` messages a new member of `group` gets within `time` (fewer if no more come).

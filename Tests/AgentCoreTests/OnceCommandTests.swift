@@ -23,7 +23,8 @@ import Testing
         #expect(printed.taskID == "once-1")
         #expect(printed.status == CommitStatus.hardFail.rawValue)
         #expect(printed.notes.contains { $0.contains(Self.unknownBase) }, "\(printed.notes)")
-        let published = try await cluster.firstMessages(topic: "commit-results", group: "once-reader", count: 1, within: .seconds(30))
+        let published = try await cluster.firstMessages(
+            topic: "commit-results", group: "once-reader", count: 1, within: .seconds(30))
         try #require(published.count == 1, "one result on commit-results")
         #expect(published[0].keyString == "once-1", "keyed by the task id")
         #expect(try published[0].decode(CommitResult.self) == printed, "the published result is the printed one")
@@ -39,7 +40,9 @@ import Testing
         #expect(output.status == 75, "not published: worth running again: \(output.stderr)")
         let printed = try CommitResult(jsonString: output.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(printed.taskID == "once-1" && printed.status == CommitStatus.hardFail.rawValue)
-        #expect(output.stderr.contains("task once-1: the result was not published to commit-results at \(nobody)"), "\(output.stderr)")
+        #expect(
+            output.stderr.contains("task once-1: the result was not published to commit-results at \(nobody)"),
+            "\(output.stderr)")
     }
 
     @Test func withoutPublishNothingNeedsKafka() throws {
@@ -47,7 +50,9 @@ import Testing
         defer { bed.remove() }
         let output = try bed.once([])
         #expect(output.status == 1, "\(output.stderr)")
-        #expect(try CommitResult(jsonString: output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)).taskID == "once-1")
+        #expect(
+            try CommitResult(jsonString: output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)).taskID
+                == "once-1")
     }
 
     @Test func everyCommandsHelpListsItsExitCodes() throws {
@@ -68,16 +73,22 @@ private struct OnceBed {
     init() throws {
         folder = try makeTemporaryDirectory("once")
         fixture = try FixtureRepo.make("toolz")
-        let task = #"{"id": "once-1", "goal": "add a helper", "path": "toolz/__init__.py", "kind": "FEAT", "base_commit": "\#(OnceCommandTests.unknownBase)"}"#
+        let task =
+            #"{"id": "once-1", "goal": "add a helper", "path": "toolz/__init__.py", "kind": "FEAT", "base_commit": "\#(OnceCommandTests.unknownBase)"}"#
         try task.write(to: folder.appendingPathComponent("task.json"), atomically: true, encoding: .utf8)
     }
 
     func once(_ extra: [String]) throws -> ProcessOutput {
         try run(
-            [Paths.product("coding-agent").path, "once", "--task", folder.appendingPathComponent("task.json").path,
-             "--remote-repo", fixture.root.path, "--cache-dir", folder.appendingPathComponent("cache").path,
-             "--runner-socket", folder.appendingPathComponent("no-runner.sock").path] + extra,
-            environment: ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": folder.path, "MOCK_LLM": "1"],
+            [
+                Paths.product("coding-agent").path, "once", "--task", folder.appendingPathComponent("task.json").path,
+                "--remote-repo", fixture.root.path, "--cache-dir", folder.appendingPathComponent("cache").path,
+                "--runner-socket", folder.appendingPathComponent("no-runner.sock").path,
+            ] + extra,
+            environment: [
+                "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": folder.path,
+                "MOCK_LLM": "1",
+            ],
             check: false)
     }
 

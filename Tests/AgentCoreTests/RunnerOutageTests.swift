@@ -20,7 +20,8 @@ import Testing
         defer { restarted.stop() }
         let result = await processing.value
         #expect(result.status == "SUCCESS", "\(result.notes)")
-        #expect(result.notes.contains { $0.hasPrefix("attempt 1: runner unavailable") && $0.hasSuffix("checked again") })
+        #expect(
+            result.notes.contains { $0.hasPrefix("attempt 1: runner unavailable") && $0.hasSuffix("checked again") })
         #expect(model.prompts.count == 1, "the same patch is checked again, not a new one asked for")
         #expect(try bed.served(["rev-parse", "agt/R1"]) == result.commitSha)
     }
@@ -30,7 +31,8 @@ import Testing
         defer { bed.stop() }
         let model = ScriptedPatchModel(entries: [.reply(PatchReply(diff: try bed.goodDiff))])
         let missing = bed.root.appendingPathComponent("no-runner.sock").path
-        let processor = try bed.processor(model, runnerSocket: missing, runnerRetryDelays: [.milliseconds(50), .milliseconds(50)])
+        let processor = try bed.processor(
+            model, runnerSocket: missing, runnerRetryDelays: [.milliseconds(50), .milliseconds(50)])
         let result = await processor.process(bed.task("R2"))
         #expect(result.status == "HARD_FAIL")
         #expect(result.notes.filter { $0.contains("checked again") }.count == 2)

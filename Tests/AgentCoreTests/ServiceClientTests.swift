@@ -34,30 +34,37 @@ import Testing
     }
 
     @Test func ragSnippetsComeWithTheTaskFileFirstAfterARetry() async throws {
-        let rag = RecordingRAG([
-            .make("b-utils", "toolz/utils.py", "def no_default(): ..."),
-            .make("b-own", "toolz/itertoolz.py", "def remove(predicate, seq): ..."),
-        ], failingFirst: 1)
+        let rag = RecordingRAG(
+            [
+                .make("b-utils", "toolz/utils.py", "def no_default(): ..."),
+                .make("b-own", "toolz/itertoolz.py", "def remove(predicate, seq): ..."),
+            ], failingFirst: 1)
         let host = try await GRPCServiceHost.start(services: [rag])
         let connection = try ServiceConnection(address: host.address, logger: logger)
         let snippets = try await RagContextSource(connection: connection, policy: .quick())
-            .snippets(for: task(blobIDs: ["b-utils", "b-own", "b-unknown"]), checkout: URL(fileURLWithPath: "/nonexistent"))
+            .snippets(
+                for: task(blobIDs: ["b-utils", "b-own", "b-unknown"]), checkout: URL(fileURLWithPath: "/nonexistent"))
         await connection.shutdown()
         await host.stop()
         #expect(snippets.map(\.path) == ["toolz/itertoolz.py", "toolz/utils.py"])
         #expect(snippets.first?.text == "def remove(predicate, seq): ...")
-        #expect(rag.requests == [["b-utils", "b-own", "b-unknown"], ["b-utils", "b-own", "b-unknown"]], "one outage, one retry")
+        #expect(
+            rag.requests == [["b-utils", "b-own", "b-unknown"], ["b-utils", "b-own", "b-unknown"]],
+            "one outage, one retry")
     }
 
     /// 5,000 snippets of 1 KiB (5 MB) with the task's own file last: the agent keeps 64 KiB of the
     /// others and still puts the own file first.
     @Test func aFloodOfSnippetsIsCutToWhatThePromptCouldUseAndTheOwnFileStaysFirst() async throws {
-        let others = (0..<5_000).map { Snippet.make("b-\($0)", "toolz/other\($0).py", String(repeating: "x", count: 1024)) }
+        let others = (0..<5_000).map {
+            Snippet.make("b-\($0)", "toolz/other\($0).py", String(repeating: "x", count: 1024))
+        }
         let rag = RecordingRAG(others + [.make("b-own", "toolz/itertoolz.py", "def remove(predicate, seq): ...")])
         let host = try await GRPCServiceHost.start(services: [rag])
         let connection = try ServiceConnection(address: host.address, logger: logger)
         let snippets = try await RagContextSource(connection: connection, policy: .quick())
-            .snippets(for: task(blobIDs: others.map(\.blobID) + ["b-own"]), checkout: URL(fileURLWithPath: "/nonexistent"))
+            .snippets(
+                for: task(blobIDs: others.map(\.blobID) + ["b-own"]), checkout: URL(fileURLWithPath: "/nonexistent"))
         await connection.shutdown()
         await host.stop()
         #expect(snippets.first?.path == "toolz/itertoolz.py", "the task's file first, though it came last")
@@ -77,30 +84,39 @@ import Testing
         await host.stop()
         #expect(error?.code == .deadlineExceeded)
         #expect(error?.calls == 3)
-        #expect(error?.description.hasPrefix("RAG at \(host.address) failed after 3 calls: deadlineExceeded") == true, "\(String(describing: error))")
+        #expect(
+            error?.description.hasPrefix("RAG at \(host.address) failed after 3 calls: deadlineExceeded") == true,
+            "\(String(describing: error))")
         #expect(rag.requests.count == 3)
     }
 
     @Test func aTaskWithoutBlobIDsGetsItsFileFromTheCheckoutWithoutACall() async throws {
         let checkout = try makeTemporaryDirectory("rag-checkout")
         defer { try? FileManager.default.removeItem(at: checkout) }
-        try FileManager.default.createDirectory(at: checkout.appendingPathComponent("toolz"), withIntermediateDirectories: true)
-        try "def remove(): pass\n".write(to: checkout.appendingPathComponent("toolz/itertoolz.py"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(
+            at: checkout.appendingPathComponent("toolz"), withIntermediateDirectories: true)
+        try "def remove(): pass\n".write(
+            to: checkout.appendingPathComponent("toolz/itertoolz.py"), atomically: true, encoding: .utf8)
         let connection = try ServiceConnection(address: try await deadAddress(), logger: logger)
-        let snippets = try await RagContextSource(connection: connection, policy: .quick()).snippets(for: task(blobIDs: []), checkout: checkout)
+        let snippets = try await RagContextSource(connection: connection, policy: .quick()).snippets(
+            for: task(blobIDs: []), checkout: checkout)
         await connection.shutdown()
         #expect(snippets == [ContextSnippet(path: "toolz/itertoolz.py", text: "def remove(): pass\n")])
     }
 
-    @Test(.enabled(if: (try? String(contentsOfFile: "/proc/sys/net/ipv6/conf/lo/disable_ipv6", encoding: .utf8))?.hasPrefix("0") == true,
-                   "IPv6 on the loopback"))
+    @Test(
+        .enabled(
+            if: (try? String(contentsOfFile: "/proc/sys/net/ipv6/conf/lo/disable_ipv6", encoding: .utf8))?.hasPrefix(
+                "0") == true,
+            "IPv6 on the loopback"))
     func theDevelopmentSRMServesOnIPv6AndTheClientReachesIt() async throws {
         let srm = try await DevelopmentSRM.start(host: "::1", refusing: [])
         #expect(srm.address.host == "::1")
         #expect(srm.address.description == "[::1]:\(srm.address.port)")
         let address = try ServiceAddress(parsing: srm.address.description)
         let connection = try ServiceConnection(address: address, logger: logger)
-        let reply = try await SrmLeaseClaimer(connection: connection, policy: .quick()).claim(leaseID: 3, commitSHA: "abc123")
+        let reply = try await SrmLeaseClaimer(connection: connection, policy: .quick()).claim(
+            leaseID: 3, commitSHA: "abc123")
         await connection.shutdown()
         await srm.stop()
         #expect(reply.ok)
@@ -118,9 +134,11 @@ import Testing
         #expect(granted.ok)
         #expect(!refused.ok)
         #expect(refused.message.contains("refused"))
-        #expect(srm.claims == [
-            .init(leaseID: 7, commitSHA: "abc123", granted: true), .init(leaseID: 9, commitSHA: "abc123", granted: false),
-        ])
+        #expect(
+            srm.claims == [
+                .init(leaseID: 7, commitSHA: "abc123", granted: true),
+                .init(leaseID: 9, commitSHA: "abc123", granted: false),
+            ])
     }
 
     @Test func srmDownFailsAsUnavailableAfterTheRetries() async throws {
@@ -132,7 +150,9 @@ import Testing
         await connection.shutdown()
         #expect(error?.code == .unavailable)
         #expect(error?.calls == 3)
-        #expect(error?.description.hasPrefix("SRM at \(address) failed after 3 calls: unavailable") == true, "\(String(describing: error))")
+        #expect(
+            error?.description.hasPrefix("SRM at \(address) failed after 3 calls: unavailable") == true,
+            "\(String(describing: error))")
     }
 
     @Test func aShutDownConnectionRefusesCallsAtOnce() async throws {
@@ -141,7 +161,9 @@ import Testing
         let claimer = SrmLeaseClaimer(connection: connection, policy: .quick())
         #expect(try await claimer.claim(leaseID: 1, commitSHA: "abc").ok)
         await connection.shutdown()
-        let error = await #expect(throws: ServiceCallError.self) { try await claimer.claim(leaseID: 2, commitSHA: "abc") }
+        let error = await #expect(throws: ServiceCallError.self) {
+            try await claimer.claim(leaseID: 2, commitSHA: "abc")
+        }
         await srm.stop()
         #expect(error?.calls == 1, "a stopped client is not a transient failure")
         #expect(srm.claims.map(\.leaseID) == [1])

@@ -55,7 +55,8 @@ extension ServiceCallPolicy {
     static func quick(deadline: Duration = .seconds(5)) -> ServiceCallPolicy {
         ServiceCallPolicy(
             deadline: deadline,
-            retry: LLM.RetryPolicy(maxRetries: 2, backoffBase: .milliseconds(20), backoffCap: .milliseconds(50), maxRetryAfter: .zero))
+            retry: LLM.RetryPolicy(
+                maxRetries: 2, backoffBase: .milliseconds(20), backoffCap: .milliseconds(50), maxRetryAfter: .zero))
     }
 }
 
@@ -68,7 +69,8 @@ func deadAddress() async throws -> ServiceAddress {
 
 /// The real chat-completions client aimed at a scripted server, with short backoff.
 func chatModel(_ server: ScriptedHTTPServer) -> ChatCompletionsClient {
-    var configuration = ChatCompletionsConfiguration(baseURL: server.baseURL, apiKey: "sk-agent-test", model: "test-model")
+    var configuration = ChatCompletionsConfiguration(
+        baseURL: server.baseURL, apiKey: "sk-agent-test", model: "test-model")
     configuration.requestTimeout = .seconds(60)
     configuration.maxRetries = 2
     configuration.backoffBase = .milliseconds(10)

@@ -37,10 +37,13 @@ import Testing
         first.blobIds = ["blob-utils", "blob-own"]
         let bundle = TaskBundle.with {
             $0.bundleID = "B-services"
-            $0.tasks = [first, bed.task("E2", goal: "add total_length for E2"), bed.task("E3", goal: "add total_length for E3")]
+            $0.tasks = [
+                first, bed.task("E2", goal: "add total_length for E2"), bed.task("E3", goal: "add total_length for E3"),
+            ]
         }
         let send = try cluster.producer()
-        _ = try await send.send(topic: "coding-tasks", key: Array("B-services".utf8), value: try bundle.serializedBytes())
+        _ = try await send.send(
+            topic: "coding-tasks", key: Array("B-services".utf8), value: try bundle.serializedBytes())
 
         let processor = try bed.processor(chatModel(llm), context: services.context, claimer: services.claimer)
         let byTask = try await cluster.runWorker(processor, untilResults: 3)
@@ -58,11 +61,19 @@ import Testing
         let e1Prompts = try llm.requests(mentioning: "for E1")
         #expect(e1Prompts.count == 1)
         let prompt = try #require(try e1Prompts.first?.userPrompt())
-        let own = try #require(prompt.range(of: "RAG-SNIPPET-OWN")), utils = try #require(prompt.range(of: "RAG-SNIPPET-UTILS"))
+        let own = try #require(prompt.range(of: "RAG-SNIPPET-OWN"))
+        let utils = try #require(prompt.range(of: "RAG-SNIPPET-UTILS"))
         #expect(own.lowerBound < utils.lowerBound, "the task's file comes first")
         // The SRM saw each lease with the pushed sha and refused 9; the result says so.
-        #expect(srm.claims == [.init(leaseID: 7, commitSHA: e1.commitSha, granted: true), .init(leaseID: 9, commitSHA: e1.commitSha, granted: false)])
-        #expect(e1.notes.filter { $0.hasPrefix("lease") } == ["lease 9: claim refused: lease 9 is refused by this development SRM"])
+        #expect(
+            srm.claims == [
+                .init(leaseID: 7, commitSHA: e1.commitSha, granted: true),
+                .init(leaseID: 9, commitSHA: e1.commitSha, granted: false),
+            ])
+        #expect(
+            e1.notes.filter { $0.hasPrefix("lease") } == [
+                "lease 9: claim refused: lease 9 is refused by this development SRM"
+            ])
 
         // E2: the model server saw the failed request and the retry.
         let e2 = try #require(byTask["E2"])
@@ -81,7 +92,8 @@ import Testing
         // The bundle's offset was committed: a new member of the group starts after it, at the next message.
         _ = try await send.send(topic: "coding-tasks", key: Array("after".utf8), value: Array("next".utf8))
         await send.close()
-        let next = try await cluster.firstMessages(topic: "coding-tasks", group: "coding-agent", count: 1, within: .seconds(30))
+        let next = try await cluster.firstMessages(
+            topic: "coding-tasks", group: "coding-agent", count: 1, within: .seconds(30))
         #expect(next.map(\.keyString) == ["after"])
     }
 
@@ -112,9 +124,14 @@ import Testing
             $0.bundleID = "B-outcomes"
             $0.tasks = [retried, bed.task("S3", goal: "add total_length for S3"), unknownBase]
         }
-        let again = TaskBundle.with { $0.bundleID = "B-again"; $0.tasks = [retried] }
+        let again = TaskBundle.with {
+            $0.bundleID = "B-again"
+            $0.tasks = [retried]
+        }
         let send = try cluster.producer()
-        for value in [try first.serializedBytes(), Array("not a TaskBundle".utf8), try again.serializedBytes()] as [[UInt8]] {
+        for value in [try first.serializedBytes(), Array("not a TaskBundle".utf8), try again.serializedBytes()]
+            as [[UInt8]]
+        {
             _ = try await send.send(topic: "coding-tasks", key: Array("one-partition".utf8), value: value)
         }
         await send.close()
@@ -126,7 +143,8 @@ import Testing
         await llm.shutdown()
 
         try #require(results.count == 5, "\(results.map(\.taskID))")
-        #expect(results.map(\.taskID) == ["R3", "S3", "U1", "one-partition", "R3"], "results in the order of the messages")
+        #expect(
+            results.map(\.taskID) == ["R3", "S3", "U1", "one-partition", "R3"], "results in the order of the messages")
         let (r3, s3, u1, poison, redelivered) = (results[0], results[1], results[2], results[3], results[4])
 
         // R3: three model requests, the second and third prompts carrying the previous failure.
@@ -134,7 +152,9 @@ import Testing
         let r3Prompts = try llm.requests(mentioning: "for R3").map { try $0.userPrompt() }
         #expect(r3Prompts.count == 3)
         if r3Prompts.count == 3 {
-            #expect(r3Prompts[1].contains("R3 line one") && r3Prompts[1].contains("refused"), "the second prompt carries the refused diff's reason")
+            #expect(
+                r3Prompts[1].contains("R3 line one") && r3Prompts[1].contains("refused"),
+                "the second prompt carries the refused diff's reason")
             #expect(r3Prompts[2].contains("test_total_length"), "the third prompt names the failing test")
         }
         #expect(r3.notes.contains { $0.hasPrefix("attempt 3 passed") }, "\(r3.notes)")
@@ -144,7 +164,8 @@ import Testing
         // S3: three different failures, no branch; the notes say why each failed.
         #expect(s3.status == "SOFT_FAIL", "\(s3.notes)")
         #expect(try llm.requests(mentioning: "for S3").count == 3)
-        #expect(s3.notes.contains { $0.contains("S3 line one") } && s3.notes.contains { $0.contains("test_total_length") }
+        #expect(
+            s3.notes.contains { $0.contains("S3 line one") } && s3.notes.contains { $0.contains("test_total_length") }
                 && s3.notes.contains { $0.contains("S3 line three") }, "\(s3.notes)")
         #expect(s3.commitSha.isEmpty)
         #expect(try bed.served(["branch", "--list", "agt/S3"]).isEmpty)
@@ -162,7 +183,11 @@ import Testing
         #expect(redelivered.status == "SUCCESS" && redelivered.commitSha == r3.commitSha, "\(redelivered.notes)")
         #expect(try bed.served(["rev-list", "--count", "\(bed.fixture.baseCommit)..agt/R3"]) == "1")
         #expect(llm.requests.count == 6, "no model request for the redelivery")
-        #expect(srm.claims == [.init(leaseID: 5, commitSHA: r3.commitSha, granted: true), .init(leaseID: 5, commitSHA: r3.commitSha, granted: true)])
+        #expect(
+            srm.claims == [
+                .init(leaseID: 5, commitSHA: r3.commitSha, granted: true),
+                .init(leaseID: 5, commitSHA: r3.commitSha, granted: true),
+            ])
     }
 
     /// With RAG and SRM both down the task still succeeds: the prompt has the task's file from the
@@ -171,7 +196,8 @@ import Testing
         let bed = try AgentBed()
         defer { bed.stop() }
         let llm = try await ScriptedHTTPServer.start([.patch(diff: try bed.goodDiff)])
-        let ragAddress = try await deadAddress(), srmAddress = try await deadAddress()
+        let ragAddress = try await deadAddress()
+        let srmAddress = try await deadAddress()
         let rag = try ServiceConnection(address: ragAddress, logger: AgentBed.quiet)
         let srm = try ServiceConnection(address: srmAddress, logger: AgentBed.quiet)
         var task = bed.task("D1", leases: ["7", "8"])
@@ -188,12 +214,19 @@ import Testing
         #expect(try bed.served(["rev-parse", "agt/D1"]) == result.commitSha)
         let contextNotes = result.notes.filter { $0.hasPrefix("context service failed") }
         #expect(contextNotes.count == 1)
-        #expect(contextNotes.first?.contains("the prompt has toolz/itertoolz.py from the checkout instead: RAG at \(ragAddress) failed after 3 calls: unavailable") == true, "\(contextNotes)")
-        #expect(try llm.requests.first?.userPrompt().contains("from toolz.utils import no_default") == true, "the prompt has the file's text")
+        #expect(
+            contextNotes.first?.contains(
+                "the prompt has toolz/itertoolz.py from the checkout instead: RAG at \(ragAddress) failed after 3 calls: unavailable"
+            ) == true, "\(contextNotes)")
+        #expect(
+            try llm.requests.first?.userPrompt().contains("from toolz.utils import no_default") == true,
+            "the prompt has the file's text")
         let claimNotes = result.notes.filter { $0.hasPrefix("lease") }
         #expect(claimNotes.count == 2)
         for (lease, note) in zip(["7", "8"], claimNotes) {
-            #expect(note.hasPrefix("lease \(lease): claim failed: SRM at \(srmAddress) failed after 3 calls: unavailable"), "\(note)")
+            #expect(
+                note.hasPrefix("lease \(lease): claim failed: SRM at \(srmAddress) failed after 3 calls: unavailable"),
+                "\(note)")
         }
     }
 }

@@ -24,7 +24,8 @@ import Testing
 
         #expect(result.status == "SUCCESS", "\(result.notes)")
         #expect(try bed.served(["rev-parse", "agt/D1^"]) == head, "the commit's parent is the default branch's head")
-        #expect(result.notes.first == "the task has no base_commit: worked on the remote's default branch main at \(head)")
+        #expect(
+            result.notes.first == "the task has no base_commit: worked on the remote's default branch main at \(head)")
     }
 
     @Test func withoutIdTheBundleAndPositionNameTheBranchAndARedeliveryFindsIt() async throws {
@@ -39,7 +40,9 @@ import Testing
         #expect(first.status == "SUCCESS", "\(first.notes)")
         #expect(first.taskID == "bundle-9-2")
         #expect(first.branchName == "agt/bundle-9-2")
-        #expect(first.notes.first?.contains("bundle-9-2 is derived from bundle bundle-9 and the task's position 2") == true, "\(first.notes)")
+        #expect(
+            first.notes.first?.contains("bundle-9-2 is derived from bundle bundle-9 and the task's position 2") == true,
+            "\(first.notes)")
         #expect(try bed.served(["log", "-1", "--format=%B", "agt/bundle-9-2"]).hasSuffix("[agent:bundle-9-2]"))
 
         // The same bundle delivered again: the same id, answered from the branch without asking the model.
@@ -75,9 +78,14 @@ import Testing
         try #"{"goal": "add greet()", "path": "dummy.py"}"#.write(to: file, atomically: true, encoding: .utf8)
         func once() throws -> (ProcessOutput, CommitResult) {
             let output = try run(
-                [Paths.product("coding-agent").path, "once", "--task", file.path, "--remote-repo", server.remote,
-                 "--cache-dir", folder.appendingPathComponent("cache").path, "--runner-socket", runner.socket],
-                environment: ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": folder.path, "MOCK_LLM": "1"],
+                [
+                    Paths.product("coding-agent").path, "once", "--task", file.path, "--remote-repo", server.remote,
+                    "--cache-dir", folder.appendingPathComponent("cache").path, "--runner-socket", runner.socket,
+                ],
+                environment: [
+                    "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": folder.path,
+                    "MOCK_LLM": "1",
+                ],
                 check: false)
             return (output, try CommitResult(jsonString: output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
         }
@@ -91,7 +99,9 @@ import Testing
         #expect(try server.served(["rev-parse", "\(result.branchName)^"]) == server.fixture.baseCommit)
 
         let (_, again) = try once()
-        #expect(again.taskID == result.taskID && again.commitSha == result.commitSha, "the same file maps to the same branch")
+        #expect(
+            again.taskID == result.taskID && again.commitSha == result.commitSha,
+            "the same file maps to the same branch")
         #expect(again.notes.contains { $0.hasPrefix("redelivered") }, "\(again.notes)")
     }
 }

@@ -17,20 +17,25 @@ import Testing
         #expect(result.status == "SUCCESS", "\(result.notes)")
         #expect(result.branchName == "agt/T1")
         #expect(try bed.served(["rev-parse", "agt/T1"]) == result.commitSha)
-        #expect(try bed.served(["rev-parse", "agt/T1^"]) == bed.fixture.baseCommit, "the commit's parent is base_commit")
+        #expect(
+            try bed.served(["rev-parse", "agt/T1^"]) == bed.fixture.baseCommit, "the commit's parent is base_commit")
         #expect(try bed.served(["log", "-1", "--format=%B", "agt/T1"]) == "feat: add total_length\n\n[agent:T1]")
         #expect(claimer.claims.map(\.0) == [7, 9])
         #expect(claimer.claims.allSatisfy { $0.1 == result.commitSha })
         #expect(result.notes.contains { $0.contains("lease 9") && $0.contains("claim failed") })
-        #expect(try FileManager.default.contentsOfDirectory(atPath: bed.checkouts.path).isEmpty, "the per-task checkout is removed")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: bed.checkouts.path).isEmpty,
+            "the per-task checkout is removed")
     }
 
     @Test func retriesCarryThePreviousFailureAndTheThirdAttemptSucceeds() async throws {
         let bed = try AgentBed()
         defer { bed.stop() }
-        let hallucinated = "--- a/toolz/itertoolz.py\n+++ b/toolz/itertoolz.py\n@@ -1,2 +1,3 @@\n this line is nowhere\n-in the file\n+at all\n+really\n"
+        let hallucinated =
+            "--- a/toolz/itertoolz.py\n+++ b/toolz/itertoolz.py\n@@ -1,2 +1,3 @@\n this line is nowhere\n-in the file\n+at all\n+really\n"
         let model = ScriptedPatchModel(entries: [
-            .reply(PatchReply(diff: hallucinated)), .reply(PatchReply(diff: try bed.testBreakingDiff)), .reply(PatchReply(diff: try bed.goodDiff)),
+            .reply(PatchReply(diff: hallucinated)), .reply(PatchReply(diff: try bed.testBreakingDiff)),
+            .reply(PatchReply(diff: try bed.goodDiff)),
         ])
         let result = try await bed.processor(model).process(bed.task("T3"))
         #expect(result.status == "SUCCESS", "\(result.notes)")
@@ -44,7 +49,9 @@ import Testing
         let bed = try AgentBed()
         defer { bed.stop() }
         let breaking = try bed.testBreakingDiff
-        let model = ScriptedPatchModel(entries: [.reply(PatchReply(diff: breaking)), .reply(PatchReply(diff: breaking)), .reply(PatchReply(diff: breaking))])
+        let model = ScriptedPatchModel(entries: [
+            .reply(PatchReply(diff: breaking)), .reply(PatchReply(diff: breaking)), .reply(PatchReply(diff: breaking)),
+        ])
         let result = try await bed.processor(model).process(bed.task("T4"))
         #expect(result.status == "SOFT_FAIL")
         #expect(result.commitSha.isEmpty)
@@ -82,17 +89,23 @@ import Testing
             func check(_ request: CheckRequest) async throws -> CheckReport {
                 .with {
                     $0.verdict = "inconclusive"
-                    $0.reason = "no test could run at the base: the tests cannot import `yaml` (test_conf.py): build or name the project's environment"
+                    $0.reason =
+                        "no test could run at the base: the tests cannot import `yaml` (test_conf.py): build or name the project's environment"
                 }
             }
         }
         let bed = try AgentBed()
         defer { bed.stop() }
-        let model = ScriptedPatchModel(entries: [.reply(PatchReply(diff: try bed.goodDiff)), .reply(PatchReply(diff: try bed.goodDiff))])
+        let model = ScriptedPatchModel(entries: [
+            .reply(PatchReply(diff: try bed.goodDiff)), .reply(PatchReply(diff: try bed.goodDiff)),
+        ])
         let result = try await bed.processor(model, checker: InconclusiveChecker()).process(bed.task("T8"))
         #expect(result.status == "HARD_FAIL")
         #expect(model.prompts.count == 1, "another model attempt cannot make the tests importable")
-        #expect(result.notes.contains { $0.contains("check inconclusive") && $0.contains("not of the patch") && $0.contains("`yaml`") }, "\(result.notes)")
+        #expect(
+            result.notes.contains {
+                $0.contains("check inconclusive") && $0.contains("not of the patch") && $0.contains("`yaml`")
+            }, "\(result.notes)")
         #expect(try bed.served(["branch", "--list", "agt/T8"]).isEmpty)
     }
 
@@ -106,7 +119,9 @@ import Testing
         #expect(first.status == "SUCCESS" && second.status == "SUCCESS")
         #expect(first.commitSha == second.commitSha)
         #expect(model.prompts.count == 1, "no second model call")
-        #expect(try bed.served(["rev-list", "--count", "\(bed.fixture.baseCommit)..agt/T7"]) == "1", "one commit on the server")
+        #expect(
+            try bed.served(["rev-list", "--count", "\(bed.fixture.baseCommit)..agt/T7"]) == "1",
+            "one commit on the server")
     }
 
     /// A delivery that pushed but could not claim (SRM down, or the agent died before claiming) leaves the
@@ -123,7 +138,9 @@ import Testing
         let again = await (try bed.processor(model, claimer: up)).process(bed.task("T8", leases: ["7"]))
         #expect(again.status == "SUCCESS" && again.commitSha == first.commitSha)
         #expect(again.notes.first?.hasPrefix("redelivered") == true)
-        #expect(up.claims.map(\.0) == [7] && up.claims.allSatisfy { $0.1 == first.commitSha }, "the redelivery claims with the pushed sha")
+        #expect(
+            up.claims.map(\.0) == [7] && up.claims.allSatisfy { $0.1 == first.commitSha },
+            "the redelivery claims with the pushed sha")
         #expect(model.prompts.count == 1)
     }
 }

@@ -17,7 +17,10 @@ import Testing
 
         var unknown = bed.task("W2")
         unknown.baseCommit = "feedfacefeedfacefeedfacefeedfacefeedface"
-        let bundle = TaskBundle.with { $0.bundleID = "B1"; $0.tasks = [bed.task("W1"), unknown] }
+        let bundle = TaskBundle.with {
+            $0.bundleID = "B1"
+            $0.tasks = [bed.task("W1"), unknown]
+        }
         let send = try cluster.producer()
         _ = try await send.send(topic: "coding-tasks", key: Array("B1".utf8), value: try bundle.serializedBytes())
         _ = try await send.send(topic: "coding-tasks", key: "poison-1", value: "this is not a TaskBundle")
@@ -33,7 +36,8 @@ import Testing
         #expect(byTask["poison-1"]?.notes.first?.contains("undecodable TaskBundle at coding-tasks[0]@1") == true)
 
         // Both offsets were committed: a new worker in the group gets nothing to do.
-        let redelivered = try await cluster.firstMessages(topic: "coding-tasks", group: "coding-agent", count: 1, within: .seconds(8))
+        let redelivered = try await cluster.firstMessages(
+            topic: "coding-tasks", group: "coding-agent", count: 1, within: .seconds(8))
         #expect(redelivered.isEmpty)
     }
 
@@ -47,7 +51,10 @@ import Testing
         bare.baseCommit = ""
         var second = bare
         second.repo = "not a usable remote -"
-        let bundle = TaskBundle.with { $0.bundleID = "smoke"; $0.tasks = [bare, second] }
+        let bundle = TaskBundle.with {
+            $0.bundleID = "smoke"
+            $0.tasks = [bare, second]
+        }
         let send = try cluster.producer()
         _ = try await send.send(topic: "coding-tasks", key: Array("smoke".utf8), value: try bundle.serializedBytes())
         await send.close()
@@ -71,16 +78,23 @@ import Testing
         defer { try? FileManager.default.removeItem(at: scratch) }
         let cluster = try DevelopmentCluster.withAgentTopics()
         let send = try cluster.producer()
-        for key in ["poison-1", "poison-2"] { _ = try await send.send(topic: "coding-tasks", key: key, value: "not a TaskBundle") }
+        for key in ["poison-1", "poison-2"] {
+            _ = try await send.send(topic: "coding-tasks", key: key, value: "not a TaskBundle")
+        }
         await send.close()
         cluster.pushRequestErrors(apiKey: .offsetCommit, errors: [.offsetMetadataTooLarge])
 
         // Poison messages never reach the processor: it needs no runner, model or repository.
-        let git = try GitRunner(home: scratch.appendingPathComponent("home"), credentials: nil, networkTimeout: .seconds(5), logger: DevelopmentCluster.quiet)
+        let git = try GitRunner(
+            home: scratch.appendingPathComponent("home"), credentials: nil, networkTimeout: .seconds(5),
+            logger: DevelopmentCluster.quiet)
         let processor = TaskProcessor(
-            configuration: AgentConfiguration(remoteRepo: nil, checkoutRoot: scratch.appendingPathComponent("checkouts")),
-            mirrors: MirrorCache(directory: scratch.appendingPathComponent("mirrors"), runner: git, logger: DevelopmentCluster.quiet),
-            model: ScriptedPatchModel(entries: []), checker: SocketPatchChecker(socketPath: scratch.appendingPathComponent("none.sock").path),
+            configuration: AgentConfiguration(
+                remoteRepo: nil, checkoutRoot: scratch.appendingPathComponent("checkouts")),
+            mirrors: MirrorCache(
+                directory: scratch.appendingPathComponent("mirrors"), runner: git, logger: DevelopmentCluster.quiet),
+            model: ScriptedPatchModel(entries: []),
+            checker: SocketPatchChecker(socketPath: scratch.appendingPathComponent("none.sock").path),
             claimer: nil, logger: DevelopmentCluster.quiet)
         let byTask = try await cluster.runWorker(processor, untilResults: 2)
         #expect(Set(byTask.keys) == ["poison-1", "poison-2"], "the worker went on after the refused commit")

@@ -40,7 +40,10 @@ import Testing
     func preparePython() throws -> URL {
         let dir = try makeTemporaryDirectory("pyproto")
         let protos = Paths.packageRoot.appendingPathComponent("Protos")
-        try run(["protoc", "-I", protos.path, "--python_out=\(dir.path)", protos.appendingPathComponent("contracts.proto").path])
+        try run([
+            "protoc", "-I", protos.path, "--python_out=\(dir.path)",
+            protos.appendingPathComponent("contracts.proto").path,
+        ])
         try Self.script.write(to: dir.appendingPathComponent("check.py"), atomically: true, encoding: .utf8)
         return dir
     }
@@ -74,9 +77,11 @@ import Testing
         let bundle = try TaskBundle(serializedBytes: Data(contentsOf: URL(fileURLWithPath: base.path + ".bundle")))
         #expect(bundle.bundleID == "py-bundle")
         #expect(bundle.tasks.count == 1)
-        #expect(bundle.tasks[0].id == "py-1" && bundle.tasks[0].kind == "FIX" && bundle.tasks[0].repo == "git://h/r.git")
+        #expect(
+            bundle.tasks[0].id == "py-1" && bundle.tasks[0].kind == "FIX" && bundle.tasks[0].repo == "git://h/r.git")
         #expect(bundle.tasks[0].reservedLeaseIds == ["3"] && bundle.tasks[0].baseCommit == "abc")
         let result = try CommitResult(serializedBytes: Data(contentsOf: URL(fileURLWithPath: base.path + ".result")))
-        #expect(result.taskID == "py-1" && result.status == CommitStatus.softFail.rawValue && result.notes == ["a", "b"])
+        #expect(
+            result.taskID == "py-1" && result.status == CommitStatus.softFail.rawValue && result.notes == ["a", "b"])
     }
 }

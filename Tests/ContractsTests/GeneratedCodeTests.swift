@@ -15,11 +15,13 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         for sub in ["scripts", "Protos", "Sources/Contracts"] {
             let target = dir.appendingPathComponent(sub)
-            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
             try FileManager.default.copyItem(at: Paths.packageRoot.appendingPathComponent(sub), to: target)
         }
         let proto = dir.appendingPathComponent("Protos/srm.proto")
-        try (String(contentsOf: proto, encoding: .utf8) + "\nmessage Extra {}\n").write(to: proto, atomically: true, encoding: .utf8)
+        try (String(contentsOf: proto, encoding: .utf8) + "\nmessage Extra {}\n").write(
+            to: proto, atomically: true, encoding: .utf8)
         let output = try run([dir.appendingPathComponent("scripts/check-generated").path], check: false)
         #expect(output.status != 0)
         #expect(output.stderr.contains("stale"))

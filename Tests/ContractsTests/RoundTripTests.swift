@@ -37,12 +37,22 @@ import Testing
         step.durationMs = 1234
         step.peakRssKb = 56_000
         step.outputTail = "1 failed"
-        step.newFailures = [.with { $0.kind = "test"; $0.key = "tests/test_x.py::test_y"; $0.message = "assert 1 == 2" }]
+        step.newFailures = [
+            .with {
+                $0.kind = "test"
+                $0.key = "tests/test_x.py::test_y"
+                $0.message = "assert 1 == 2"
+            }
+        ]
         var report = CheckReport()
         report.requestID = "r1"
         report.verdict = "fail"
         report.steps = [step]
-        report.patch = .with { $0.files = ["a.py"]; $0.repaired = true; $0.repairs = ["recounted hunk 1"] }
+        report.patch = .with {
+            $0.files = ["a.py"]
+            $0.repaired = true
+            $0.repairs = ["recounted hunk 1"]
+        }
         return report
     }
 
@@ -76,9 +86,22 @@ import Testing
 
     @Test func ragAndSrmMessagesRoundTrip() throws {
         try roundTrip(SnippetRequest.with { $0.blobIds = ["a", "b"] })
-        try roundTrip(Snippet.with { $0.blobID = "a"; $0.path = "x.py"; $0.snippet = "def f():\n    pass\n" })
-        try roundTrip(ClaimRequest.with { $0.leaseID = Int64.max; $0.commitSha = "abc" })
-        try roundTrip(ClaimReply.with { $0.ok = false; $0.message = "lease expired" })
+        try roundTrip(
+            Snippet.with {
+                $0.blobID = "a"
+                $0.path = "x.py"
+                $0.snippet = "def f():\n    pass\n"
+            })
+        try roundTrip(
+            ClaimRequest.with {
+                $0.leaseID = Int64.max
+                $0.commitSha = "abc"
+            })
+        try roundTrip(
+            ClaimReply.with {
+                $0.ok = false
+                $0.message = "lease expired"
+            })
     }
 
     @Test func runnerMessagesRoundTrip() throws {
@@ -87,20 +110,42 @@ import Testing
         request.repoPath = "/srv/checkout"
         request.diff = "--- a/x\n+++ b/x\n"
         request.steps = ["black", "ruff", "pytest"]
-        request.limits = .with { $0.wallTimeMs = 60_000; $0.memoryBytes = 1 << 30 }
+        request.limits = .with {
+            $0.wallTimeMs = 60_000
+            $0.memoryBytes = 1 << 30
+        }
         request.stepTimeoutsMs = ["pytest": 120_000]
         try roundTrip(ClientFrame.with { $0.check = request })
         try roundTrip(ClientFrame.with { $0.cancel = .with { $0.requestID = "r1" } })
         try roundTrip(ServerFrame.with { $0.report = Self.sampleReport })
-        try roundTrip(ServerFrame.with {
-            $0.event = .with { $0.requestID = "r1"; $0.output = .with { $0.step = "pytest"; $0.data = Data([0, 255, 10]) } }
-        })
-        try roundTrip(ServerFrame.with { $0.error = .with { $0.code = "busy"; $0.message = "queue full" } })
+        try roundTrip(
+            ServerFrame.with {
+                $0.event = .with {
+                    $0.requestID = "r1"
+                    $0.output = .with {
+                        $0.step = "pytest"
+                        $0.data = Data([0, 255, 10])
+                    }
+                }
+            })
+        try roundTrip(
+            ServerFrame.with {
+                $0.error = .with {
+                    $0.code = "busy"
+                    $0.message = "queue full"
+                }
+            })
     }
 
     @Test func commitResultKeepsTheSeedFieldNumbers() throws {
         // task_id = 1, commit_sha = 2, status = 3, branch_name = 4, notes = 5 (seed §1), as raw wire bytes.
-        let result = CommitResult.with { $0.taskID = "t"; $0.commitSha = "c"; $0.status = "S"; $0.branchName = "b"; $0.notes = ["n"] }
+        let result = CommitResult.with {
+            $0.taskID = "t"
+            $0.commitSha = "c"
+            $0.status = "S"
+            $0.branchName = "b"
+            $0.notes = ["n"]
+        }
         let bytes = [UInt8](try result.serializedData() as Data)
         #expect(bytes == [0x0A, 1, 0x74, 0x12, 1, 0x63, 0x1A, 1, 0x53, 0x22, 1, 0x62, 0x2A, 1, 0x6E])
     }

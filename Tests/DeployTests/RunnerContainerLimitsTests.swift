@@ -5,7 +5,9 @@ import Testing
 /// (not `seccomp=unconfined`), and memory and pids limits for the whole container.
 @Suite struct RunnerContainerLimitsTests {
     /// What the runner adds to Docker's default: creating namespaces, its jobs' mounts and hostname.
-    static let sandboxCalls: Set<String> = ["clone", "unshare", "mount", "umount2", "pivot_root", "mount_setattr", "open_tree", "move_mount", "sethostname"]
+    static let sandboxCalls: Set<String> = [
+        "clone", "unshare", "mount", "umount2", "pivot_root", "mount_setattr", "open_tree", "move_mount", "sethostname",
+    ]
 
     func runnerService() throws -> YAMLNode {
         let compose = try ComposeFile()
@@ -30,12 +32,17 @@ import Testing
         #expect(profile?["defaultAction"] as? String == "SCMP_ACT_ERRNO")
         let rules = profile?["syscalls"] as? [[String: Any]] ?? []
         // Unconditional allows: Docker's list (the first rule) and ours, nothing else.
-        let unconditional = rules.filter { $0["action"] as? String == "SCMP_ACT_ALLOW" && $0["args"] == nil && $0["includes"] == nil }
+        let unconditional = rules.filter {
+            $0["action"] as? String == "SCMP_ACT_ALLOW" && $0["args"] == nil && $0["includes"] == nil
+        }
         let added = unconditional.dropFirst().flatMap { $0["names"] as? [String] ?? [] }
         #expect(Set(added) == Self.sandboxCalls, "\(added)")
         let dockers = Set(unconditional.first?["names"] as? [String] ?? [])
         #expect(dockers.count > 300, "the first rule should be Docker's default allowlist")
-        for name in ["keyctl", "bpf", "setns", "kexec_load", "init_module", "userfaultfd", "perf_event_open", "open_by_handle_at"] {
+        for name in [
+            "keyctl", "bpf", "setns", "kexec_load", "init_module", "userfaultfd", "perf_event_open",
+            "open_by_handle_at",
+        ] {
             #expect(!dockers.contains(name) && !Self.sandboxCalls.contains(name), "\(name) is allowed unconditionally")
         }
     }

@@ -27,7 +27,8 @@ struct SelfContainedTests {
             defer { try? FileManager.default.removeItem(at: repo) }
             try run(["git", "init", "-q"], in: repo)
             let file = repo.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
             try "fine\n".write(to: repo.appendingPathComponent("ok.md"), atomically: true, encoding: .utf8)
             try line.write(to: file, atomically: true, encoding: .utf8)
             try run(["git", "add", "-A"], in: repo)
@@ -42,7 +43,8 @@ struct SelfContainedTests {
         let repo = try makeTemporaryDirectory("self-contained")
         defer { try? FileManager.default.removeItem(at: repo) }
         try run(["git", "init", "-q"], in: repo)
-        try FileManager.default.createDirectory(at: repo.appendingPathComponent("docs"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: repo.appendingPathComponent("docs"), withIntermediateDirectories: true)
         try "[up](../README.md) [web](https://example.com/../x) [anchor](#top)\n".write(
             to: repo.appendingPathComponent("docs/a.md"), atomically: true, encoding: .utf8)
         try "/work is the sandbox's workspace; /work/wt-sandbox is not ours\n".write(

@@ -50,11 +50,14 @@ final class FaultBed: @unchecked Sendable {
 
         plan = TaskPlan(baseCommit: server.fixture.baseCommit)
         let goodDiff = try server.fixture.diff {
-            try append("\n\ndef pluralize_all(words):\n    \"\"\"The plural of each word.\"\"\"\n    return [pluralize(word) for word in words]\n",
-                       to: "inflection/__init__.py", in: $0)
+            try append(
+                "\n\ndef pluralize_all(words):\n    \"\"\"The plural of each word.\"\"\"\n    return [pluralize(word) for word in words]\n",
+                to: "inflection/__init__.py", in: $0)
         }
-        let refusedDiff = "--- a/inflection/__init__.py\n+++ b/inflection/__init__.py\n@@ -1,2 +1,3 @@\n this line is nowhere\n-in the file\n+at all\n+really\n"
-        let model = ScriptedModel(plan: plan.byID, goodDiff: goodDiff, refusedDiff: refusedDiff, slowDelay: .seconds(Self.modelTimeout + 1.5))
+        let refusedDiff =
+            "--- a/inflection/__init__.py\n+++ b/inflection/__init__.py\n@@ -1,2 +1,3 @@\n this line is nowhere\n-in the file\n+at all\n+really\n"
+        let model = ScriptedModel(
+            plan: plan.byID, goodDiff: goodDiff, refusedDiff: refusedDiff, slowDelay: .seconds(Self.modelTimeout + 1.5))
         self.model = model
         modelServer = try await ScriptedHTTPServer.start([], responder: { model.respond($0) })
         srm = try await DevelopmentSRM.start(onClaim: claims.record)
@@ -65,9 +68,11 @@ final class FaultBed: @unchecked Sendable {
 
     /// Publishes every planned message, in the plan's shuffled order.
     func publishPlan() async throws {
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: Self.quiet)
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: Self.quiet)
         for message in plan.messages {
-            _ = try await producer.send(topic: Self.taskTopic, key: Array(message.id.utf8), value: try plan.payload(message))
+            _ = try await producer.send(
+                topic: Self.taskTopic, key: Array(message.id.utf8), value: try plan.payload(message))
         }
         await producer.close()
     }
@@ -103,7 +108,10 @@ final class FaultBed: @unchecked Sendable {
         let end = ContinuousClock.now + limit
         var midCheck = false
         while ContinuousClock.now < end {
-            if !ProcessTable.descendants(of: runner.process.processIdentifier).isEmpty { midCheck = true; break }
+            if !ProcessTable.descendants(of: runner.process.processIdentifier).isEmpty {
+                midCheck = true
+                break
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
         runner.kill()
@@ -118,7 +126,10 @@ final class FaultBed: @unchecked Sendable {
         let end = ContinuousClock.now + limit
         var midTask = false
         while ContinuousClock.now < end {
-            if !agent.checkouts.isEmpty { midTask = true; break }
+            if !agent.checkouts.isEmpty {
+                midTask = true
+                break
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
         agent.kill()
@@ -136,7 +147,7 @@ final class FaultBed: @unchecked Sendable {
             do {
                 srm = try await DevelopmentSRM.start(port: srmPort, onClaim: claims.record)
                 return
-            } catch where attempts < 20 {
+            } catch  where attempts < 20 {
                 attempts += 1
                 try await Task.sleep(for: .milliseconds(250))  // the port may linger a moment
             }
@@ -155,7 +166,8 @@ final class FaultBed: @unchecked Sendable {
             let lines = entry.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n")
             guard let head = lines.first?.split(separator: " "), head.count >= 2 else { continue }
             for line in lines where line.hasPrefix("[agent:") && line.hasSuffix("]") {
-                commits[String(line.dropFirst("[agent:".count).dropLast()), default: []].append((String(head[0]), String(head[1])))
+                commits[String(line.dropFirst("[agent:".count).dropLast()), default: []].append(
+                    (String(head[0]), String(head[1])))
             }
         }
         return commits
@@ -163,11 +175,13 @@ final class FaultBed: @unchecked Sendable {
 
     /// `agt/<id>` branches on the server: id → commit.
     func agentBranches() throws -> [String: String] {
-        let lines = try servedGit(["for-each-ref", "--format=%(refname:lstrip=3) %(objectname)", "refs/heads/agt/"]).split(separator: "\n")
-        return Dictionary(lines.compactMap { line in
-            let parts = line.split(separator: " ")
-            return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
-        }, uniquingKeysWith: { first, _ in first })
+        let lines = try servedGit(["for-each-ref", "--format=%(refname:lstrip=3) %(objectname)", "refs/heads/agt/"])
+            .split(separator: "\n")
+        return Dictionary(
+            lines.compactMap { line in
+                let parts = line.split(separator: " ")
+                return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+            }, uniquingKeysWith: { first, _ in first })
     }
 
     func stop() async {

@@ -62,7 +62,9 @@ struct FaultRun {
             // Counted since the agent's last start.
             let samples = (try? PrometheusText.scrape(port: agent.metricsPort))?.samples ?? []
             run.agentMetrics += samples.filter { ["ca_tasks_total", "ca_llm_retries_total"].contains($0.name) }
-                .map { "\(agent.name) \($0.name){\($0.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: ","))} \(Int($0.value))" }
+                .map {
+                    "\(agent.name) \($0.name){\($0.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: ","))} \(Int($0.value))"
+                }
         }
 
         // Leftovers: the runner still runs (its sandboxes would be its descendants); the agents stopped.
@@ -88,14 +90,16 @@ struct FaultRun {
         var lines = [
             "fault suite figures",
             "  messages: \(bed.plan.messages.count) ("
-                + PlannedOutcome.allCases.map { "\($0.rawValue) \(PlannedOutcome.counts[$0] ?? 0)" }.joined(separator: ", ") + ")",
+                + PlannedOutcome.allCases.map { "\($0.rawValue) \(PlannedOutcome.counts[$0] ?? 0)" }.joined(
+                    separator: ", ") + ")",
             "  results: \(results.count) for \(byID.count) ids; duplicates: \(results.count - byID.count) "
                 + "(ids answered more than once: \(byID.values.filter { $0.count > 1 }.count)); unexpected statuses: \(outcome.wrongStatuses)",
             "  redelivered successes answered from the branch: \(results.filter { $0.notes.contains { $0.hasPrefix("redelivered") } }.count)",
             "  checks sent again after a runner outage: \(outcome.resentChecks)",
             "  lease claims answered by the SRM: \(claims.count); successes noting a failed claim (SRM down): \(outcome.claimFailures)",
             "  model requests: \(bed.model.requestCount)",
-            "  agent starts: " + bed.agents.map { "\($0.name) \($0.starts)" }.joined(separator: ", ") + "; unexpected exits: \(unexpectedExits.count)",
+            "  agent starts: " + bed.agents.map { "\($0.name) \($0.starts)" }.joined(separator: ", ")
+                + "; unexpected exits: \(unexpectedExits.count)",
             "  faults injected:",
         ]
         lines += faults.sorted { $0.key < $1.key }.map { "    \($0.key): \($0.value)" }

@@ -28,20 +28,26 @@ import Testing
             faults.add("Kafka broker down 3 s and up")
         },
         Step(after: 25) { bed, faults in
-            bed.cluster.pushRequestErrors(apiKey: .produce, errors: [.notLeaderForPartition, .requestTimedOut, .notEnoughReplicas, .leaderNotAvailable])
+            bed.cluster.pushRequestErrors(
+                apiKey: .produce,
+                errors: [.notLeaderForPartition, .requestTimedOut, .notEnoughReplicas, .leaderNotAvailable])
             faults.add("Kafka produce request errors", 4)
         },
         Step(after: 40) { bed, faults in
-            bed.cluster.pushRequestErrors(apiKey: .fetch, errors: [.notLeaderForPartition, .requestTimedOut, .networkException, .leaderNotAvailable])
+            bed.cluster.pushRequestErrors(
+                apiKey: .fetch,
+                errors: [.notLeaderForPartition, .requestTimedOut, .networkException, .leaderNotAvailable])
             faults.add("Kafka fetch request errors", 4)
         },
         Step(after: 55) { bed, faults in
-            bed.cluster.pushRequestErrors(apiKey: .offsetCommit, errors: [.requestTimedOut, .coordinatorNotAvailable, .notCoordinator])
+            bed.cluster.pushRequestErrors(
+                apiKey: .offsetCommit, errors: [.requestTimedOut, .coordinatorNotAvailable, .notCoordinator])
             faults.add("Kafka offset-commit request errors", 3)
         },
         Step(after: 70) { bed, faults in
             let midCheck = try await bed.killRunnerMidCheck()
-            faults.add(midCheck ? "runner SIGKILL mid-check, restarted" : "runner SIGKILL (no check running), restarted")
+            faults.add(
+                midCheck ? "runner SIGKILL mid-check, restarted" : "runner SIGKILL (no check running), restarted")
         },
         Step(after: 85) { bed, faults in
             try await bed.takeSRMDown(for: .seconds(4))
@@ -53,7 +59,8 @@ import Testing
         },
         Step(after: 130) { bed, faults in
             let midCheck = try await bed.killRunnerMidCheck()
-            faults.add(midCheck ? "runner SIGKILL mid-check, restarted" : "runner SIGKILL (no check running), restarted")
+            faults.add(
+                midCheck ? "runner SIGKILL mid-check, restarted" : "runner SIGKILL (no check running), restarted")
         },
     ]
 
@@ -70,7 +77,10 @@ import Testing
         if !outcome.isClean {
             // Kept for a post-mortem: the agents' logs go with the bed's folder otherwise.
             let kept = try makeTemporaryDirectory("fault-suite-logs")
-            for agent in bed.agents { try? FileManager.default.copyItem(at: agent.log, to: kept.appendingPathComponent(agent.log.lastPathComponent)) }
+            for agent in bed.agents {
+                try? FileManager.default.copyItem(
+                    at: agent.log, to: kept.appendingPathComponent(agent.log.lastPathComponent))
+            }
             figures.append("  agent logs kept in \(kept.path)")
         }
         await bed.stop()
@@ -99,19 +109,26 @@ import Testing
         let missing = expected.subtracting(byID.keys).sorted()
         outcome.missing = missing.count
         #expect(missing.isEmpty, "no result for \(missing.count): \(missing.prefix(20))")
-        #expect(Set(byID.keys).subtracting(expected).isEmpty, "results for unplanned ids: \(Set(byID.keys).subtracting(expected))")
+        #expect(
+            Set(byID.keys).subtracting(expected).isEmpty,
+            "results for unplanned ids: \(Set(byID.keys).subtracting(expected))")
         var wrong: [String] = []
         for (id, answers) in byID.sorted(by: { $0.key < $1.key }) {
             guard let planned = plan[id] else { continue }
             for answer in answers where answer.status != planned.outcome.expectedStatus {
-                wrong.append("\(id) (\(planned.outcome)) \(answer.status): \(answer.notes.joined(separator: " | ").prefix(400))")
+                wrong.append(
+                    "\(id) (\(planned.outcome)) \(answer.status): \(answer.notes.joined(separator: " | ").prefix(400))")
             }
             if planned.outcome == .unknownBase {
-                #expect(answers.allSatisfy { $0.notes.contains { $0.contains(TaskPlan.unknownCommit(id)) } }, "\(id): the note names the commit")
+                #expect(
+                    answers.allSatisfy { $0.notes.contains { $0.contains(TaskPlan.unknownCommit(id)) } },
+                    "\(id): the note names the commit")
             }
         }
         outcome.wrongStatuses = wrong.count
-        #expect(wrong.isEmpty, "\(wrong.count) results with an unexpected status:\n\(wrong.prefix(15).joined(separator: "\n"))")
+        #expect(
+            wrong.isEmpty,
+            "\(wrong.count) results with an unexpected status:\n\(wrong.prefix(15).joined(separator: "\n"))")
         #expect(run.undecodableResults == 0)
         #expect(bed.model.unparsedRequests == 0)
 
@@ -123,7 +140,9 @@ import Testing
             guard let commit = found.first else { continue }
             #expect(run.agentBranches[id] == commit.sha, "\(id): agt/\(id) holds the commit")
             #expect(commit.parent == bed.fixture.baseCommit, "\(id): the commit's parent is base_commit")
-            #expect((byID[id] ?? []).allSatisfy { $0.commitSha == commit.sha && $0.branchName == "agt/\(id)" }, "\(id): every SUCCESS names the pushed commit")
+            #expect(
+                (byID[id] ?? []).allSatisfy { $0.commitSha == commit.sha && $0.branchName == "agt/\(id)" },
+                "\(id): every SUCCESS names the pushed commit")
         }
         let unplanned = Set(run.agentCommits.keys).subtracting(successful.map(\.id))
         #expect(unplanned.isEmpty, "commits for tasks that should not succeed: \(unplanned)")
@@ -133,19 +152,25 @@ import Testing
         for planned in successful {
             guard let sha = run.agentCommits[planned.id]?.first?.sha else { continue }
             let granted = run.claims.contains { $0.leaseID == planned.lease && $0.commitSHA == sha && $0.granted }
-            let failed = (byID[planned.id] ?? []).contains { $0.notes.contains { $0.hasPrefix("lease \(planned.lease): claim failed") } }
+            let failed = (byID[planned.id] ?? []).contains {
+                $0.notes.contains { $0.hasPrefix("lease \(planned.lease): claim failed") }
+            }
             if failed { outcome.claimFailures += 1 }
             #expect(granted || failed, "\(planned.id): lease \(planned.lease) neither claimed nor noted as failed")
         }
         let leaseOwners = Dictionary(uniqueKeysWithValues: bed.plan.messages.map { ($0.lease, $0.id) })
         for claim in run.claims {
             let owner = leaseOwners[claim.leaseID] ?? "?"
-            #expect(run.agentCommits[owner]?.first?.sha == claim.commitSHA, "lease \(claim.leaseID) claimed for \(claim.commitSHA), not \(owner)'s commit")
+            #expect(
+                run.agentCommits[owner]?.first?.sha == claim.commitSHA,
+                "lease \(claim.leaseID) claimed for \(claim.commitSHA), not \(owner)'s commit")
         }
 
         // Faults handled where they should be: a check cut by the runner's death was sent again, and no
         // agent died on its own.
-        outcome.resentChecks = run.results.flatMap(\.notes).filter { $0.contains("runner unavailable") && $0.hasSuffix("checked again") }.count
+        outcome.resentChecks =
+            run.results.flatMap(\.notes).filter { $0.contains("runner unavailable") && $0.hasSuffix("checked again") }
+            .count
         if run.faults["runner SIGKILL mid-check, restarted", default: 0] > 0 {
             #expect(outcome.resentChecks > 0, "a runner killed mid-check made an agent send its check again")
         }
@@ -161,8 +186,12 @@ import Testing
         // Memory and open files: no instance grew far beyond where it settled after start-up. Each task
         // spawns git several times, so a descriptor leaked per process shows as hundreds here.
         for instance in run.memory.judged {
-            #expect(instance.lastRSS <= 2 * instance.settledRSS + 64 * 1024, "\(instance.label): RSS grew from \(instance.settledRSS) KiB to \(instance.lastRSS) KiB")
-            #expect(instance.peakFiles <= instance.settledFiles + 64, "\(instance.label): open files grew from \(instance.settledFiles) to \(instance.peakFiles)")
+            #expect(
+                instance.lastRSS <= 2 * instance.settledRSS + 64 * 1024,
+                "\(instance.label): RSS grew from \(instance.settledRSS) KiB to \(instance.lastRSS) KiB")
+            #expect(
+                instance.peakFiles <= instance.settledFiles + 64,
+                "\(instance.label): open files grew from \(instance.settledFiles) to \(instance.peakFiles)")
         }
         return outcome
     }

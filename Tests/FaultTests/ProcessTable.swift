@@ -7,7 +7,9 @@ enum ProcessTable {
     static func memory(of pid: Int32) -> (rss: Int, hwm: Int)? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
         func field(_ name: String) -> Int? {
-            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else { return nil }
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else {
+                return nil
+            }
             return Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "")
         }
         guard let rss = field("VmRSS"), let hwm = field("VmHWM") else { return nil }
@@ -21,7 +23,7 @@ enum ProcessTable {
     /// The parent pid (field 4 of /proc/PID/stat, after the parenthesised command name).
     static func parent(of pid: Int32) -> Int32? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")")
+            let close = stat.lastIndex(of: ")")
         else { return nil }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         return fields.count > 1 ? Int32(fields[1]) : nil
@@ -46,8 +48,8 @@ enum ProcessTable {
         let ours = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/pid")
         return allPIDs.filter { pid in
             guard let namespace = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/pid"),
-                  namespace != ours,
-                  let mounts = try? String(contentsOfFile: "/proc/\(pid)/mountinfo", encoding: .utf8)
+                namespace != ours,
+                let mounts = try? String(contentsOfFile: "/proc/\(pid)/mountinfo", encoding: .utf8)
             else { return false }
             return mounts.contains(path)
         }

@@ -61,7 +61,9 @@ struct TaskPlan: Sendable {
     init(baseCommit: String, seed: UInt64 = 9) {
         self.baseCommit = baseCommit
         var generator = SplitMix64(state: seed)
-        var outcomes: [PlannedOutcome] = PlannedOutcome.allCases.flatMap { Array(repeating: $0, count: Self.countOf($0)) }
+        var outcomes: [PlannedOutcome] = PlannedOutcome.allCases.flatMap {
+            Array(repeating: $0, count: Self.countOf($0))
+        }
         outcomes.shuffle(using: &generator)
         var faultIndex = 0
         messages = outcomes.enumerated().map { index, outcome in
@@ -97,7 +99,10 @@ struct TaskPlan: Sendable {
             $0.baseCommit = message.outcome == .unknownBase ? Self.unknownCommit(message.id) : baseCommit
             $0.reservedLeaseIds = ["\(message.lease)"]
         }
-        return try TaskBundle.with { $0.bundleID = "bundle-\(message.id)"; $0.tasks = [task] }.serializedBytes()
+        return try TaskBundle.with {
+            $0.bundleID = "bundle-\(message.id)"
+            $0.tasks = [task]
+        }.serializedBytes()
     }
 
     /// A well-formed commit id the remote does not have.

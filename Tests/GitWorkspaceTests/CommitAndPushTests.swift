@@ -1,7 +1,7 @@
 import Foundation
 import GitWorkspace
-import Testing
 import TestSupport
+import Testing
 
 extension GitWorkspaceTests {
     @Test func commitAndPushCreatesTheAgentBranchOnTheServer() async throws {
@@ -9,17 +9,20 @@ extension GitWorkspaceTests {
             let mirror = try await bed.makeCache().ensure(commit: bed.baseCommit, in: bed.remote)
             let message = AgentCommit.message(kind: "FEATURE", goal: "add a greeting", taskID: "t42")
             #expect(message == "feature: add a greeting\n\n[agent:t42]")
-            let sha = try await mirror.withCheckout(commit: bed.baseCommit, taskID: "t42", in: bed.checkouts) { checkout in
+            let sha = try await mirror.withCheckout(commit: bed.baseCommit, taskID: "t42", in: bed.checkouts) {
+                checkout in
                 try await checkout.commitAndPush(
-                    diff: try bed.sampleDiff(), message: message, author: bed.author, branch: AgentCommit.branch(taskID: "t42"))
+                    diff: try bed.sampleDiff(), message: message, author: bed.author,
+                    branch: AgentCommit.branch(taskID: "t42"))
             }
 
             // What the server holds, read with git in its bare repository.
             #expect(try bed.server(["rev-parse", "refs/heads/agt/t42"]) == sha)
             #expect(try bed.server(["rev-parse", "\(sha)^"]) == bed.baseCommit)
             #expect(try bed.server(["log", "-1", "--format=%B", sha]) == message)
-            #expect(try bed.server(["log", "-1", "--format=%an <%ae>|%cn <%ce>", sha])
-                == "Coding Agent <agent@example.invalid>|Coding Agent <agent@example.invalid>")
+            #expect(
+                try bed.server(["log", "-1", "--format=%an <%ae>|%cn <%ce>", sha])
+                    == "Coding Agent <agent@example.invalid>|Coding Agent <agent@example.invalid>")
             #expect(try bed.server(["diff", "--name-only", bed.baseCommit, sha]) == "toolz/__init__.py")
             #expect(try bed.server(["show", "\(sha):toolz/__init__.py"]).hasPrefix("# touched by the agent\n"))
             #expect(try bed.server(["rev-parse", "refs/heads/main"]) == bed.baseCommit)  // Nothing else moved.
@@ -30,7 +33,8 @@ extension GitWorkspaceTests {
         try await withTestBed { bed in
             let mirror = try await bed.makeCache().ensure(commit: bed.baseCommit, in: bed.remote)
             #expect(try await mirror.existingAgentCommit(branch: "agt/t7", taskID: "t7") == nil)
-            let sha = try await mirror.withCheckout(commit: bed.baseCommit, taskID: "t7", in: bed.checkouts) { checkout in
+            let sha = try await mirror.withCheckout(commit: bed.baseCommit, taskID: "t7", in: bed.checkouts) {
+                checkout in
                 try await checkout.commitAndPush(
                     diff: try bed.sampleDiff(), message: AgentCommit.message(kind: "fix", goal: "g", taskID: "t7"),
                     author: bed.author, branch: "agt/t7")
@@ -40,15 +44,17 @@ extension GitWorkspaceTests {
             // A restarted agent with an empty cache: ls-remote, then a fetch of just that branch.
             let restarted = try await bed.makeCache("cache-restarted").mirror(for: bed.remote)
             #expect(try await restarted.existingAgentCommit(branch: "agt/t7", taskID: "t7") == sha)
-            #expect(try run(["git", "-C", restarted.path.path, "for-each-ref", "--format=%(refname)"]).stdout
-                == "refs/heads/agt/t7\n")
+            #expect(
+                try run(["git", "-C", restarted.path.path, "for-each-ref", "--format=%(refname)"]).stdout
+                    == "refs/heads/agt/t7\n")
         }
     }
 
     @Test func foreignCommitOnTheBranchIsADistinctError() async throws {
         try await withTestBed { bed in
             // Someone else's commit already holds agt/t9 on the server.
-            let foreign = try bed.publish(file: "OTHER.txt", content: "not the agent\n", message: "human work on agt/t9")
+            let foreign = try bed.publish(
+                file: "OTHER.txt", content: "not the agent\n", message: "human work on agt/t9")
             try FixtureRepo.git(["push", "-q", bed.serverRepo.path, "\(foreign):refs/heads/agt/t9"], in: bed.work)
             let mirror = try await bed.makeCache().ensure(commit: bed.baseCommit, in: bed.remote)
 
@@ -98,8 +104,10 @@ extension GitWorkspaceTests {
             let upstream = try bed.publish()
             let diff = try bed.sampleDiff()
             // Both start on an empty cache: one creates and fetches the mirror, the other waits for it.
-            async let first = Self.runTask(cache: cache, remote: bed.remote, commit: bed.baseCommit, taskID: "c1", diff: diff, bed: bed)
-            async let second = Self.runTask(cache: cache, remote: bed.remote, commit: upstream, taskID: "c2", diff: diff, bed: bed)
+            async let first = Self.runTask(
+                cache: cache, remote: bed.remote, commit: bed.baseCommit, taskID: "c1", diff: diff, bed: bed)
+            async let second = Self.runTask(
+                cache: cache, remote: bed.remote, commit: upstream, taskID: "c2", diff: diff, bed: bed)
             let (one, two) = try await (first, second)
 
             #expect(try bed.server(["rev-parse", "refs/heads/agt/c1"]) == one)
@@ -135,9 +143,11 @@ extension GitWorkspaceTests {
                 first.remove()
                 second.remove()
             }
-            let winner = try await first.commitAndPush(diff: try bed.sampleDiff(), message: message, author: bed.author, branch: "agt/dup")
+            let winner = try await first.commitAndPush(
+                diff: try bed.sampleDiff(), message: message, author: bed.author, branch: "agt/dup")
             let loser = try await second.commitAndPush(
-                diff: try bed.sampleDiff(line: "# a different attempt"), message: message, author: bed.author, branch: "agt/dup")
+                diff: try bed.sampleDiff(line: "# a different attempt"), message: message, author: bed.author,
+                branch: "agt/dup")
             #expect(loser == winner)
             #expect(try bed.server(["rev-parse", "refs/heads/agt/dup"]) == winner)
             #expect(try FixtureRepo.head(of: second.directory) != winner)  // The loser's own commit was not pushed.

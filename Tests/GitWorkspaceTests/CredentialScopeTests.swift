@@ -33,21 +33,28 @@ extension GitWorkspaceTests {
         try await withTestBed { bed in
             let token = "tok-SCOPE-5151"
             let server = try HTTPGitServer(
-                projectRoot: bed.serverRepo.deletingLastPathComponent(), username: "robot", token: token, scratch: bed.root)
+                projectRoot: bed.serverRepo.deletingLastPathComponent(), username: "robot", token: token,
+                scratch: bed.root)
             defer { server.stop() }
             let remote = server.url("toolz.git")
             // Scoped to REMOTE_REPO's host: the server (an attacker's, as far as the token is concerned) is
             // reached under another name, and must see no credentials: it refuses the fetch.
-            for scope in ["https://git.example.com/org/toolz.git", remote.replacingOccurrences(of: "127.0.0.1", with: "localhost")] {
+            for scope in [
+                "https://git.example.com/org/toolz.git",
+                remote.replacingOccurrences(of: "127.0.0.1", with: "localhost"),
+            ] {
                 let credentials = GitCredentials(username: "robot", token: token, for: scope)
                 let refused = await #expect(throws: GitWorkspaceError.self) {
-                    try await bed.makeCache("scope-\(scope.count)", credentials: credentials).ensure(commit: bed.baseCommit, in: remote)
+                    try await bed.makeCache("scope-\(scope.count)", credentials: credentials).ensure(
+                        commit: bed.baseCommit, in: remote)
                 }
                 #expect(refused?.code == .remoteUnreachable)
             }
             // The same token scoped to this remote authenticates: the refusals above were the scope's doing.
-            let mirror = try await bed.makeCache("scoped-right", credentials: GitCredentials(username: "robot", token: token, for: remote))
-                .ensure(commit: bed.baseCommit, in: remote)
+            let mirror = try await bed.makeCache(
+                "scoped-right", credentials: GitCredentials(username: "robot", token: token, for: remote)
+            )
+            .ensure(commit: bed.baseCommit, in: remote)
             #expect(try await mirror.existingAgentCommit(branch: "agt/none", taskID: "none") == nil)
         }
     }

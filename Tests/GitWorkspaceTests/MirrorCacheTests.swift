@@ -1,10 +1,11 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import GitWorkspace
-import Testing
 import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension GitWorkspaceTests {
     @Test func mirrorIsCreatedOnceAndReusedWithoutTheServer() async throws {
@@ -23,7 +24,9 @@ extension GitWorkspaceTests {
             #expect(try await mirror.ensure(commit: String(bed.baseCommit.prefix(12))) == bed.baseCommit)
             let checkout = try await mirror.checkout(commit: bed.baseCommit, taskID: "offline", in: bed.checkouts)
             defer { checkout.remove() }
-            #expect(FileManager.default.fileExists(atPath: checkout.directory.appendingPathComponent("toolz/__init__.py").path))
+            #expect(
+                FileManager.default.fileExists(
+                    atPath: checkout.directory.appendingPathComponent("toolz/__init__.py").path))
 
             // A second cache object on the same directory (a restarted agent) reuses the same mirror.
             let restarted = MirrorCache(directory: await cache.directory, runner: await cache.runner)
@@ -83,7 +86,8 @@ extension GitWorkspaceTests {
 
             // Once the server is back the same cache recovers (the failed fetch left a usable mirror).
             try bed.daemon.start()
-            #expect(try await cache.ensure(commit: bed.baseCommit, in: bed.remote).path.lastPathComponent.hasSuffix(".git"))
+            #expect(
+                try await cache.ensure(commit: bed.baseCommit, in: bed.remote).path.lastPathComponent.hasSuffix(".git"))
         }
     }
 
@@ -91,9 +95,11 @@ extension GitWorkspaceTests {
         try await withTestBed { bed in
             let cache = try bed.makeCache()
             let mirror = try await cache.ensure(commit: bed.baseCommit, in: bed.serverRepo.path)
-            let sha = try await mirror.withCheckout(commit: bed.baseCommit, taskID: "file-1", in: bed.checkouts) { checkout in
+            let sha = try await mirror.withCheckout(commit: bed.baseCommit, taskID: "file-1", in: bed.checkouts) {
+                checkout in
                 try await checkout.commitAndPush(
-                    diff: try bed.sampleDiff(), message: AgentCommit.message(kind: "FIX", goal: "by path", taskID: "file-1"),
+                    diff: try bed.sampleDiff(),
+                    message: AgentCommit.message(kind: "FIX", goal: "by path", taskID: "file-1"),
                     author: bed.author, branch: "agt/file-1")
             }
             #expect(try bed.server(["rev-parse", "refs/heads/agt/file-1"]) == sha)
@@ -109,7 +115,10 @@ extension GitWorkspaceTests {
             let mirror = try await cache.ensure(commit: bed.baseCommit, in: bed.remote)
             // A run killed mid-fetch: ref locks held forever, and a mirror that was never renamed into place.
             let directory = await cache.directory
-            let locks = [mirror.path.appendingPathComponent("refs/heads/main.lock"), mirror.path.appendingPathComponent("packed-refs.lock")]
+            let locks = [
+                mirror.path.appendingPathComponent("refs/heads/main.lock"),
+                mirror.path.appendingPathComponent("packed-refs.lock"),
+            ]
             for lock in locks { try Data().write(to: lock) }
             let staging = directory.appendingPathComponent(".staging-0000")
             try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
@@ -136,7 +145,9 @@ extension GitWorkspaceTests {
         address.sin_port = port.bigEndian
         address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         try #require(bound == 0 && listen(fd, 8) == 0)
         return try await body(port)
@@ -145,7 +156,8 @@ extension GitWorkspaceTests {
     @Test func hungRemoteTimesOutAsUnreachable() async throws {
         try await withTestBed { bed in
             try await Self.withSilentServer { port in
-                let runner = try GitRunner(home: bed.root.appendingPathComponent("home"), credentials: nil, networkTimeout: .seconds(1))
+                let runner = try GitRunner(
+                    home: bed.root.appendingPathComponent("home"), credentials: nil, networkTimeout: .seconds(1))
                 let cache = MirrorCache(directory: bed.root.appendingPathComponent("hung"), runner: runner)
                 let started = ContinuousClock.now
                 let error = await #expect(throws: GitWorkspaceError.self) {
@@ -163,7 +175,9 @@ extension GitWorkspaceTests {
             try await Self.withSilentServer { port in
                 let cache = try bed.makeCache()  // Network timeout 20 s: only cancellation can end it early.
                 let started = ContinuousClock.now
-                let task = Task { try await cache.ensure(commit: bed.baseCommit, in: "git://127.0.0.1:\(port)/toolz.git") }
+                let task = Task {
+                    try await cache.ensure(commit: bed.baseCommit, in: "git://127.0.0.1:\(port)/toolz.git")
+                }
                 try await Task.sleep(for: .milliseconds(300))
                 task.cancel()
                 await #expect(throws: CancellationError.self) { try await task.value }

@@ -1,7 +1,7 @@
 import Foundation
 import GitWorkspace
-import Testing
 import TestSupport
+import Testing
 
 extension GitWorkspaceTests {
     /// Every hook git runs in the operations we use, in the mirror and in the checkout.
@@ -33,7 +33,10 @@ extension GitWorkspaceTests {
             defer { checkout.remove() }
             try Self.plantHooks(in: checkout.directory.appendingPathComponent(".git/hooks"), marker: marker)
             // A hook set through the checkout's own config is ignored as well.
-            try run(["git", "-C", checkout.directory.path, "config", "core.hooksPath", mirror.path.appendingPathComponent("hooks").path])
+            try run([
+                "git", "-C", checkout.directory.path, "config", "core.hooksPath",
+                mirror.path.appendingPathComponent("hooks").path,
+            ])
             let sha = try await checkout.commitAndPush(
                 diff: try bed.sampleDiff(), message: AgentCommit.message(kind: "fix", goal: "g", taskID: "t-hooks"),
                 author: bed.author, branch: "agt/t-hooks")
@@ -41,8 +44,10 @@ extension GitWorkspaceTests {
             #expect(!FileManager.default.fileExists(atPath: marker.path))
 
             // The hooks were real: plain git in the checkout runs them.
-            try run(["git", "-C", checkout.directory.path, "-c", "user.name=x", "-c", "user.email=x@x",
-                     "commit", "-q", "--allow-empty", "-m", "plain git"])
+            try run([
+                "git", "-C", checkout.directory.path, "-c", "user.name=x", "-c", "user.email=x@x",
+                "commit", "-q", "--allow-empty", "-m", "plain git",
+            ])
             let ran = try String(contentsOf: marker, encoding: .utf8)
             #expect(ran.contains("pre-commit") && ran.contains("post-commit"))
         }
@@ -52,7 +57,8 @@ extension GitWorkspaceTests {
         try await withTestBed { bed in
             let token = "tok-SECRET-4242"
             let password = "pw-SECRET-1717"
-            let cache = try bed.makeCache(credentials: GitCredentials(username: "agent", token: token, hosts: ["127.0.0.1"]))
+            let cache = try bed.makeCache(
+                credentials: GitCredentials(username: "agent", token: token, hosts: ["127.0.0.1"]))
             let closedPort = try GitDaemon.freePort()
             let remote = "http://agent:\(password)@127.0.0.1:\(closedPort)/toolz.git"
 
@@ -66,7 +72,8 @@ extension GitWorkspaceTests {
             #expect(lookup?.code == .remoteUnreachable)
 
             for error in [fetch, lookup].compactMap({ $0 }) {
-                let text = "\(error) \(String(reflecting: error)) \(error.underlying?.command ?? "") \(error.underlying?.stderrTail ?? "")"
+                let text =
+                    "\(error) \(String(reflecting: error)) \(error.underlying?.command ?? "") \(error.underlying?.stderrTail ?? "")"
                 #expect(!text.contains(password))
                 #expect(!text.contains(token))
                 #expect(text.contains("127.0.0.1:\(closedPort)"))  // Still says where it went.
@@ -86,9 +93,15 @@ extension GitWorkspaceTests {
             let helper = home.appendingPathComponent("askpass.sh")
             let script = try String(contentsOf: helper, encoding: .utf8)
             #expect(!script.contains("t0ken") && !script.contains("robot"))
-            let environment = ["PATH": "/usr/bin:/bin", "GIT_WORKSPACE_USERNAME": "robot", "GIT_WORKSPACE_TOKEN": "t0ken"]
-            #expect(try run([helper.path, "Username for 'https://example.invalid': "], environment: environment).stdout == "robot\n")
-            #expect(try run([helper.path, "Password for 'https://robot@example.invalid': "], environment: environment).stdout == "t0ken\n")
+            let environment = [
+                "PATH": "/usr/bin:/bin", "GIT_WORKSPACE_USERNAME": "robot", "GIT_WORKSPACE_TOKEN": "t0ken",
+            ]
+            #expect(
+                try run([helper.path, "Username for 'https://example.invalid': "], environment: environment).stdout
+                    == "robot\n")
+            #expect(
+                try run([helper.path, "Password for 'https://robot@example.invalid': "], environment: environment)
+                    .stdout == "t0ken\n")
             let mode = try FileManager.default.attributesOfItem(atPath: home.path)[.posixPermissions] as? Int
             #expect(mode == 0o700)
 
@@ -105,7 +118,8 @@ extension GitWorkspaceTests {
         try await withTestBed { bed in
             let token = "tok-HTTP-9191"
             let server = try HTTPGitServer(
-                projectRoot: bed.serverRepo.deletingLastPathComponent(), username: "robot", token: token, scratch: bed.root)
+                projectRoot: bed.serverRepo.deletingLastPathComponent(), username: "robot", token: token,
+                scratch: bed.root)
             defer { server.stop() }
             let remote = server.url("toolz.git")
 
@@ -116,16 +130,20 @@ extension GitWorkspaceTests {
             #expect(anonymous?.code == .remoteUnreachable)
             let wrongToken = "wrong-token-7373"
             let wrong = await #expect(throws: GitWorkspaceError.self) {
-                try await bed.makeCache("wrong", credentials: GitCredentials(username: "robot", token: wrongToken, for: remote))
-                    .ensure(commit: bed.baseCommit, in: remote)
+                try await bed.makeCache(
+                    "wrong", credentials: GitCredentials(username: "robot", token: wrongToken, for: remote)
+                )
+                .ensure(commit: bed.baseCommit, in: remote)
             }
             #expect(wrong?.code == .remoteUnreachable)
             #expect(wrong.map { "\($0)".contains(wrongToken) } == false)
 
             // The right token: fetch, push and the redelivery lookup all authenticate through askpass.
-            let cache = try bed.makeCache("right", credentials: GitCredentials(username: "robot", token: token, for: remote))
+            let cache = try bed.makeCache(
+                "right", credentials: GitCredentials(username: "robot", token: token, for: remote))
             let mirror = try await cache.ensure(commit: bed.baseCommit, in: remote)
-            let sha = try await mirror.withCheckout(commit: bed.baseCommit, taskID: "h1", in: bed.checkouts) { checkout in
+            let sha = try await mirror.withCheckout(commit: bed.baseCommit, taskID: "h1", in: bed.checkouts) {
+                checkout in
                 try await checkout.commitAndPush(
                     diff: try bed.sampleDiff(), message: AgentCommit.message(kind: "fix", goal: "g", taskID: "h1"),
                     author: bed.author, branch: "agt/h1")

@@ -1,7 +1,7 @@
 import Foundation
 import GitWorkspace
-import Testing
 import TestSupport
+import Testing
 
 extension GitWorkspaceTests {
     @Test func checkoutIsAtBaseCommitBorrowsObjectsAndIsRemoved() async throws {
@@ -19,8 +19,9 @@ extension GitWorkspaceTests {
             // Cheap: objects come from the mirror through alternates; the checkout stores none itself.
             let alternates = try String(
                 contentsOf: checkout.directory.appendingPathComponent(".git/objects/info/alternates"), encoding: .utf8)
-            #expect(alternates.trimmingCharacters(in: .whitespacesAndNewlines)
-                == mirror.path.appendingPathComponent("objects").standardizedFileURL.path)
+            #expect(
+                alternates.trimmingCharacters(in: .whitespacesAndNewlines)
+                    == mirror.path.appendingPathComponent("objects").standardizedFileURL.path)
             let counts = try run(["git", "-C", checkout.directory.path, "count-objects", "-v"]).stdout
             #expect(counts.contains("count: 0\n") && counts.contains("in-pack: 0\n"))
 
@@ -36,9 +37,12 @@ extension GitWorkspaceTests {
             let mirror = try await bed.makeCache().ensure(commit: bed.baseCommit, in: bed.remote)
             var seen: URL?
             await #expect(throws: BodyFailed.self) {
-                try await mirror.withCheckout(commit: bed.baseCommit, taskID: "t-throw", in: bed.checkouts) { checkout in
+                try await mirror.withCheckout(commit: bed.baseCommit, taskID: "t-throw", in: bed.checkouts) {
+                    checkout in
                     seen = checkout.directory
-                    #expect(FileManager.default.fileExists(atPath: checkout.directory.appendingPathComponent("toolz/__init__.py").path))
+                    #expect(
+                        FileManager.default.fileExists(
+                            atPath: checkout.directory.appendingPathComponent("toolz/__init__.py").path))
                     throw BodyFailed()
                 }
             }
@@ -46,7 +50,9 @@ extension GitWorkspaceTests {
             #expect(!FileManager.default.fileExists(atPath: directory.path))
 
             // And on success.
-            let kept = try await mirror.withCheckout(commit: bed.baseCommit, taskID: "t-ok", in: bed.checkouts) { $0.directory }
+            let kept = try await mirror.withCheckout(commit: bed.baseCommit, taskID: "t-ok", in: bed.checkouts) {
+                $0.directory
+            }
             #expect(!FileManager.default.fileExists(atPath: kept.path))
             #expect(try FileManager.default.contentsOfDirectory(atPath: bed.checkouts.path).isEmpty)
         }
@@ -73,11 +79,13 @@ extension GitWorkspaceTests {
             let first = try await mirror.checkout(commit: bed.baseCommit, taskID: "crashed-1", in: bed.checkouts)
             let second = try await mirror.checkout(commit: bed.baseCommit, taskID: "crashed-2", in: bed.checkouts)
             let partial = bed.checkouts.appendingPathComponent("crashed-3.abcdef12")
-            try FileManager.default.createDirectory(at: partial.appendingPathComponent(".git"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: partial.appendingPathComponent(".git"), withIntermediateDirectories: true)
 
             let removed = TaskCheckout.sweep(root: bed.checkouts)
-            #expect(Set(removed.map(\.lastPathComponent))
-                == Set([first.directory, second.directory, partial].map(\.lastPathComponent)))
+            #expect(
+                Set(removed.map(\.lastPathComponent))
+                    == Set([first.directory, second.directory, partial].map(\.lastPathComponent)))
             #expect(try FileManager.default.contentsOfDirectory(atPath: bed.checkouts.path).isEmpty)
             // The mirror is untouched and still serves new checkouts.
             let fresh = try await mirror.checkout(commit: bed.baseCommit, taskID: "after-sweep", in: bed.checkouts)
@@ -100,7 +108,9 @@ extension GitWorkspaceTests {
                 }
                 #expect(error?.code == .invalidArgument)
             }
-            let error = await #expect(throws: GitWorkspaceError.self) { try await cache.mirror(for: "--upload-pack=evil") }
+            let error = await #expect(throws: GitWorkspaceError.self) {
+                try await cache.mirror(for: "--upload-pack=evil")
+            }
             #expect(error?.code == .invalidArgument)
         }
     }

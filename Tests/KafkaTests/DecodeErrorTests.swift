@@ -8,7 +8,13 @@ struct DecodeErrorTests {
         let cluster = try makeCluster()
         let bundle = TaskBundle.with {
             $0.bundleID = "b-1"
-            $0.tasks = [CodingTask.with { $0.id = "T-1"; $0.goal = "add greet()"; $0.baseCommit = "abc" }]
+            $0.tasks = [
+                CodingTask.with {
+                    $0.id = "T-1"
+                    $0.goal = "add greet()"
+                    $0.baseCommit = "abc"
+                }
+            ]
         }
         let producer = try KafkaProducer(configuration: producerConfiguration(cluster), logger: testLogger)
         _ = try await producer.send(topic: "tasks", key: Array("b-1".utf8), value: try bundle.serializedBytes())

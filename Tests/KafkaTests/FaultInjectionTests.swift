@@ -10,9 +10,11 @@ struct FaultInjectionTests {
 
     @Test func produceRequestErrorsNeverLoseAMessage() async throws {
         let cluster = try makeCluster(partitions: 2)
-        cluster.pushRequestErrors(apiKey: .produce, errors: [
-            .notLeaderForPartition, .requestTimedOut, .notEnoughReplicas, .leaderNotAvailable, .networkException,
-        ])
+        cluster.pushRequestErrors(
+            apiKey: .produce,
+            errors: [
+                .notLeaderForPartition, .requestTimedOut, .notEnoughReplicas, .leaderNotAvailable, .networkException,
+            ])
         let producer = try KafkaProducer(configuration: producerConfiguration(cluster), logger: testLogger)
         // An at-least-once caller: a send that threw was not acknowledged, so it is sent again.
         var acknowledged: [String: String] = [:]  // position -> value
@@ -38,7 +40,8 @@ struct FaultInjectionTests {
         await consumer.close()
         cluster.close()
         // Each acknowledged position holds its message; only a message whose send failed may appear twice.
-        let stored = Dictionary(all.map { ("\($0.partition)@\($0.offset)", $0.valueString) }, uniquingKeysWith: { first, _ in first })
+        let stored = Dictionary(
+            all.map { ("\($0.partition)@\($0.offset)", $0.valueString) }, uniquingKeysWith: { first, _ in first })
         for (position, value) in acknowledged { #expect(stored[position] == value) }
         for value in values where !failed.contains(value) {
             #expect(all.filter { $0.valueString == value }.count == 1, "\(value)")
@@ -48,9 +51,12 @@ struct FaultInjectionTests {
     @Test func fetchErrorsDelayButDoNotLoseMessages() async throws {
         let cluster = try makeCluster(partitions: 2)
         try await produce(values, cluster: cluster)
-        cluster.pushRequestErrors(apiKey: .fetch, errors: [
-            .notLeaderForPartition, .requestTimedOut, .networkException, .leaderNotAvailable, .notLeaderForPartition,
-        ])
+        cluster.pushRequestErrors(
+            apiKey: .fetch,
+            errors: [
+                .notLeaderForPartition, .requestTimedOut, .networkException, .leaderNotAvailable,
+                .notLeaderForPartition,
+            ])
         let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster), logger: testLogger)
         let read = try await read(from: consumer) { Set($0.map(\.valueString)) == Set(values) }
         #expect(Set(read.map(\.valueString)) == Set(values))
@@ -66,28 +72,34 @@ struct FaultInjectionTests {
         let refused = Shared<Set<String>>([])
         // First half: transient coordinator errors (librdkafka retries them; the caller retries what
         // still fails). Second half: one permanent error per commit, so every one of them throws.
-        cluster.pushRequestErrors(apiKey: .offsetCommit, errors: [
-            .requestTimedOut, .coordinatorNotAvailable, .notCoordinator, .coordinatorLoadInProgress, .requestTimedOut,
-        ])
-        _ = try await read(from: consumer, handle: { message in
-            if message.offset == 10 {
-                cluster.clearRequestErrors(apiKey: .offsetCommit)
-                cluster.pushRequestErrors(apiKey: .offsetCommit, errors: Array(repeating: .offsetMetadataTooLarge, count: 10))
-            }
-            while true {
-                do {
-                    try await consumer.commit(message)
-                    acknowledged.withLock { _ = $0.insert(message.valueString) }
-                    return
-                } catch let error as KafkaError where error.isRetriable {
-                    try await Task.sleep(for: .milliseconds(100))
-                } catch let error as KafkaError {
-                    #expect(error.code == .offsetMetadataTooLarge)
-                    refused.withLock { _ = $0.insert(message.valueString) }
-                    return
+        cluster.pushRequestErrors(
+            apiKey: .offsetCommit,
+            errors: [
+                .requestTimedOut, .coordinatorNotAvailable, .notCoordinator, .coordinatorLoadInProgress,
+                .requestTimedOut,
+            ])
+        _ = try await read(
+            from: consumer,
+            handle: { message in
+                if message.offset == 10 {
+                    cluster.clearRequestErrors(apiKey: .offsetCommit)
+                    cluster.pushRequestErrors(
+                        apiKey: .offsetCommit, errors: Array(repeating: .offsetMetadataTooLarge, count: 10))
                 }
-            }
-        }, until: { $0.count == values.count })
+                while true {
+                    do {
+                        try await consumer.commit(message)
+                        acknowledged.withLock { _ = $0.insert(message.valueString) }
+                        return
+                    } catch let error as KafkaError where error.isRetriable {
+                        try await Task.sleep(for: .milliseconds(100))
+                    } catch let error as KafkaError {
+                        #expect(error.code == .offsetMetadataTooLarge)
+                        refused.withLock { _ = $0.insert(message.valueString) }
+                        return
+                    }
+                }
+            }, until: { $0.count == values.count })
         await consumer.close()
         #expect(acknowledged.value == Set(values.prefix(10)))
         #expect(refused.value == Set(values.suffix(10)))
@@ -108,18 +120,20 @@ struct FaultInjectionTests {
         let committed = Shared<Set<String>>([])
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                _ = try await read(from: consumer, timeout: .seconds(40), handle: { message in
-                    // At-least-once: retry the commit until acknowledged (the broker may be down now).
-                    while true {
-                        do {
-                            try await consumer.commit(message)
-                            committed.withLock { _ = $0.insert(message.valueString) }
-                            return
-                        } catch {
-                            try await Task.sleep(for: .milliseconds(200))
+                _ = try await read(
+                    from: consumer, timeout: .seconds(40),
+                    handle: { message in
+                        // At-least-once: retry the commit until acknowledged (the broker may be down now).
+                        while true {
+                            do {
+                                try await consumer.commit(message)
+                                committed.withLock { _ = $0.insert(message.valueString) }
+                                return
+                            } catch {
+                                try await Task.sleep(for: .milliseconds(200))
+                            }
                         }
-                    }
-                }, until: { _ in committed.withLock { $0 } == Set(values) })
+                    }, until: { _ in committed.withLock { $0 } == Set(values) })
             }
             for (index, value) in values.enumerated() {
                 if index == 10 {

@@ -20,7 +20,9 @@ func makeCluster(brokers: Int = 1, topic: String = "tasks", partitions: Int = 1)
 
 /// Short group timers. The mock cluster holds the first JoinGroup for 3 s and later ones for
 /// session.timeout - 1 s, and drops a member whose session expires while it waits: keep it above 3 s.
-func consumerConfiguration(_ cluster: DevelopmentCluster, topic: String = "tasks", group: String = "test-group") -> KafkaConsumerConfiguration {
+func consumerConfiguration(_ cluster: DevelopmentCluster, topic: String = "tasks", group: String = "test-group")
+    -> KafkaConsumerConfiguration
+{
     var configuration = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, topics: [topic])
     configuration.groupID = group
     configuration.sessionTimeout = .seconds(5)

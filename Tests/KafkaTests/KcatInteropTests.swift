@@ -9,7 +9,9 @@ import Testing
 struct KcatInteropTests {
     @Test func kcatAndOurClientsReadEachOthersMessages() async throws {
         let cluster = try makeCluster()
-        try run(["kcat", "-b", cluster.bootstrapServers, "-P", "-t", "tasks", "-k", "from-kcat"], input: Data("hello from kcat\n".utf8))
+        try run(
+            ["kcat", "-b", cluster.bootstrapServers, "-P", "-t", "tasks", "-k", "from-kcat"],
+            input: Data("hello from kcat\n".utf8))
 
         let producer = try KafkaProducer(configuration: producerConfiguration(cluster), logger: testLogger)
         _ = try await producer.send(topic: "tasks", key: "from-swift", value: "hello from swift")
@@ -21,7 +23,10 @@ struct KcatInteropTests {
         #expect(messages.map(\.keyString) == ["from-kcat", "from-swift"])
         #expect(messages.first?.valueString == "hello from kcat")
 
-        let consumed = try run(["kcat", "-b", cluster.bootstrapServers, "-C", "-t", "tasks", "-o", "beginning", "-e", "-q", "-f", "%k=%s@%o\\n"])
+        let consumed = try run([
+            "kcat", "-b", cluster.bootstrapServers, "-C", "-t", "tasks", "-o", "beginning", "-e", "-q", "-f",
+            "%k=%s@%o\\n",
+        ])
         #expect(consumed.stdout == "from-kcat=hello from kcat@0\nfrom-swift=hello from swift@1\n")
         cluster.close()
     }
@@ -32,7 +37,10 @@ struct KcatInteropTests {
         let bootstrapFile = directory.appendingPathComponent("bootstrap")
         let process = Process()
         process.executableURL = Paths.product("coding-agent")
-        process.arguments = ["dev-kafka", "--brokers", "2", "--topics", "in,out", "--partitions", "2", "--bootstrap-file", bootstrapFile.path]
+        process.arguments = [
+            "dev-kafka", "--brokers", "2", "--topics", "in,out", "--partitions", "2", "--bootstrap-file",
+            bootstrapFile.path,
+        ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -40,7 +48,9 @@ struct KcatInteropTests {
 
         var bootstrap = ""
         for _ in 0..<100 where bootstrap.isEmpty {
-            bootstrap = (try? String(contentsOf: bootstrapFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            bootstrap =
+                (try? String(contentsOf: bootstrapFile, encoding: .utf8))?.trimmingCharacters(
+                    in: .whitespacesAndNewlines) ?? ""
             if bootstrap.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
         }
         #expect(bootstrap.split(separator: ",").count == 2)

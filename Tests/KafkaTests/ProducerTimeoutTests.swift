@@ -43,7 +43,9 @@ struct ProducerTimeoutTests {
     @Test func invalidPropertyIsReportedWithItsName() throws {
         var configuration = KafkaProducerConfiguration(bootstrapServers: "127.0.0.1:1")
         configuration.properties["no.such.property"] = "1"
-        let error = #expect(throws: KafkaError.self) { _ = try KafkaProducer(configuration: configuration, logger: testLogger) }
+        let error = #expect(throws: KafkaError.self) {
+            _ = try KafkaProducer(configuration: configuration, logger: testLogger)
+        }
         #expect(error?.context.contains("no.such.property") == true)
     }
 }

@@ -6,7 +6,11 @@ import Testing
 struct RebalanceTests {
     /// What two group members did, in the order it happened.
     final class Journal: Sendable {
-        enum Event: Equatable { case delivered(String, member: Int), committed(String, member: Int), commitFailed(String) }
+        enum Event: Equatable {
+            case delivered(String, member: Int)
+            case committed(String, member: Int)
+            case commitFailed(String)
+        }
         private let events = Mutex<[Event]>([])
         func record(_ event: Event) { events.withLock { $0.append(event) } }
         var all: [Event] { events.withLock { $0 } }

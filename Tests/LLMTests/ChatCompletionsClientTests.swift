@@ -1,7 +1,7 @@
 import AsyncHTTPClient
-import TestSupport
 import Foundation
 import LLM
+import TestSupport
 import Testing
 
 /// The HTTP client against a real HTTP/1.1 server on loopback, one scripted server per test.
@@ -33,14 +33,16 @@ struct ChatCompletionsClientTests {
 
     @Test func tokenUsageIsReported() async throws {
         try await withServer([.patch(diff: sampleDiff, usage: (prompt: 812, completion: 95))]) { server in
-            let reply = try await ChatCompletionsClient(configuration: testConfiguration(server)).proposePatch(samplePrompt)
+            let reply = try await ChatCompletionsClient(configuration: testConfiguration(server)).proposePatch(
+                samplePrompt)
             #expect(reply.usage == TokenUsage(promptTokens: 812, completionTokens: 95, totalTokens: 907))
         }
     }
 
     @Test func noUsageWhenTheServerGivesNone() async throws {
         try await withServer([.patch(diff: sampleDiff)]) { server in
-            let reply = try await ChatCompletionsClient(configuration: testConfiguration(server)).proposePatch(samplePrompt)
+            let reply = try await ChatCompletionsClient(configuration: testConfiguration(server)).proposePatch(
+                samplePrompt)
             #expect(reply.usage == nil)
         }
     }
@@ -57,8 +59,10 @@ struct ChatCompletionsClientTests {
     }
 
     @Test func rateLimitWaitsForRetryAfter() async throws {
-        try await withServer([.error(429, "slow down", headers: [("Retry-After", "1")]), .patch(diff: sampleDiff)]) { server in
-            let reply = try await ChatCompletionsClient(configuration: testConfiguration(server)).proposePatch(samplePrompt)
+        try await withServer([.error(429, "slow down", headers: [("Retry-After", "1")]), .patch(diff: sampleDiff)]) {
+            server in
+            let reply = try await ChatCompletionsClient(configuration: testConfiguration(server)).proposePatch(
+                samplePrompt)
             #expect(reply.diff == sampleDiff)
             let requests = server.requests
             try #require(requests.count == 2)
@@ -68,7 +72,8 @@ struct ChatCompletionsClientTests {
     }
 
     @Test func retryAfterIsCappedByTheConfiguredMaximum() async throws {
-        try await withServer([.error(503, "busy", headers: [("Retry-After", "3600")]), .patch(diff: sampleDiff)]) { server in
+        try await withServer([.error(503, "busy", headers: [("Retry-After", "3600")]), .patch(diff: sampleDiff)]) {
+            server in
             var configuration = testConfiguration(server)
             configuration.maxRetryAfter = .milliseconds(200)
             let reply = try await ChatCompletionsClient(configuration: configuration).proposePatch(samplePrompt)
@@ -90,7 +95,8 @@ struct ChatCompletionsClientTests {
         var late = ScriptedHTTPServer.Response.patch(diff: "--- \(how)\n")
         if how == "slow" { late.delay = .seconds(20) } else { late.bodyDelay = .seconds(20) }
         try await withServer([late, .patch(diff: sampleDiff), .patch(diff: sampleDiff)]) { server in
-            let client = ChatCompletionsClient(configuration: testConfiguration(server, timeout: .seconds(1), maxRetries: 3))
+            let client = ChatCompletionsClient(
+                configuration: testConfiguration(server, timeout: .seconds(1), maxRetries: 3))
             let started = ContinuousClock.now
             let completion = try await client.complete(samplePrompt)
             #expect(try ReplyParser.parse(content: completion.content).diff == sampleDiff)
@@ -103,7 +109,8 @@ struct ChatCompletionsClientTests {
     @Test func staysSlowEndsInATimeoutError() async throws {
         let slow = ScriptedHTTPServer.Response.patch(diff: sampleDiff).withDelay(.seconds(20))
         try await withServer([slow, slow, slow]) { server in
-            let client = ChatCompletionsClient(configuration: testConfiguration(server, timeout: .milliseconds(700), maxRetries: 2))
+            let client = ChatCompletionsClient(
+                configuration: testConfiguration(server, timeout: .milliseconds(700), maxRetries: 2))
             let error = try #require(await expectFailure { try await client.proposePatch(samplePrompt) })
             #expect(error.kind == .timeout)
             #expect(error.isRetriable)
@@ -113,7 +120,8 @@ struct ChatCompletionsClientTests {
     }
 
     @Test func unauthorizedIsAnAuthErrorAndNotRetried() async throws {
-        try await withServer([.error(401, "Incorrect API key provided: \(testAPIKey)"), .patch(diff: sampleDiff)]) { server in
+        try await withServer([.error(401, "Incorrect API key provided: \(testAPIKey)"), .patch(diff: sampleDiff)]) {
+            server in
             let client = ChatCompletionsClient(configuration: testConfiguration(server))
             let error = try #require(await expectFailure { try await client.proposePatch(samplePrompt) })
             #expect(error.kind == .auth)
@@ -129,7 +137,10 @@ struct ChatCompletionsClientTests {
 
     @Test func forbiddenIsAnAuthError() async throws {
         try await withServer([.error(403, "no access to model")]) { server in
-            let error = try #require(await expectFailure { try await ChatCompletionsClient(configuration: testConfiguration(server)).proposePatch(samplePrompt) })
+            let error = try #require(
+                await expectFailure {
+                    try await ChatCompletionsClient(configuration: testConfiguration(server)).proposePatch(samplePrompt)
+                })
             #expect(error.kind == .auth)
             #expect(server.requests.count == 1)
         }
@@ -137,7 +148,10 @@ struct ChatCompletionsClientTests {
 
     @Test func unknownModelIsNotFound() async throws {
         try await withServer([.error(404, "The model `test-model` does not exist")]) { server in
-            let error = try #require(await expectFailure { try await ChatCompletionsClient(configuration: testConfiguration(server)).proposePatch(samplePrompt) })
+            let error = try #require(
+                await expectFailure {
+                    try await ChatCompletionsClient(configuration: testConfiguration(server)).proposePatch(samplePrompt)
+                })
             #expect(error.kind == .notFound)
             #expect(error.status == 404)
             #expect(error.isHardFailure)
@@ -148,7 +162,10 @@ struct ChatCompletionsClientTests {
 
     @Test func badRequestIsNotRetried() async throws {
         try await withServer([.error(400, "response_format is not supported")]) { server in
-            let error = try #require(await expectFailure { try await ChatCompletionsClient(configuration: testConfiguration(server)).proposePatch(samplePrompt) })
+            let error = try #require(
+                await expectFailure {
+                    try await ChatCompletionsClient(configuration: testConfiguration(server)).proposePatch(samplePrompt)
+                })
             #expect(error.kind == .badRequest)
             #expect(error.message.contains("response_format is not supported"))
             #expect(server.requests.count == 1)
@@ -156,8 +173,12 @@ struct ChatCompletionsClientTests {
     }
 
     @Test func invalidJSONBodyIsABadReply() async throws {
-        try await withServer([.init(headers: [("Content-Type", "text/html")], body: "<html>gateway</html>")]) { server in
-            let error = try #require(await expectFailure { try await ChatCompletionsClient(configuration: testConfiguration(server)).proposePatch(samplePrompt) })
+        try await withServer([.init(headers: [("Content-Type", "text/html")], body: "<html>gateway</html>")]) {
+            server in
+            let error = try #require(
+                await expectFailure {
+                    try await ChatCompletionsClient(configuration: testConfiguration(server)).proposePatch(samplePrompt)
+                })
             #expect(error.kind == .badReply)
             #expect(error.message.contains("invalid JSON"))
             #expect(server.requests.count == 1)
@@ -166,7 +187,10 @@ struct ChatCompletionsClientTests {
 
     @Test func contentWithoutDiffIsABadReply() async throws {
         try await withServer([.completion(content: #"{"patch": "--- a/x"}"#)]) { server in
-            let error = try #require(await expectFailure { try await ChatCompletionsClient(configuration: testConfiguration(server)).proposePatch(samplePrompt) })
+            let error = try #require(
+                await expectFailure {
+                    try await ChatCompletionsClient(configuration: testConfiguration(server)).proposePatch(samplePrompt)
+                })
             #expect(error.kind == .badReply)
             #expect(error.message.contains("\"diff\""))
             #expect(error.message.contains("patch"))
@@ -176,7 +200,10 @@ struct ChatCompletionsClientTests {
 
     @Test func noChoicesIsABadReply() async throws {
         try await withServer([.init(body: #"{"id":"x","choices":[]}"#)]) { server in
-            let error = try #require(await expectFailure { try await ChatCompletionsClient(configuration: testConfiguration(server)).proposePatch(samplePrompt) })
+            let error = try #require(
+                await expectFailure {
+                    try await ChatCompletionsClient(configuration: testConfiguration(server)).proposePatch(samplePrompt)
+                })
             #expect(error.kind == .badReply)
             #expect(error.message.contains("no choices"))
         }
@@ -223,7 +250,8 @@ struct ChatCompletionsClientTests {
             eventLoopGroup: HTTPClient.defaultEventLoopGroup,
             configuration: .init(timeout: .init(connect: .milliseconds(300))))
         let error = await expectFailure {
-            try await ChatCompletionsClient(configuration: configuration, httpClient: httpClient).proposePatch(samplePrompt)
+            try await ChatCompletionsClient(configuration: configuration, httpClient: httpClient).proposePatch(
+                samplePrompt)
         }
         try await httpClient.shutdown()
         let failure = try #require(error)

@@ -1,7 +1,7 @@
 import Foundation
 import LLM
-import Testing
 import TestSupport
+import Testing
 
 /// The offline model's diffs must apply: each test checks them with `git apply --check` on a real file.
 @Suite(.timeLimit(.minutes(1)))
@@ -12,7 +12,8 @@ struct OfflinePatchModelTests {
         defer { try? FileManager.default.removeItem(at: root) }
         for (path, content) in files {
             let url = root.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try content.write(to: url, atomically: true, encoding: .utf8)
         }
         try FixtureRepo.initializeRepository(at: root)
@@ -26,16 +27,20 @@ struct OfflinePatchModelTests {
         "one line\n",
     ])
     func appendsAMarkerThatApplies(content: String) async throws {
-        let prompt = PromptBuilder().build(goal: "add greet()", path: "pkg/greet.py", snippets: [ContextSnippet(path: "pkg/greet.py", text: content)])
+        let prompt = PromptBuilder().build(
+            goal: "add greet()", path: "pkg/greet.py", snippets: [ContextSnippet(path: "pkg/greet.py", text: content)])
         let reply = try await OfflinePatchModel().proposePatch(prompt)
-        #expect(reply.diff.hasPrefix("diff --git a/pkg/greet.py b/pkg/greet.py\n--- a/pkg/greet.py\n+++ b/pkg/greet.py\n@@ "))
+        #expect(
+            reply.diff.hasPrefix(
+                "diff --git a/pkg/greet.py b/pkg/greet.py\n--- a/pkg/greet.py\n+++ b/pkg/greet.py\n@@ "))
         #expect(reply.diff.contains("+# \(OfflinePatchModel.marker)\n"))
         let check = try applies(reply.diff, to: ["pkg/greet.py": content])
         #expect(check.succeeded, "git apply: \(check.stderr)\n\(reply.diff)")
     }
 
     @Test func isDeterministic() async throws {
-        let prompt = PromptBuilder().build(goal: "g", path: "a.py", snippets: [ContextSnippet(path: "a.py", text: "a = 1\n")])
+        let prompt = PromptBuilder().build(
+            goal: "g", path: "a.py", snippets: [ContextSnippet(path: "a.py", text: "a = 1\n")])
         let first = try await OfflinePatchModel().proposePatch(prompt)
         let second = try await OfflinePatchModel().proposePatch(prompt)
         #expect(first == second)
@@ -45,7 +50,8 @@ struct OfflinePatchModelTests {
         let readme = "# Project\n\nSome words.\n"
         let model = OfflinePatchModel(readFile: { $0 == "README.md" ? readme : nil })
         // No path: the seed's smoke mode touches README; the stale snippet is ignored in favour of the file.
-        let reply = try await model.proposePatch(PatchPrompt(system: "s", user: "u", snippets: [ContextSnippet(path: "README.md", text: "stale\n")]))
+        let reply = try await model.proposePatch(
+            PatchPrompt(system: "s", user: "u", snippets: [ContextSnippet(path: "README.md", text: "stale\n")]))
         #expect(reply.diff.contains("+\(OfflinePatchModel.marker)\n"))
         #expect(try applies(reply.diff, to: ["README.md": readme]).succeeded)
     }

@@ -1,7 +1,7 @@
 import Foundation
 import LLM
-import Testing
 import TestSupport
+import Testing
 
 struct PatchModelFactoryTests {
     @Test func refusesToRunWithoutKeyMockOrScript() {
@@ -52,7 +52,9 @@ struct PatchModelFactoryTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("s.json")
         try Data(#"[{"diff": "--- a/x\n"}]"#.utf8).write(to: file)
-        #expect(try PatchModelFactory.make(environment: ["LLM_SCRIPT": file.path, "OPENAI_API_KEY": testAPIKey]) is ScriptedPatchModel)
+        #expect(
+            try PatchModelFactory.make(environment: ["LLM_SCRIPT": file.path, "OPENAI_API_KEY": testAPIKey])
+                is ScriptedPatchModel)
     }
 
     @Test(arguments: [

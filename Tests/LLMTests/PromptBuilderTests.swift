@@ -10,7 +10,10 @@ struct PromptBuilderTests {
     @Test func promptHasTheSeedSections() {
         let prompt = PromptBuilder().build(goal: "add greet()", path: "pkg/greet.py", snippets: [own])
         #expect(prompt.system.hasPrefix("You are Coding-Agent. Return JSON {diff, reasoning}"))
-        #expect(prompt.user.hasPrefix("TASK GOAL:\nadd greet()\n\nFILE PATH:\npkg/greet.py\n\nCONTEXT (read-only):\n### pkg/greet.py\ndef greet():"))
+        #expect(
+            prompt.user.hasPrefix(
+                "TASK GOAL:\nadd greet()\n\nFILE PATH:\npkg/greet.py\n\nCONTEXT (read-only):\n### pkg/greet.py\ndef greet():"
+            ))
         #expect(prompt.attempt == 1)
         #expect(prompt.path == "pkg/greet.py")
         #expect(!prompt.user.contains("PREVIOUS ATTEMPT"))
@@ -37,7 +40,8 @@ struct PromptBuilderTests {
     }
 
     @Test func anOversizedTaskFileIsCutOnALineBoundary() throws {
-        let big = ContextSnippet(path: "big.py", text: (1...500).map { "line_\($0) = \($0)" }.joined(separator: "\n") + "\n")
+        let big = ContextSnippet(
+            path: "big.py", text: (1...500).map { "line_\($0) = \($0)" }.joined(separator: "\n") + "\n")
         let builder = PromptBuilder(contextBudget: 1000)
         let selected = builder.selectContext([filler("other.py", 100), big], taskPath: "big.py")
         try #require(!selected.isEmpty)
@@ -52,7 +56,8 @@ struct PromptBuilderTests {
     }
 
     @Test func otherSnippetsAreNeverCut() {
-        let selected = PromptBuilder(contextBudget: 500).selectContext([filler("huge.py", 2000)], taskPath: "pkg/greet.py")
+        let selected = PromptBuilder(contextBudget: 500).selectContext(
+            [filler("huge.py", 2000)], taskPath: "pkg/greet.py")
         #expect(selected.isEmpty)
     }
 
@@ -60,9 +65,11 @@ struct PromptBuilderTests {
         let output = (1...400).map { "FAILED tests/test_greet.py::test_\($0) - AssertionError" }.joined(separator: "\n")
         let failures = [
             AttemptFailure(attempt: 1, summary: "patch rejected: hunk 1 does not match pkg/greet.py"),
-            AttemptFailure(attempt: 2, summary: "pytest: 2 new failures\ntests/test_greet.py::test_400", outputTail: output),
+            AttemptFailure(
+                attempt: 2, summary: "pytest: 2 new failures\ntests/test_greet.py::test_400", outputTail: output),
         ]
-        let prompt = PromptBuilder().build(goal: "add greet()", path: "pkg/greet.py", snippets: [own], previousFailures: failures)
+        let prompt = PromptBuilder().build(
+            goal: "add greet()", path: "pkg/greet.py", snippets: [own], previousFailures: failures)
         #expect(prompt.attempt == 3)
         let parts = prompt.user.components(separatedBy: "\n\nPREVIOUS ATTEMPT FAILED")
         #expect(parts.count == 2)
@@ -74,11 +81,14 @@ struct PromptBuilderTests {
         // The tail of the output is kept, the head dropped.
         #expect(retry.contains("test_400 - AssertionError"))
         #expect(!retry.contains("test_1 - AssertionError"))
-        #expect(retry.hasSuffix("Return a corrected diff against the original files (the failed diff was not applied)."))
+        #expect(
+            retry.hasSuffix("Return a corrected diff against the original files (the failed diff was not applied)."))
     }
 
     @Test func aHugeSummaryStaysWithinTheBudget() {
-        let failure = AttemptFailure(attempt: 1, summary: String(repeating: "ruff: E501 line too long\n", count: 500), outputTail: String(repeating: "y", count: 10_000))
+        let failure = AttemptFailure(
+            attempt: 1, summary: String(repeating: "ruff: E501 line too long\n", count: 500),
+            outputTail: String(repeating: "y", count: 10_000))
         let section = PromptBuilder(failureBudget: 1500).retrySection([failure])
         #expect(section.count <= 1500)
         #expect(section.contains("ruff: E501"))

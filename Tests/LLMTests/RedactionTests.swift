@@ -22,7 +22,9 @@ struct RedactionTests {
     }
 
     @Test func credentialsInTheBaseURLAreHiddenToo() throws {
-        let configuration = try ChatCompletionsConfiguration.fromEnvironment(["OPENAI_BASE_URL": "https://user:\(testAPIKey)@llm.internal/v1"])
+        let configuration = try ChatCompletionsConfiguration.fromEnvironment([
+            "OPENAI_BASE_URL": "https://user:\(testAPIKey)@llm.internal/v1"
+        ])
         #expect(!String(describing: configuration).contains(testAPIKey))
         #expect(String(describing: configuration).contains("llm.internal"))
     }

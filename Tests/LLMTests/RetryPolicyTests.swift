@@ -3,7 +3,8 @@ import LLM
 import Testing
 
 struct RetryPolicyTests {
-    let policy = RetryPolicy(maxRetries: 4, backoffBase: .milliseconds(500), backoffCap: .seconds(4), maxRetryAfter: .seconds(60))
+    let policy = RetryPolicy(
+        maxRetries: 4, backoffBase: .milliseconds(500), backoffCap: .seconds(4), maxRetryAfter: .seconds(60))
 
     @Test func backoffIsFullJitterUnderAGrowingCeiling() {
         var generator = SystemRandomNumberGenerator()

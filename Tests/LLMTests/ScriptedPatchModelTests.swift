@@ -1,7 +1,7 @@
 import Foundation
 import LLM
-import Testing
 import TestSupport
+import Testing
 
 struct ScriptedPatchModelTests {
     let script = """

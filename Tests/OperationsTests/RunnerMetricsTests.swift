@@ -26,11 +26,19 @@ import Testing
         for try await update in RunnerClient(socketPath: server.socket).check(limited) {
             switch update {
             case .event(let event):
-                guard case .stepStarted(let step) = event.kind, step.name == "pytest", whileRunning == nil else { continue }
+                guard case .stepStarted(let step) = event.kind, step.name == "pytest", whileRunning == nil else {
+                    continue
+                }
                 whileRunning = try PrometheusText.scrape(port: port)
                 // The one slot is taken and no one may wait: a second check is refused.
                 do {
-                    for try await _ in RunnerClient(socketPath: server.socket).check(.with { $0.requestID = "busy-1"; $0.repoPath = repo.root.path; $0.diff = sleeping }) {}
+                    for try await _ in RunnerClient(socketPath: server.socket).check(
+                        .with {
+                            $0.requestID = "busy-1"
+                            $0.repoPath = repo.root.path
+                            $0.diff = sleeping
+                        })
+                    {}
                 } catch {
                     refusal = error
                 }

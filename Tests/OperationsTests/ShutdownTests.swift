@@ -22,7 +22,9 @@ import Testing
             first.terminate()
             try #require(await first.waitForExit(timeout: .seconds(30)), "the deadline abandons the task")
             #expect(first.logLines.contains { $0.contains("finishing the current message") })
-            #expect(try FileManager.default.contentsOfDirectory(atPath: bed.checkouts.path).isEmpty, "no per-task checkout is left")
+            #expect(
+                try FileManager.default.contentsOfDirectory(atPath: bed.checkouts.path).isEmpty,
+                "no per-task checkout is left")
             #expect(try await bed.results().isEmpty, "the abandoned task sent no result")
 
             let second = try bed.startAgent("second")
@@ -96,7 +98,8 @@ import Testing
             failure = error
         }
         #expect(!sandboxes.isEmpty, "sandboxes were running at SIGTERM")
-        #expect(report == nil && failure != nil, "the client gets an error, not a report: \(String(describing: failure))")
+        #expect(
+            report == nil && failure != nil, "the client gets an error, not a report: \(String(describing: failure))")
         #expect("\(failure.map { "\($0)" } ?? "")".contains("shutting down"), "\(String(describing: failure))")
         server.process.waitUntilExit()
         #expect(server.process.terminationStatus == 0)

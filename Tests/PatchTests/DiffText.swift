@@ -48,7 +48,8 @@ struct DiffText {
             let parts = field.dropFirst().split(separator: ",")
             return (Int(parts[0])!, parts.count > 1 ? Int(parts[1])! : 1)
         }
-        let (a, b) = pair(fields[1]), (c, d) = pair(fields[2])
+        let (a, b) = pair(fields[1])
+        let (c, d) = pair(fields[2])
         return (a, b, c, d)
     }
 
@@ -103,13 +104,16 @@ extension DiffText {
     /// Re-indents context lines with a tab and adds trailing spaces, as a model re-typing them might.
     func driftingContextWhitespace() -> DiffText {
         mapHunks { hunk in
-            Hunk(header: hunk.header, body: hunk.body.map { line in
-                guard line.hasPrefix(" "), line.count > 1 else { return line }
-                let content = line.dropFirst()
-                let indent = content.prefix(while: { $0 == " " })
-                return " " + (indent.count >= 4 ? "\t" + String(repeating: " ", count: indent.count - 4) : String(indent))
-                    + content.dropFirst(indent.count) + "  "
-            })
+            Hunk(
+                header: hunk.header,
+                body: hunk.body.map { line in
+                    guard line.hasPrefix(" "), line.count > 1 else { return line }
+                    let content = line.dropFirst()
+                    let indent = content.prefix(while: { $0 == " " })
+                    return " "
+                        + (indent.count >= 4 ? "\t" + String(repeating: " ", count: indent.count - 4) : String(indent))
+                        + content.dropFirst(indent.count) + "  "
+                })
         }
     }
 }

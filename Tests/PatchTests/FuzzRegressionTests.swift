@@ -1,12 +1,13 @@
 import Foundation
 import Patch
-import Testing
 import TestSupport
+import Testing
 
 /// Inputs scripts/fuzz found breaking the engine, kept as they were found (the reproducer's bytes).
 @Suite struct FuzzRegressionTests {
     /// The fuzzer's property: a canonical diff is accepted again as is, with no repair.
-    func expectFixedPoint(_ input: String, against base: URL, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectFixedPoint(_ input: String, against base: URL, sourceLocation: SourceLocation = #_sourceLocation) throws
+    {
         guard case .success(let first) = PatchEngine.prepare(input, against: base) else { return }
         let second = try PatchEngine.prepare(first.canonicalDiff, against: base).get()
         #expect(second.canonicalDiff == first.canonicalDiff, sourceLocation: sourceLocation)
@@ -39,12 +40,18 @@ import TestSupport
     /// The fuzzer re-read that canonical diff as a model's reply, where CRLF is a line end, and saw it
     /// change. Each path's canonical diff is a fixed point of that path.
     @Test func aBareDiffsTrailingCarriageReturnIsContentAndStableOnItsOwnPath() throws {
-        let reproducer = String(decoding: Data(base64Encoded: "ZGlmZiAtLWdpdCBhL3Rvb2x6L2RpY3R0b29sei5weSBiL3Rvb2x6L2RpY3R0b29sei5weQppbmRleCA0NTdiYzI2Li4zZTgBZDllNTQgMTAwNjQ0Ci0tLSBhL3Rvb2x6L2RpY3R0b29sei5weQorKysgYi90b29sei9kaWN0dG9vbHoucHkKQEAgLTE2LDggKzE2LDYgQEAKICAgICByZXR1cm4gZmFjdG9yeQogCiAKLWRlZiBtZXJnZSgqZGljdHMsICoqa3dhcmdzKToKK2RlZiBtZXJnZSgqZGljdHMsICoqa3dhcmdzKTogICMgbm9xYTogRDQwMQogICAgICIiIiBNZXJnZSBhIGNvbGxlY3Rpb24gb2YgZGljdGlvbmFyaWVzCiAKICAgICA+Pj4gbWVyZ2UoezE6ICdvbmUnfSwgezI6ICd0d28nfSkKZGlmZiAtLWdpdCBhL3Rvb2x6L2l0ZXJ0b29sei5weSBiL3Rvb2x6L2l0ZXJ0b29sei5weQppbmRkaWZmIC0tZ2l0IGEvaW5mbGVjdGlvbi9fX2luZXggMDVjMzZjYy4uYWYxZDgxYiAxMDA2NDQKLS0tIGEvdG9vbHovaXRlcnRvb2x6LnB5CisrKyBiL3Rvb2x6L2l0ZXJ0b29sei5weQpAQCAtMjQsOCArMjQsNiBAQAogICAgID4+PiBsaXN0KHJlbW92ZShpc2V2ZW4sIFsxLCAyLCAzLCA0XSkpCiAgICAgWzEsIDNdCiAgICAgIiIiCi0gICAgcmV0dXJuIGZpbHRlcmZhbHNlKHByZWRpY2F0ZSwgc2VxKQorICAgIHJldHVybiBmaWx0ZXJmaXRfXy5weSBiL2luZmxlY3Rpb24vX19pbml0X18ucHkNCmluZGV4IGMxOGEwYjYuLmQ1NGZlZTYgMTAwNmFsczQ0DQplKHByZWRpY2F0ZSwgaXRlcihzZS1xKQ==")!, as: UTF8.self)
+        let reproducer = String(
+            decoding: Data(
+                base64Encoded:
+                    "ZGlmZiAtLWdpdCBhL3Rvb2x6L2RpY3R0b29sei5weSBiL3Rvb2x6L2RpY3R0b29sei5weQppbmRleCA0NTdiYzI2Li4zZTgBZDllNTQgMTAwNjQ0Ci0tLSBhL3Rvb2x6L2RpY3R0b29sei5weQorKysgYi90b29sei9kaWN0dG9vbHoucHkKQEAgLTE2LDggKzE2LDYgQEAKICAgICByZXR1cm4gZmFjdG9yeQogCiAKLWRlZiBtZXJnZSgqZGljdHMsICoqa3dhcmdzKToKK2RlZiBtZXJnZSgqZGljdHMsICoqa3dhcmdzKTogICMgbm9xYTogRDQwMQogICAgICIiIiBNZXJnZSBhIGNvbGxlY3Rpb24gb2YgZGljdGlvbmFyaWVzCiAKICAgICA+Pj4gbWVyZ2UoezE6ICdvbmUnfSwgezI6ICd0d28nfSkKZGlmZiAtLWdpdCBhL3Rvb2x6L2l0ZXJ0b29sei5weSBiL3Rvb2x6L2l0ZXJ0b29sei5weQppbmRkaWZmIC0tZ2l0IGEvaW5mbGVjdGlvbi9fX2luZXggMDVjMzZjYy4uYWYxZDgxYiAxMDA2NDQKLS0tIGEvdG9vbHovaXRlcnRvb2x6LnB5CisrKyBiL3Rvb2x6L2l0ZXJ0b29sei5weQpAQCAtMjQsOCArMjQsNiBAQAogICAgID4+PiBsaXN0KHJlbW92ZShpc2V2ZW4sIFsxLCAyLCAzLCA0XSkpCiAgICAgWzEsIDNdCiAgICAgIiIiCi0gICAgcmV0dXJuIGZpbHRlcmZhbHNlKHByZWRpY2F0ZSwgc2VxKQorICAgIHJldHVybiBmaWx0ZXJmaXRfXy5weSBiL2luZmxlY3Rpb24vX19pbml0X18ucHkNCmluZGV4IGMxOGEwYjYuLmQ1NGZlZTYgMTAwNmFsczQ0DQplKHByZWRpY2F0ZSwgaXRlcihzZS1xKQ=="
+            )!, as: UTF8.self)
         let base = try Bases.toolz()
         let patch = try PatchEngine.parse(reproducer)
         try PatchEngine.validate(patch, policy: PatchPolicy(), tree: base)
         let first = try PatchEngine.resolve(patch, against: base)
-        #expect(first.canonicalDiff.contains("+    return filterfit__.py b/inflection/__init__.py\r\n"), "the CR is content")
+        #expect(
+            first.canonicalDiff.contains("+    return filterfit__.py b/inflection/__init__.py\r\n"), "the CR is content"
+        )
         let second = try PatchEngine.resolve(try PatchEngine.parse(first.canonicalDiff), against: base)
         #expect(second.canonicalDiff == first.canonicalDiff)
         #expect(second.repairs.isEmpty, "\(second.repairs)")
@@ -77,7 +84,11 @@ import TestSupport
     /// `rename from` with no readable `rename to` (nor names in the header): the first pass rendered a
     /// rename to the same name, which the second pass refused as file-exists. Refused at once now.
     @Test(arguments: [
-        String(decoding: Data(base64Encoded: "ZGlmZiAtLWdpdCBhL3Rvb2x6L3JlY2lwZXMBAAB/Yi90b29sei91dGlscy5weQpzaW1pbGFyaXR5IGluZGV4IDEwMCUKcmVuYW1lIGZyb20gdG9vbHovcmVjaXBlcy5weQpyZW5hbWUgdG8AAAAAAAAATXRpbHMucHkK")!, as: UTF8.self),
+        String(
+            decoding: Data(
+                base64Encoded:
+                    "ZGlmZiAtLWdpdCBhL3Rvb2x6L3JlY2lwZXMBAAB/Yi90b29sei91dGlscy5weQpzaW1pbGFyaXR5IGluZGV4IDEwMCUKcmVuYW1lIGZyb20gdG9vbHovcmVjaXBlcy5weQpyZW5hbWUgdG8AAAAAAAAATXRpbHMucHkK"
+            )!, as: UTF8.self),
         "diff --git a/toolz/recipes.py b/toolz/recipes.py\nrename from toolz/recipes.py\nrename to toolz/recipes.py\n",
     ])
     func aRenameWithoutTwoDifferentNamesIsAParseError(_ diff: String) throws {
@@ -111,14 +122,16 @@ import TestSupport
         let scenario = try Scenario(base: base) { try append("# note\n", to: "toolz/utils.py", in: $0) }
         // A handler without SA_RESTART, like libFuzzer's, and another thread signalling this one
         // every 100 µs while it prepares.
-        var action = sigaction(), previous = sigaction()
+        var action = sigaction()
+        var previous = sigaction()
         action.__sigaction_handler.sa_handler = { _ in }
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
         sigaction(SIGALRM, &action, &previous)
         defer { sigaction(SIGALRM, &previous, nil) }
         // Test threads are dispatch workers, which block signals: let this one take SIGALRM meanwhile.
-        var alarm = sigset_t(), previousMask = sigset_t()
+        var alarm = sigset_t()
+        var previousMask = sigset_t()
         sigemptyset(&alarm)
         sigaddset(&alarm, SIGALRM)
         pthread_sigmask(SIG_UNBLOCK, &alarm, &previousMask)

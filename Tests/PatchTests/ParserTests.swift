@@ -4,7 +4,8 @@ import Testing
 /// The parser reports what `unidiff` checks, with the file, hunk and diff line.
 @Suite struct ParserTests {
     @Test func headerCountsAreCheckedAgainstBodies() throws {
-        let patch = try PatchEngine.parse("--- a/x.py\n+++ b/x.py\n@@ -1,3 +1,3 @@\n a\n-b\n+c\n d\n@@ -10,2 +10,4 @@\n e\n+f\n")
+        let patch = try PatchEngine.parse(
+            "--- a/x.py\n+++ b/x.py\n@@ -1,3 +1,3 @@\n a\n-b\n+c\n d\n@@ -10,2 +10,4 @@\n e\n+f\n")
         #expect(patch.files.count == 1)
         let hunks = patch.files[0].hunks
         #expect(hunks.map(\.countsMatchBody) == [true, false])
@@ -16,7 +17,8 @@ import Testing
         let diff = "--- a/x.py\n+++ b/x.py\n@@ -1,3 +1,3 @@\n a\n-b\n+c\n@@ -x,1 +1 @@\n-d\n"
         #expect { try PatchEngine.parse(diff) } throws: { error in
             let error = error as! PatchError
-            return error.rule == "parse" && error.line == 7 && error.hunk == 2 && error.path == "x.py" && error.message.contains("Line 7")
+            return error.rule == "parse" && error.line == 7 && error.hunk == 2 && error.path == "x.py"
+                && error.message.contains("Line 7")
         }
     }
 
@@ -33,7 +35,9 @@ import Testing
     }
 
     @Test func hunkWithoutChangesIsAnError() throws {
-        #expect { try PatchEngine.parse("--- a/x.py\n+++ b/x.py\n@@ -1,2 +1,2 @@\n a\n b\n") } throws: { ($0 as! PatchError).rule == "parse" }
+        #expect { try PatchEngine.parse("--- a/x.py\n+++ b/x.py\n@@ -1,2 +1,2 @@\n a\n b\n") } throws: {
+            ($0 as! PatchError).rule == "parse"
+        }
     }
 
     @Test func headersAndPathsAreRead() throws {
@@ -114,15 +118,20 @@ import Testing
     }
 
     @Test func leadingProseOfABareDiffIsDropped() {
-        #expect(PatchEngine.extract("Here:\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b") == "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n")
+        #expect(
+            PatchEngine.extract("Here:\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b")
+                == "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n")
     }
 
     @Test func anIndentedFenceLosesItsIndentation() {
-        let answer = "1. Apply this:\n   ```diff\n   --- a/x\n   +++ b/x\n   @@ -1,2 +1,2 @@\n    a\n   -b\n   +c\n   ```\n"
+        let answer =
+            "1. Apply this:\n   ```diff\n   --- a/x\n   +++ b/x\n   @@ -1,2 +1,2 @@\n    a\n   -b\n   +c\n   ```\n"
         #expect(PatchEngine.extract(answer) == "--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n")
     }
 
     @Test func anUnclosedFenceRunsToTheEnd() {
-        #expect(PatchEngine.extract("```diff\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n") == "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n")
+        #expect(
+            PatchEngine.extract("```diff\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n") == "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n"
+        )
     }
 }

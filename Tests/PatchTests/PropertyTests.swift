@@ -1,7 +1,7 @@
 import Foundation
 import Patch
-import Testing
 import TestSupport
+import Testing
 
 /// Real diffs with their headers perturbed at random (seeded, so a failure reproduces) must repair to
 /// exactly the intended tree.
@@ -13,19 +13,35 @@ import TestSupport
         return [
             try RepairTests.threeHunks(),
             try Scenario(base: base) { root in
-                try replace("    return next(iter(seq))", with: "    it = iter(seq)\n    return next(it)", in: "toolz/itertoolz.py", at: root)
-                try replace("    return concat(seqs)", with: "    return concat(list(seqs))", in: "toolz/itertoolz.py", at: root)
-                try "VALUE = 1\n".write(to: root.appendingPathComponent("toolz/constants.py"), atomically: false, encoding: .utf8)
-                try replace("no_default = '__no__default__'", with: "no_default = '__no__default__'\nno_pad = '__no__pad__'", in: "toolz/utils.py", at: root)
+                try replace(
+                    "    return next(iter(seq))", with: "    it = iter(seq)\n    return next(it)",
+                    in: "toolz/itertoolz.py", at: root)
+                try replace(
+                    "    return concat(seqs)", with: "    return concat(list(seqs))", in: "toolz/itertoolz.py", at: root
+                )
+                try "VALUE = 1\n".write(
+                    to: root.appendingPathComponent("toolz/constants.py"), atomically: false, encoding: .utf8)
+                try replace(
+                    "no_default = '__no__default__'", with: "no_default = '__no__default__'\nno_pad = '__no__pad__'",
+                    in: "toolz/utils.py", at: root)
             },
             try Scenario(base: Bases.inflection()) { root in
-                try replace("def humanize(word: str) -> str:", with: "def humanize(word: str) -> str:  # noqa", in: "inflection/__init__.py", at: root)
-                try replace("def titleize(word: str) -> str:", with: "def titleize(word: str) -> str:\n    # Capitalize every word.", in: "inflection/__init__.py", at: root)
+                try replace(
+                    "def humanize(word: str) -> str:", with: "def humanize(word: str) -> str:  # noqa",
+                    in: "inflection/__init__.py", at: root)
+                try replace(
+                    "def titleize(word: str) -> str:",
+                    with: "def titleize(word: str) -> str:\n    # Capitalize every word.", in: "inflection/__init__.py",
+                    at: root)
             },
             try Scenario(base: base) { root in
                 try FixtureRepo.git(["mv", "toolz/recipes.py", "toolz/recipes_moved.py"], in: root)
-                try replace("        itertools.groupby\n", with: "        itertools.groupby\n        partition\n", in: "toolz/recipes_moved.py", at: root)
-                try replace("    return sum(1 for i in seq)", with: "    return sum(1 for _ in seq)", in: "toolz/itertoolz.py", at: root)
+                try replace(
+                    "        itertools.groupby\n", with: "        itertools.groupby\n        partition\n",
+                    in: "toolz/recipes_moved.py", at: root)
+                try replace(
+                    "    return sum(1 for i in seq)", with: "    return sum(1 for _ in seq)", in: "toolz/itertoolz.py",
+                    at: root)
             },
         ]
     }
@@ -39,7 +55,9 @@ import TestSupport
             let shift = Int.random(in: -20...20, using: &random)
             let miscount = Bool.random(using: &random) ? Int.random(in: -2...2, using: &random) : 0
             if Int.random(in: 0..<8, using: &random) == 0 { return DiffText.Hunk(header: "@@ @@", body: hunk.body) }
-            return DiffText.Hunk(header: DiffText.header(max(1, a + shift), max(0, b + miscount), max(1, c + shift), max(0, d + miscount)), body: hunk.body)
+            return DiffText.Hunk(
+                header: DiffText.header(
+                    max(1, a + shift), max(0, b + miscount), max(1, c + shift), max(0, d + miscount)), body: hunk.body)
         }
         if Bool.random(using: &random), !diff.contains("rename from") { text = text.withoutPrefixes() }
         if Bool.random(using: &random) { text = text.reversingHunks() }
@@ -62,7 +80,9 @@ import TestSupport
                 Issue.record("iteration \(iteration) rejected: \(result)\n\(text)")
                 continue
             }
-            #expect(try treeAfterApplying(resolved.canonicalDiff, to: scenario.base) == scenario.expectedTree, "iteration \(iteration):\n\(text)")
+            #expect(
+                try treeAfterApplying(resolved.canonicalDiff, to: scenario.base) == scenario.expectedTree,
+                "iteration \(iteration):\n\(text)")
         }
         try expectUntouched(Bases.toolz())
     }

@@ -1,7 +1,7 @@
 import Foundation
 import Patch
-import Testing
 import TestSupport
+import Testing
 
 /// Each repair case: git's diff of an intended change, perturbed the way models get it wrong, must be
 /// repaired into a canonical diff that `git apply` takes and that gives exactly the intended tree.
@@ -9,10 +9,20 @@ import TestSupport
     /// Two hunks in itertoolz.py and one in dicttoolz.py, far enough apart to stay separate hunks.
     static func threeHunks() throws -> Scenario {
         try Scenario(base: Bases.toolz()) { root in
-            try replace("    return filterfalse(predicate, seq)", with: "    return filterfalse(predicate, iter(seq))", in: "toolz/itertoolz.py", at: root)
-            try replace("    return itertools.islice(seq, n, None)", with: "    # skip the first n items\n    return itertools.islice(seq, n, None)", in: "toolz/itertoolz.py", at: root)
-            try replace("    return tuple(heapq.nlargest(k, seq, key=key))", with: "    result = heapq.nlargest(k, seq, key=key)\n    return tuple(result)", in: "toolz/itertoolz.py", at: root)
-            try replace("def merge(*dicts, **kwargs):", with: "def merge(*dicts, **kwargs):  # noqa: D401", in: "toolz/dicttoolz.py", at: root)
+            try replace(
+                "    return filterfalse(predicate, seq)", with: "    return filterfalse(predicate, iter(seq))",
+                in: "toolz/itertoolz.py", at: root)
+            try replace(
+                "    return itertools.islice(seq, n, None)",
+                with: "    # skip the first n items\n    return itertools.islice(seq, n, None)",
+                in: "toolz/itertoolz.py", at: root)
+            try replace(
+                "    return tuple(heapq.nlargest(k, seq, key=key))",
+                with: "    result = heapq.nlargest(k, seq, key=key)\n    return tuple(result)",
+                in: "toolz/itertoolz.py", at: root)
+            try replace(
+                "def merge(*dicts, **kwargs):", with: "def merge(*dicts, **kwargs):  # noqa: D401",
+                in: "toolz/dicttoolz.py", at: root)
         }
     }
 
@@ -34,7 +44,8 @@ import TestSupport
     @Test(arguments: [-20, -7, -3, 2, 5, 20])
     func lineNumbersOffAreRenumbered(offset: Int) throws {
         let scenario = try Self.threeHunks()
-        let resolved = try expectApplies(DiffText(scenario.diff).shiftingLines(by: offset).text, scenario, repaired: true)
+        let resolved = try expectApplies(
+            DiffText(scenario.diff).shiftingLines(by: offset).text, scenario, repaired: true)
         #expect(resolved?.repairs.contains { $0.contains("renumbered") } == true)
     }
 
@@ -44,25 +55,34 @@ import TestSupport
         #expect(!plain.contains("a/toolz") && !plain.contains("diff --git"))
         let resolved = try expectApplies(plain, scenario, repaired: true)
         #expect(resolved?.repairs.contains { $0.contains("prefixes") } == true)
-        #expect(resolved?.canonicalDiff.contains("diff --git a/toolz/itertoolz.py b/toolz/itertoolz.py\n--- a/toolz/itertoolz.py\n") == true)
+        #expect(
+            resolved?.canonicalDiff.contains(
+                "diff --git a/toolz/itertoolz.py b/toolz/itertoolz.py\n--- a/toolz/itertoolz.py\n") == true)
     }
 
     @Test func fencedDiffWithProseIsExtracted() throws {
         let scenario = try Self.threeHunks()
-        let answer = "Here is the change you asked for:\n\n```diff\n\(scenario.diff)```\n\nIt keeps behaviour the same.\n- no API change\n"
+        let answer =
+            "Here is the change you asked for:\n\n```diff\n\(scenario.diff)```\n\nIt keeps behaviour the same.\n- no API change\n"
         try expectApplies(answer, scenario, repaired: false)
         // One fence per file, as models also write it.
         let files = DiffText(scenario.diff).files.map { DiffText.File(header: $0.header, hunks: $0.hunks) }
-        let perFile = files.map { "First file:\n```patch\n" + DiffText(files: [$0]).text + "```\n" }.joined(separator: "\n")
+        let perFile = files.map { "First file:\n```patch\n" + DiffText(files: [$0]).text + "```\n" }.joined(
+            separator: "\n")
         try expectApplies(perFile, scenario, repaired: false)
     }
 
     /// Every normalisation is listed in `repairs`, CRLF line ends included.
     @Test func crlfDiffIsNormalisedAndSaysSo() throws {
         let scenario = try Self.threeHunks()
-        let resolved = try expectApplies(scenario.diff.replacingOccurrences(of: "\n", with: "\r\n"), scenario, repaired: true)
-        #expect(resolved?.repairs == ["the diff's lines ended in CRLF; read them as LF (a CRLF file's added lines get CRLF again)"])
-        let fenced = "Here it is:\r\n```diff\r\n" + scenario.diff.replacingOccurrences(of: "\n", with: "\r\n") + "```\r\n"
+        let resolved = try expectApplies(
+            scenario.diff.replacingOccurrences(of: "\n", with: "\r\n"), scenario, repaired: true)
+        #expect(
+            resolved?.repairs == [
+                "the diff's lines ended in CRLF; read them as LF (a CRLF file's added lines get CRLF again)"
+            ])
+        let fenced =
+            "Here it is:\r\n```diff\r\n" + scenario.diff.replacingOccurrences(of: "\n", with: "\r\n") + "```\r\n"
         try expectApplies(fenced, scenario, repaired: true)
     }
 
@@ -74,7 +94,9 @@ import TestSupport
         }
         defer { try? FileManager.default.removeItem(at: base) }
         let scenario = try Scenario(base: base) { root in
-            try replace("        return True\r\n", with: "        return True\r\n    finally:\r\n        pass\r\n", in: "toolz/utils.py", at: root)
+            try replace(
+                "        return True\r\n", with: "        return True\r\n    finally:\r\n        pass\r\n",
+                in: "toolz/utils.py", at: root)
         }
         // The model's answer arrives with LF endings only.
         try expectApplies(scenario.diff.replacingOccurrences(of: "\r", with: ""), scenario, repaired: false)
@@ -107,12 +129,15 @@ import TestSupport
             #expect(stripped.contains("No newline") == false)
             // Without markers each side is as the model wrote it: the old side lacked its marker (the base
             // has no final newline), and an added last line ends in the newline the diff gave it.
-            let intended = rewritesLastLine
+            let intended =
+                rewritesLastLine
                 ? try Scenario(base: base) { try replace(old, with: new + "\n", in: "toolz/utils.py", at: $0) }
                 : scenario
             let resolved = try expectApplies(stripped, intended, repaired: stripped != scenario.diff)
             if rewritesLastLine {
-                #expect(resolved?.repairs.contains { $0.contains("keeps the newline") } == true, "\(resolved?.repairs ?? [])")
+                #expect(
+                    resolved?.repairs.contains { $0.contains("keeps the newline") } == true,
+                    "\(resolved?.repairs ?? [])")
                 // The canonical diff says so with the old side's marker only, and is a fixed point.
                 let canonical = try #require(resolved?.canonicalDiff)
                 #expect(canonical.components(separatedBy: "No newline at end of file").count == 2, "\(canonical)")
@@ -132,9 +157,11 @@ import TestSupport
         let scenario = try Scenario(base: Bases.toolz()) { root in
             try "def chunked(seq, n):\n    return [seq[i:i + n] for i in range(0, len(seq), n)]\n"
                 .write(to: root.appendingPathComponent("toolz/chunks.py"), atomically: false, encoding: .utf8)
-            try "#!/bin/sh\necho hi\n".write(to: root.appendingPathComponent("run.sh"), atomically: false, encoding: .utf8)
+            try "#!/bin/sh\necho hi\n".write(
+                to: root.appendingPathComponent("run.sh"), atomically: false, encoding: .utf8)
             try run(["chmod", "+x", root.appendingPathComponent("run.sh").path])
-            _ = FileManager.default.createFile(atPath: root.appendingPathComponent("toolz/py.typed").path, contents: Data())
+            _ = FileManager.default.createFile(
+                atPath: root.appendingPathComponent("toolz/py.typed").path, contents: Data())
         }
         try expectApplies(scenario.diff, scenario, repaired: false)
         // Without `new file mode`/`diff --git`: the mode of run.sh is then lost, so test the Python file alone.
@@ -143,9 +170,12 @@ import TestSupport
                 .write(to: root.appendingPathComponent("toolz/chunks.py"), atomically: false, encoding: .utf8)
         }
         try expectApplies(DiffText(pythonOnly.diff).withoutPrefixes().text, pythonOnly, repaired: true)
-        try expectApplies(DiffText(pythonOnly.diff).miscounting(by: 0).mapHunks { .init(header: "@@ -0,0 +1,7 @@", body: $0.body) }.text, pythonOnly, repaired: true)
+        try expectApplies(
+            DiffText(pythonOnly.diff).miscounting(by: 0).mapHunks { .init(header: "@@ -0,0 +1,7 @@", body: $0.body) }
+                .text, pythonOnly, repaired: true)
         // A model that writes `--- a/PATH` for a file that does not exist yet.
-        let asModification = "--- a/toolz/chunks.py\n+++ b/toolz/chunks.py\n@@ -0,0 +1,2 @@\n+def chunked(seq, n):\n+    return [seq[i:i + n] for i in range(0, len(seq), n)]\n"
+        let asModification =
+            "--- a/toolz/chunks.py\n+++ b/toolz/chunks.py\n@@ -0,0 +1,2 @@\n+def chunked(seq, n):\n+    return [seq[i:i + n] for i in range(0, len(seq), n)]\n"
         let resolved = try expectApplies(asModification, pythonOnly, repaired: true)
         #expect(resolved?.repairs.contains { $0.contains("created it as a new file") } == true)
     }
@@ -156,20 +186,26 @@ import TestSupport
             try FileManager.default.removeItem(at: root.appendingPathComponent("toolz/sandbox/tests/__init__.py"))
         }
         try expectApplies(scenario.diff, scenario, repaired: false)
-        let one = try Scenario(base: Bases.toolz()) { try FileManager.default.removeItem(at: $0.appendingPathComponent("toolz/recipes.py")) }
+        let one = try Scenario(base: Bases.toolz()) {
+            try FileManager.default.removeItem(at: $0.appendingPathComponent("toolz/recipes.py"))
+        }
         try expectApplies(DiffText(one.diff).withoutPrefixes().shiftingLines(by: 3).text, one, repaired: true)
         // Only the header: delete whatever the file holds.
-        let headerOnly = "diff --git a/toolz/recipes.py b/toolz/recipes.py\ndeleted file mode 100644\n"
+        let headerOnly =
+            "diff --git a/toolz/recipes.py b/toolz/recipes.py\ndeleted file mode 100644\n"
             + "diff --git a/toolz/sandbox/tests/__init__.py b/toolz/sandbox/tests/__init__.py\ndeleted file mode 100644\n"
         try expectApplies(headerOnly, scenario, repaired: false)
     }
 
     @Test func deletingThenCreatingAFileReplacesIt() throws {
-        let deletion = try Scenario(base: Bases.toolz()) { try FileManager.default.removeItem(at: $0.appendingPathComponent("toolz/recipes.py")) }
+        let deletion = try Scenario(base: Bases.toolz()) {
+            try FileManager.default.removeItem(at: $0.appendingPathComponent("toolz/recipes.py"))
+        }
         let replaced = try Scenario(base: Bases.toolz()) { root in
             try "X = 1\n".write(to: root.appendingPathComponent("toolz/recipes.py"), atomically: false, encoding: .utf8)
         }
-        let creation = "diff --git a/toolz/recipes.py b/toolz/recipes.py\nnew file mode 100644\n--- /dev/null\n+++ b/toolz/recipes.py\n@@ -0,0 +1 @@\n+X = 1\n"
+        let creation =
+            "diff --git a/toolz/recipes.py b/toolz/recipes.py\nnew file mode 100644\n--- /dev/null\n+++ b/toolz/recipes.py\n@@ -0,0 +1 @@\n+X = 1\n"
         let resolved = try expectApplies(deletion.diff + creation, replaced, repaired: false)
         #expect(resolved?.files == ["toolz/recipes.py"])
         // The other way round git would refuse, so the engine does too.
@@ -186,7 +222,10 @@ import TestSupport
 
         let edited = try Scenario(base: Bases.toolz()) { root in
             try FixtureRepo.git(["mv", "toolz/recipes.py", "toolz/recipes_moved.py"], in: root)
-            try replace("    return map(tuple, pluck(1, itertools.groupby(seq, key=func)))", with: "    groups = itertools.groupby(seq, key=func)\n    return map(tuple, pluck(1, groups))", in: "toolz/recipes_moved.py", at: root)
+            try replace(
+                "    return map(tuple, pluck(1, itertools.groupby(seq, key=func)))",
+                with: "    groups = itertools.groupby(seq, key=func)\n    return map(tuple, pluck(1, groups))",
+                in: "toolz/recipes_moved.py", at: root)
         }
         try expectApplies(edited.diff, edited, repaired: false)
         // Plain headers naming two paths mean a rename; line numbers off too.
@@ -214,22 +253,30 @@ import TestSupport
     @Test func missingTrailingContextIsSupplied() throws {
         // git would anchor a hunk without trailing context at the end of the file; the engine adds context.
         let scenario = try Scenario(base: Bases.toolz()) { root in
-            try replace("    return filterfalse(predicate, seq)\n", with: "    return filterfalse(predicate, seq)\n    # end of remove\n", in: "toolz/itertoolz.py", at: root)
+            try replace(
+                "    return filterfalse(predicate, seq)\n",
+                with: "    return filterfalse(predicate, seq)\n    # end of remove\n", in: "toolz/itertoolz.py",
+                at: root)
         }
-        let model = "--- a/toolz/itertoolz.py\n+++ b/toolz/itertoolz.py\n@@ -27,1 +27,2 @@\n     return filterfalse(predicate, seq)\n+    # end of remove\n"
+        let model =
+            "--- a/toolz/itertoolz.py\n+++ b/toolz/itertoolz.py\n@@ -27,1 +27,2 @@\n     return filterfalse(predicate, seq)\n+    # end of remove\n"
         let resolved = try expectApplies(model, scenario, repaired: true)
         #expect(resolved?.repairs.contains { $0.contains("trailing context") } == true)
     }
 
     @Test func consistentlyDedentedHunkIsReindented() throws {
         let scenario = try Scenario(base: Bases.toolz()) { root in
-            try replace("    return itertools.islice(seq, n)\n", with: "    seq = iter(seq)\n    return itertools.islice(seq, n)\n", in: "toolz/itertoolz.py", at: root)
+            try replace(
+                "    return itertools.islice(seq, n)\n",
+                with: "    seq = iter(seq)\n    return itertools.islice(seq, n)\n", in: "toolz/itertoolz.py", at: root)
         }
         // The model lost one level of indentation on every line, its added line included.
         let dedented = DiffText(scenario.diff).mapHunks { hunk in
-            .init(header: hunk.header, body: hunk.body.map { line in
-                line.dropFirst().hasPrefix("    ") ? String(line.prefix(1) + line.dropFirst(5)) : line
-            })
+            .init(
+                header: hunk.header,
+                body: hunk.body.map { line in
+                    line.dropFirst().hasPrefix("    ") ? String(line.prefix(1) + line.dropFirst(5)) : line
+                })
         }.text
         #expect(dedented.contains("\n+seq = iter(seq)\n"))
         let resolved = try expectApplies(dedented, scenario, repaired: true)
@@ -257,7 +304,9 @@ import TestSupport
 
     @Test func contextLinesWithoutTheirSpaceAreRead() throws {
         let scenario = try Scenario(base: Bases.toolz()) { root in
-            try replace("    \"\"\" Repeatedly apply binary function", with: "    \"\"\" Repeatedly apply a binary function", in: "toolz/itertoolz.py", at: root)
+            try replace(
+                "    \"\"\" Repeatedly apply binary function", with: "    \"\"\" Repeatedly apply a binary function",
+                in: "toolz/itertoolz.py", at: root)
         }
         // The model dropped the space before the `def accumulate` context line, right before the change.
         let text = scenario.diff.replacingOccurrences(of: "\n def accumulate(", with: "\ndef accumulate(")
@@ -270,7 +319,8 @@ import TestSupport
         let scenario = try Scenario(base: Bases.inflection()) { root in
             try replace("def camelize(", with: "def camelize(  # noqa\n", in: "inflection/__init__.py", at: root)
         }
-        try expectApplies(DiffText(scenario.diff).shiftingLines(by: 9).miscounting(by: 1).text, scenario, repaired: true)
+        try expectApplies(
+            DiffText(scenario.diff).shiftingLines(by: 9).miscounting(by: 1).text, scenario, repaired: true)
     }
 }
 

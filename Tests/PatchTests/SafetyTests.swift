@@ -1,7 +1,7 @@
 import Foundation
 import Patch
-import Testing
 import TestSupport
+import Testing
 
 /// Unsafe shapes are refused by rule, naming the path, before any file is read or changed.
 @Suite(.timeLimit(.minutes(2))) struct SafetyTests {
@@ -15,9 +15,12 @@ import TestSupport
 
     @Test func absolutePathsAreRefused() throws {
         let base = try Bases.toolz()
-        let error = try expectRejected("--- /etc/passwd\n+++ /etc/passwd\n@@ -1 +1 @@\n-root\n+evil\n", against: base, rule: "absolute-path")
+        let error = try expectRejected(
+            "--- /etc/passwd\n+++ /etc/passwd\n@@ -1 +1 @@\n-root\n+evil\n", against: base, rule: "absolute-path")
         #expect(error?.path == "/etc/passwd")
-        try expectRejected("diff --git a//etc/hosts b//etc/hosts\nnew file mode 100644\n--- /dev/null\n+++ b//etc/hosts\n@@ -0,0 +1 @@\n+x\n", against: base, rule: "absolute-path")
+        try expectRejected(
+            "diff --git a//etc/hosts b//etc/hosts\nnew file mode 100644\n--- /dev/null\n+++ b//etc/hosts\n@@ -0,0 +1 @@\n+x\n",
+            against: base, rule: "absolute-path")
     }
 
     @Test(arguments: ["../outside.py", "toolz/../../outside.py", "toolz/.."])
@@ -34,14 +37,17 @@ import TestSupport
 
     @Test func symlinksAreRefused() throws {
         let base = try Bases.toolz()
-        let create = "diff --git a/link b/link\nnew file mode 120000\n--- /dev/null\n+++ b/link\n@@ -0,0 +1 @@\n+/etc/passwd\n\\ No newline at end of file\n"
+        let create =
+            "diff --git a/link b/link\nnew file mode 120000\n--- /dev/null\n+++ b/link\n@@ -0,0 +1 @@\n+/etc/passwd\n\\ No newline at end of file\n"
         #expect(try expectRejected(create, against: base, rule: "symlink")?.path == "link")
         let modeChange = "diff --git a/toolz/utils.py b/toolz/utils.py\nold mode 100644\nnew mode 120000\n"
         try expectRejected(modeChange, against: base, rule: "symlink")
         // A symlink already in the tree, even one pointing inside it, is not patched through.
         let withLink = try Bases.derived(from: base) { root in
-            try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("utils_link.py").path, withDestinationPath: "toolz/utils.py")
-            try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("pkg").path, withDestinationPath: "toolz")
+            try FileManager.default.createSymbolicLink(
+                atPath: root.appendingPathComponent("utils_link.py").path, withDestinationPath: "toolz/utils.py")
+            try FileManager.default.createSymbolicLink(
+                atPath: root.appendingPathComponent("pkg").path, withDestinationPath: "toolz")
         }
         defer { try? FileManager.default.removeItem(at: withLink) }
         try expectRejected(Self.modification("utils_link.py"), against: withLink, rule: "symlink")
@@ -52,9 +58,12 @@ import TestSupport
         let outside = try makeTemporaryDirectory("outside")
         defer { try? FileManager.default.removeItem(at: outside) }
         let base = try Bases.derived(from: Bases.toolz()) { root in
-            try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("out").path, withDestinationPath: outside.path)
-            try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("toolz/up").path, withDestinationPath: "../../..")
-            try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("dangling").path, withDestinationPath: "/nonexistent/place")
+            try FileManager.default.createSymbolicLink(
+                atPath: root.appendingPathComponent("out").path, withDestinationPath: outside.path)
+            try FileManager.default.createSymbolicLink(
+                atPath: root.appendingPathComponent("toolz/up").path, withDestinationPath: "../../..")
+            try FileManager.default.createSymbolicLink(
+                atPath: root.appendingPathComponent("dangling").path, withDestinationPath: "/nonexistent/place")
         }
         defer { try? FileManager.default.removeItem(at: base) }
         let error = try expectRejected(Self.creation("out/evil.py"), against: base, rule: "symlink-escape")
@@ -66,9 +75,11 @@ import TestSupport
 
     @Test func binaryPatchesAreRefused() throws {
         let base = try Bases.toolz()
-        let gitBinary = "diff --git a/logo.png b/logo.png\nnew file mode 100644\nindex 0000000..1111111\nGIT binary patch\nliteral 4\nLcmZQzU|;|M00aO5\n\nliteral 0\nHcmV?d00001\n\n"
+        let gitBinary =
+            "diff --git a/logo.png b/logo.png\nnew file mode 100644\nindex 0000000..1111111\nGIT binary patch\nliteral 4\nLcmZQzU|;|M00aO5\n\nliteral 0\nHcmV?d00001\n\n"
         #expect(try expectRejected(gitBinary, against: base, rule: "binary")?.path == "logo.png")
-        let summary = "diff --git a/logo.png b/logo.png\nindex 1111111..2222222 100644\nBinary files a/logo.png and b/logo.png differ\n"
+        let summary =
+            "diff --git a/logo.png b/logo.png\nindex 1111111..2222222 100644\nBinary files a/logo.png and b/logo.png differ\n"
         try expectRejected(summary, against: base, rule: "binary")
         // A text hunk against a file that holds NUL bytes.
         let withBinary = try Bases.derived(from: base) { root in
@@ -80,7 +91,8 @@ import TestSupport
 
     @Test func specialFilesAreRefused() throws {
         let base = try Bases.toolz()
-        let submodule = "diff --git a/vendor b/vendor\nnew file mode 160000\nindex 0000000..1234567\n--- /dev/null\n+++ b/vendor\n@@ -0,0 +1 @@\n+Subproject commit 1234567\n"
+        let submodule =
+            "diff --git a/vendor b/vendor\nnew file mode 160000\nindex 0000000..1234567\n--- /dev/null\n+++ b/vendor\n@@ -0,0 +1 @@\n+Subproject commit 1234567\n"
         try expectRejected(submodule, against: base, rule: "special-file")
         let device = "diff --git a/dev b/dev\nnew file mode 020644\n--- /dev/null\n+++ b/dev\n@@ -0,0 +1 @@\n+x\n"
         try expectRejected(device, against: base, rule: "special-file")

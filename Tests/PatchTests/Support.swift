@@ -1,7 +1,7 @@
 import Foundation
 import Patch
-import Testing
 import TestSupport
+import Testing
 
 /// Base checkouts shared by all tests. The engine must never write to them; `expectUntouched` checks.
 enum Bases {
@@ -72,8 +72,11 @@ struct Scenario {
         try edit(copy)
         try FixtureRepo.git(["add", "-A"], in: copy)
         self.base = base
-        diff = try FixtureRepo.git(["-c", "diff.noprefix=false", "diff", "--cached", "-M", "--no-color", "--no-ext-diff"], in: copy).stdout
-        expectedTree = try FixtureRepo.git(["write-tree"], in: copy).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        diff = try FixtureRepo.git(
+            ["-c", "diff.noprefix=false", "diff", "--cached", "-M", "--no-color", "--no-ext-diff"], in: copy
+        ).stdout
+        expectedTree = try FixtureRepo.git(["write-tree"], in: copy).stdout.trimmingCharacters(
+            in: .whitespacesAndNewlines)
     }
 }
 
@@ -100,8 +103,9 @@ func expectApplies(
         Issue.record("rejected: \(result)", sourceLocation: sourceLocation)
         return nil
     }
-    #expect(try treeAfterApplying(resolved.canonicalDiff, to: scenario.base) == scenario.expectedTree,
-            "canonical diff:\n\(resolved.canonicalDiff)", sourceLocation: sourceLocation)
+    #expect(
+        try treeAfterApplying(resolved.canonicalDiff, to: scenario.base) == scenario.expectedTree,
+        "canonical diff:\n\(resolved.canonicalDiff)", sourceLocation: sourceLocation)
     #expect(resolved.repaired == repaired, "repairs: \(resolved.repairs)", sourceLocation: sourceLocation)
     return resolved
 }
@@ -127,7 +131,8 @@ func expectRejected(
 /// With PATCH_FUZZ_SEEDS=DIR set, every model text the tests feed the engine is also written to DIR
 /// (one file per distinct input): the seed corpus of the patch fuzzer (scripts/fuzz --refresh-seeds).
 func recordFuzzSeed(_ modelText: String) {
-    guard let directory = ProcessInfo.processInfo.environment["PATCH_FUZZ_SEEDS"], modelText.utf8.count <= 64 * 1024 else { return }
+    guard let directory = ProcessInfo.processInfo.environment["PATCH_FUZZ_SEEDS"], modelText.utf8.count <= 64 * 1024
+    else { return }
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: a stable name, so reruns do not duplicate
     for byte in modelText.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
     try? Data(modelText.utf8).write(to: URL(fileURLWithPath: directory).appendingPathComponent(String(hash, radix: 16)))

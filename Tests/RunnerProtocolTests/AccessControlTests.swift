@@ -41,13 +41,17 @@ extension RunnerProtocolSuite {
             case frames([ServerFrame])
         }
 
-        static func connectAsNobody(_ socketPath: String, id: String, passing directory: String? = nil) async throws -> Answer {
-            let frame = FrameEncoder.encode(try ClientFrame.with { $0.check = makeRequest(id) }.serializedBytes() as [UInt8])
+        static func connectAsNobody(_ socketPath: String, id: String, passing directory: String? = nil) async throws
+            -> Answer
+        {
+            let frame = FrameEncoder.encode(
+                try ClientFrame.with { $0.check = makeRequest(id) }.serializedBytes() as [UInt8])
             let hex = frame.map { String(format: "%02x", $0) }.joined()
-            let arguments = [
-                "setpriv", "--reuid", "\(nobody)", "--regid", "\(nobody)", "--clear-groups",
-                "/usr/bin/python3", "-c", script, socketPath, hex,
-            ] + (directory.map { [$0] } ?? [])
+            let arguments =
+                [
+                    "setpriv", "--reuid", "\(nobody)", "--regid", "\(nobody)", "--clear-groups",
+                    "/usr/bin/python3", "-c", script, socketPath, hex,
+                ] + (directory.map { [$0] } ?? [])
             let output = try await onThread { Result { try run(arguments, in: URL(fileURLWithPath: "/")) } }.get()
             let text = output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             if text == "EACCES" { return .permissionDenied }
@@ -71,10 +75,16 @@ extension RunnerProtocolSuite {
             // The socket group lets nogroup through the file permissions; SO_PEERCRED still says no.
             let fixture = try await ServerFixture { $0.socketGroupID = Self.nobody }
             let answer = try await Self.connectAsNobody(fixture.socketPath, id: "intruder")
-            #expect(answer == .frames([ServerFrame.with { $0.error = ProtocolError.with {
-                $0.code = "forbidden"
-                $0.message = "uid \(Self.nobody) is not allowed"
-            } }]))
+            #expect(
+                answer
+                    == .frames([
+                        ServerFrame.with {
+                            $0.error = ProtocolError.with {
+                                $0.code = "forbidden"
+                                $0.message = "uid \(Self.nobody) is not allowed"
+                            }
+                        }
+                    ]))
             #expect(!fixture.executor.hasStarted("intruder"))
             try await fixture.stop()
         }

@@ -1,5 +1,6 @@
-@testable import RunnerProtocol
 import Testing
+
+@testable import RunnerProtocol
 
 extension RunnerProtocolSuite {
     @Suite struct AccessPolicyTests {

@@ -1,7 +1,8 @@
 import Contracts
-@testable import RunnerProtocol
 import TestSupport
 import Testing
+
+@testable import RunnerProtocol
 
 extension RunnerProtocolSuite {
     @Suite struct CancellationTests {
@@ -29,7 +30,10 @@ extension RunnerProtocolSuite {
         }
 
         @Test func aQueuedClientThatLeavesGivesUpItsQueuePlace() async throws {
-            let fixture = try await ServerFixture { $0.maxConcurrentJobs = 1; $0.maxQueuedJobs = 1 }
+            let fixture = try await ServerFixture {
+                $0.maxConcurrentJobs = 1
+                $0.maxQueuedJobs = 1
+            }
             let client = fixture.client
             let running = Task { await collect(client.check(makeRequest("running", sleep: .seconds(30)))) }
             #expect(await fixture.executor.waitUntilStarted("running"))
@@ -37,7 +41,10 @@ extension RunnerProtocolSuite {
                 #expect(update.event?.queued.isEmpty == false)
                 break  // leaves while queued
             }
-            #expect(await eventually(within: .seconds(10), every: .milliseconds(10)) { fixture.server.limiter.counts.waiting == 0 })
+            #expect(
+                await eventually(within: .seconds(10), every: .milliseconds(10)) {
+                    fixture.server.limiter.counts.waiting == 0
+                })
 
             // The place is free again: the next request is queued, not refused.
             var next = client.check(makeRequest("next")).makeAsyncIterator()

@@ -1,13 +1,15 @@
 import Contracts
-@testable import RunnerProtocol
 import TestSupport
 import Testing
+
+@testable import RunnerProtocol
 
 extension RunnerProtocolSuite {
     @Suite struct CheckTests {
         @Test func requestStreamsEventsThenTheReport() async throws {
             let fixture = try await ServerFixture()
-            let result = await collect(fixture.client.check(makeRequest("round-trip", steps: ["apply", "black", "ruff"])))
+            let result = await collect(
+                fixture.client.check(makeRequest("round-trip", steps: ["apply", "black", "ruff"])))
             try await fixture.stop()
 
             #expect(result.error == nil)
@@ -22,7 +24,10 @@ extension RunnerProtocolSuite {
         }
 
         @Test func sixteenConcurrentClientsEachGetTheirOwnReport() async throws {
-            let fixture = try await ServerFixture { $0.maxConcurrentJobs = 4; $0.maxQueuedJobs = 16 }
+            let fixture = try await ServerFixture {
+                $0.maxConcurrentJobs = 4
+                $0.maxQueuedJobs = 16
+            }
             let reasons = await withTaskGroup(of: (String, String?).self) { group in
                 for index in 0..<16 {
                     let id = "client-\(index)"
@@ -44,7 +49,10 @@ extension RunnerProtocolSuite {
         }
 
         @Test func aRequestBeyondTheRunningJobAndTheQueueIsBusy() async throws {
-            let fixture = try await ServerFixture { $0.maxConcurrentJobs = 1; $0.maxQueuedJobs = 1 }
+            let fixture = try await ServerFixture {
+                $0.maxConcurrentJobs = 1
+                $0.maxQueuedJobs = 1
+            }
             let client = fixture.client
             let running = Task { await collect(client.check(makeRequest("running", sleep: .seconds(30)))) }
             #expect(await fixture.executor.waitUntilStarted("running"))
@@ -81,10 +89,14 @@ extension RunnerProtocolSuite {
             // One at a time, so the fixture's readiness probe cannot take a place.
             var idle: [RawConnection] = []
             for open in 1...2 {
-                #expect(await eventually(within: .seconds(10), every: .milliseconds(10)) { fixture.server.tracker.count == open - 1 })
+                #expect(
+                    await eventually(within: .seconds(10), every: .milliseconds(10)) {
+                        fixture.server.tracker.count == open - 1
+                    })
                 idle.append(try RawConnection(socketPath: fixture.socketPath))
             }
-            #expect(await eventually(within: .seconds(10), every: .milliseconds(10)) { fixture.server.tracker.count == 2 })
+            #expect(
+                await eventually(within: .seconds(10), every: .milliseconds(10)) { fixture.server.tracker.count == 2 })
             let third = await collect(fixture.client.check(makeRequest("crowded")))
             #expect((third.error as? RunnerClientError)?.serverCode == "busy")
             #expect(idle.count == 2)

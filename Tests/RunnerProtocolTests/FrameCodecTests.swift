@@ -1,6 +1,7 @@
 import Contracts
-@testable import RunnerProtocol
 import Testing
+
+@testable import RunnerProtocol
 
 extension RunnerProtocolSuite {
     @Suite struct FrameCodecTests {

@@ -1,7 +1,8 @@
 import Contracts
-@testable import RunnerProtocol
 import TestSupport
 import Testing
+
+@testable import RunnerProtocol
 
 extension RunnerProtocolSuite {
     @Suite struct FuzzTests {
@@ -12,7 +13,9 @@ extension RunnerProtocolSuite {
             for _ in 0..<2000 {
                 var decoder = FrameDecoder(maxFrameBytes: 64)
                 // Small length prefixes half of the time, so payloads reach the protobuf decoder too.
-                var bytes = (0..<Int.random(in: 0...80, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+                var bytes = (0..<Int.random(in: 0...80, using: &random)).map { _ in
+                    UInt8.random(in: 0...255, using: &random)
+                }
                 if Bool.random(using: &random), bytes.count >= 4 {
                     bytes[0...2] = [0, 0, 0]
                     bytes[3] %= 40
@@ -40,11 +43,15 @@ extension RunnerProtocolSuite {
 
         /// Connections sending random bytes are answered or closed; the server keeps serving.
         @Test func randomBytesOnManyConnectionsLeaveTheServerServing() async throws {
-            let fixture = try await ServerFixture { $0.readTimeout = .milliseconds(300); $0.maxFrameBytes = 1024 }
+            let fixture = try await ServerFixture {
+                $0.readTimeout = .milliseconds(300)
+                $0.maxFrameBytes = 1024
+            }
             var random = SplitMix64(state: 42)
             for _ in 0..<20 {
                 let connection = try RawConnection(socketPath: fixture.socketPath)
-                try connection.send((0..<Int.random(in: 1...64, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) })
+                try connection.send(
+                    (0..<Int.random(in: 1...64, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) })
                 let (frames, closed) = try await connection.readUntilClosed()
                 #expect(closed)
                 #expect(frames.allSatisfy { $0.error.code == "bad_frame" || $0.error.code == "too_large" })

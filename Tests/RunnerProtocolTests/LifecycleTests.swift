@@ -2,8 +2,9 @@ import Contracts
 import Foundation
 import Logging
 import TestSupport
-@testable import RunnerProtocol
 import Testing
+
+@testable import RunnerProtocol
 
 extension RunnerProtocolSuite {
     @Suite struct LifecycleTests {
@@ -49,7 +50,8 @@ extension RunnerProtocolSuite {
         @Test func socketFileIs0660InA0750Directory() async throws {
             let fixture = try await ServerFixture()
             let file = try FileManager.default.attributesOfItem(atPath: fixture.socketPath)
-            let directory = try FileManager.default.attributesOfItem(atPath: (fixture.socketPath as NSString).deletingLastPathComponent)
+            let directory = try FileManager.default.attributesOfItem(
+                atPath: (fixture.socketPath as NSString).deletingLastPathComponent)
             #expect(file[.type] as? FileAttributeType == .typeSocket)
             #expect((file[.posixPermissions] as? Int) == 0o660)
             #expect((directory[.posixPermissions] as? Int) == 0o750)
@@ -62,7 +64,8 @@ extension RunnerProtocolSuite {
             let path = directory.appendingPathComponent("runner.sock").path
             try Data("keep me".utf8).write(to: URL(fileURLWithPath: path))
             let server = RunnerServer(
-                configuration: RunnerServerConfiguration(socketPath: path), executor: TestExecutor(), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+                configuration: RunnerServerConfiguration(socketPath: path), executor: TestExecutor(),
+                logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
             await #expect(throws: RunnerSocketError.self) { try await server.run() }
             #expect(try String(contentsOfFile: path, encoding: .utf8) == "keep me")
         }
@@ -107,12 +110,18 @@ extension RunnerProtocolSuite {
         }
 
         @Test func gracefulShutdownRefusesQueuedJobs() async throws {
-            let fixture = try await ServerFixture { $0.maxConcurrentJobs = 1; $0.shutdownGrace = .milliseconds(200) }
+            let fixture = try await ServerFixture {
+                $0.maxConcurrentJobs = 1
+                $0.shutdownGrace = .milliseconds(200)
+            }
             let client = fixture.client
             let running = Task { await collect(client.check(makeRequest("running", sleep: .seconds(30)))) }
             #expect(await fixture.executor.waitUntilStarted("running"))
             let queued = Task { await collect(client.check(makeRequest("waiting"))) }
-            #expect(await eventually(within: .seconds(10), every: .milliseconds(10)) { fixture.server.limiter.counts.waiting == 1 })
+            #expect(
+                await eventually(within: .seconds(10), every: .milliseconds(10)) {
+                    fixture.server.limiter.counts.waiting == 1
+                })
 
             try await fixture.stop()
             let queuedResult = await queued.value

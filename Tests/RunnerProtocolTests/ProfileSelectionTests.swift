@@ -12,19 +12,30 @@ extension RunnerProtocolSuite {
             let name: String
             let runs = Mutex(0)
             init(_ name: String) { self.name = name }
-            func execute(_ request: CheckRequest, events: @escaping @Sendable (CheckEvent) async -> Void) async -> CheckReport {
+            func execute(_ request: CheckRequest, events: @escaping @Sendable (CheckEvent) async -> Void) async
+                -> CheckReport
+            {
                 runs.withLock { $0 += 1 }
-                return .with { $0.verdict = "pass"; $0.reason = name }
+                return .with {
+                    $0.verdict = "pass"
+                    $0.reason = name
+                }
             }
         }
 
         let standard = Named("python-selfcheck"), strict = Named("strict")
         var selector: ProfileSelectingExecutor {
-            ProfileSelectingExecutor(executors: ["python-selfcheck": standard, "strict": strict], defaultProfile: "python-selfcheck")
+            ProfileSelectingExecutor(
+                executors: ["python-selfcheck": standard, "strict": strict], defaultProfile: "python-selfcheck")
         }
 
         func check(profile: String) async -> CheckReport {
-            await selector.execute(CheckRequest.with { $0.requestID = "r"; $0.profile = profile }, workspace: nil) { _ in }
+            await selector.execute(
+                CheckRequest.with {
+                    $0.requestID = "r"
+                    $0.profile = profile
+                }, workspace: nil
+            ) { _ in }
         }
 
         @Test func anEmptyNameIsTheRunnersOwnAndAnAllowedNameIsUsed() async {

@@ -11,7 +11,9 @@ extension RunnerProtocolSuite {
         /// How many of this process's fds point at `path`.
         static func openFDs(to path: String) -> Int {
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-            return entries.filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) == path }.count
+            return entries.filter {
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) == path
+            }.count
         }
 
         @Test func aPassedDirectoryReachesTheExecutorAndIsClosedAfterTheJob() async throws {
@@ -30,7 +32,10 @@ extension RunnerProtocolSuite {
             #expect(result.updates.last?.report?.verdict == "pass")
             #expect(fixture.executor.workspace(of: "with-fd") == workspace.path)
             // Neither the client's copy nor the runner's received fd stays open.
-            #expect(await eventually(within: .seconds(5), every: .milliseconds(10)) { Self.openFDs(to: workspace.path) == 0 })
+            #expect(
+                await eventually(within: .seconds(5), every: .milliseconds(10)) {
+                    Self.openFDs(to: workspace.path) == 0
+                })
             try await fixture.stop()
         }
 
@@ -62,7 +67,8 @@ extension RunnerProtocolSuite {
         }
 
         @Test func anInvalidFDFailsInTheClient() async throws {
-            let result = await collect(RunnerClient(socketPath: "/nonexistent/runner.sock").check(makeRequest("bad"), workspaceDirectory: -1))
+            let result = await collect(
+                RunnerClient(socketPath: "/nonexistent/runner.sock").check(makeRequest("bad"), workspaceDirectory: -1))
             #expect((result.error as? RunnerClientError)?.code == .badRequest)
         }
     }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 extension SandboxSuites {
     /// `selfcheck-runner doctor` on this host, as root and as an unprivileged user.
@@ -22,8 +22,11 @@ extension SandboxSuites {
         @Test func exec125WhenTheSandboxCannotBeBuilt() throws {
             let directory = try makeSharedDirectory("sbx-profile", owner: .root)
             defer { try? FileManager.default.removeItem(at: directory) }
-            var profile = try JSONSerialization.jsonObject(
-                with: Data(contentsOf: Paths.packageRoot.appendingPathComponent("sandbox-profiles/python-selfcheck.json"))) as! [String: Any]
+            var profile =
+                try JSONSerialization.jsonObject(
+                    with: Data(
+                        contentsOf: Paths.packageRoot.appendingPathComponent("sandbox-profiles/python-selfcheck.json")))
+                as! [String: Any]
             var mounts = profile["mounts"] as! [[String: Any]]
             mounts.append(["type": "bind", "source": "/no/such/directory"])
             profile["mounts"] = mounts

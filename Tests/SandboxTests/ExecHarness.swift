@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Runs `selfcheck-runner exec` as a black box, either as root or as an unprivileged user (uid 65534 via
 /// setpriv), and reads its `--report` lines.
@@ -32,7 +32,8 @@ struct ExecResult {
 }
 
 /// Where the unprivileged tests' copy of the runner lives; removed when the test process exits.
-private let installedCopyRoot = FileManager.default.temporaryDirectory.appendingPathComponent("selfcheck-runner-\(getpid())")
+private let installedCopyRoot = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "selfcheck-runner-\(getpid())")
 
 enum Exec {
     static var runner: String { Paths.product("selfcheck-runner").path }
@@ -51,25 +52,32 @@ enum Exec {
         let binary = root.appendingPathComponent("bin/selfcheck-runner")
         _ = try? TestSupport.run(["mkdir", "-p", root.appendingPathComponent("bin").path, share.path])
         _ = try? TestSupport.run(["cp", runner, binary.path])
-        _ = try? TestSupport.run(["cp", "-r", Paths.packageRoot.appendingPathComponent("sandbox-profiles").path, share.path])
+        _ = try? TestSupport.run([
+            "cp", "-r", Paths.packageRoot.appendingPathComponent("sandbox-profiles").path, share.path,
+        ])
         _ = try? TestSupport.run(["chmod", "-R", "a+rX", root.path])
         return binary.path
     }()
 
     /// `selfcheck-runner exec --report [options] -- command…` as `user`.
-    static func run(_ command: [String], as user: RunnerUser, options: [String] = [],
-                    environment: [String: String]? = nil, input: Data? = nil) throws -> ExecResult {
+    static func run(
+        _ command: [String], as user: RunnerUser, options: [String] = [],
+        environment: [String: String]? = nil, input: Data? = nil
+    ) throws -> ExecResult {
         let started = Date()
         let output = try TestSupport.run(
             user.prefix + [runner(for: user), "exec", "--report"] + options + ["--"] + command,
             input: input, environment: environment, check: false)
-        return ExecResult(status: output.status, stdout: output.stdout, stderr: output.stderr,
-                          seconds: Date().timeIntervalSince(started))
+        return ExecResult(
+            status: output.status, stdout: output.stdout, stderr: output.stderr,
+            seconds: Date().timeIntervalSince(started))
     }
 
     /// Python code run inside the sandbox.
-    static func python(_ code: String, as user: RunnerUser, options: [String] = [],
-                       environment: [String: String]? = nil) throws -> ExecResult {
+    static func python(
+        _ code: String, as user: RunnerUser, options: [String] = [],
+        environment: [String: String]? = nil
+    ) throws -> ExecResult {
         try run(["python3", "-c", code], as: user, options: options, environment: environment)
     }
 }
@@ -96,7 +104,9 @@ func makeCheckout(owner: RunnerUser) throws -> URL {
 
 /// SHA-256 of every file under a directory (path and content), to prove a checkout is byte-identical.
 func treeDigest(_ root: URL) throws -> String {
-    try TestSupport.run(["sh", "-c", "cd '\(root.path)' && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum"]).stdout
+    try TestSupport.run([
+        "sh", "-c", "cd '\(root.path)' && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum",
+    ]).stdout
 }
 
 /// True while some process's command line contains `marker`.
@@ -106,7 +116,9 @@ func processExists(withMarker marker: String) -> Bool { !pids(withMarker: marker
 func pids(withMarker marker: String) -> [Int32] {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
     return names.compactMap { name -> Int32? in
-        guard let pid = Int32(name), let data = FileManager.default.contents(atPath: "/proc/\(name)/cmdline") else { return nil }
+        guard let pid = Int32(name), let data = FileManager.default.contents(atPath: "/proc/\(name)/cmdline") else {
+            return nil
+        }
         let cmdline = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
         return cmdline.contains(marker) && !cmdline.contains("selfcheck-runner") ? pid : nil
     }

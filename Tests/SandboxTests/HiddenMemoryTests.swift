@@ -1,24 +1,24 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Memory that no process's resident set shows still counts against the limit: as root the job's cgroup
 /// v1 memory group is charged for it, without root pid 1 adds tmpfs files, open memfds and System V
 /// segments to its sum of RSS. Each case holds 256 MiB under a 64 MiB limit, then sleeps.
 extension SandboxSuites {
-@Suite(.timeLimit(.minutes(2)))
-struct HiddenMemoryTests {
-    static let hoards: [String: String] = [
-        "memfd": """
+    @Suite(.timeLimit(.minutes(2)))
+    struct HiddenMemoryTests {
+        static let hoards: [String: String] = [
+            "memfd": """
             import os
             fd = os.memfd_create("hoard")
             for _ in range(256): os.write(fd, b"x" * (1 << 20))
             """,
-        "tmpfs": """
+            "tmpfs": """
             with open("/tmp/hoard", "wb") as f:
                 for _ in range(256): f.write(b"x" * (1 << 20))
             """,
-        "sysv": """
+            "sysv": """
             import ctypes
             libc = ctypes.CDLL(None, use_errno=True)
             libc.shmat.restype = ctypes.c_void_p
@@ -31,21 +31,24 @@ struct HiddenMemoryTests {
                 ctypes.memset(address + offset, 1, 8 << 20)
                 libc.shmdt(ctypes.c_void_p(address))
             """,
-    ]
+        ]
 
-    static let cases: [(RunnerUser, String)] = RunnerUser.available.flatMap { user in hoards.keys.sorted().map { (user, $0) } }
+        static let cases: [(RunnerUser, String)] = RunnerUser.available.flatMap { user in
+            hoards.keys.sorted().map { (user, $0) }
+        }
 
-    @Test(arguments: cases)
-    func memoryOutsideTheResidentSetHitsTheLimit(user: RunnerUser, hoard: String) throws {
-        let result = try Exec.python(Self.hoards[hoard]! + """
+        @Test(arguments: cases)
+        func memoryOutsideTheResidentSetHitsTheLimit(user: RunnerUser, hoard: String) throws {
+            let result = try Exec.python(
+                Self.hoards[hoard]! + """
 
-            import time
-            print("holding", flush=True)
-            time.sleep(5)
-            print("SURVIVED")
-            """, as: user, options: ["--memory-mb", "64", "--timeout", "30"])
-        #expect(result.limitHit == "memory", "\(result.stdout)\(result.stderr)")
-        #expect(!result.stdout.contains("SURVIVED"), "\(result.stdout)")
+                    import time
+                    print("holding", flush=True)
+                    time.sleep(5)
+                    print("SURVIVED")
+                    """, as: user, options: ["--memory-mb", "64", "--timeout", "30"])
+            #expect(result.limitHit == "memory", "\(result.stdout)\(result.stderr)")
+            #expect(!result.stdout.contains("SURVIVED"), "\(result.stdout)")
+        }
     }
-}
 }

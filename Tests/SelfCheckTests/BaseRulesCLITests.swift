@@ -46,7 +46,8 @@ extension RunnerCLITests {
         defer { repo.remove() }
         let patch = try repo.diff {
             try replace("import itertools\n", with: "import itertools\nimport json\n", in: "toolz/itertoolz.py", at: $0)
-            try "[lint]\nignore = [\"F401\"]\n".write(to: $0.appendingPathComponent(path), atomically: false, encoding: .utf8)
+            try "[lint]\nignore = [\"F401\"]\n".write(
+                to: $0.appendingPathComponent(path), atomically: false, encoding: .utf8)
         }
         let outcome = try check(repo, patch, ["--steps", "black,ruff"])
         #expect(outcome.status == 1, "\(outcome.report.reason)")
@@ -58,7 +59,9 @@ extension RunnerCLITests {
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
         let patch = try repo.diff {
-            try replace("import itertools\n", with: "# ruff: noqa\nimport itertools\nimport json\n", in: "toolz/itertoolz.py", at: $0)
+            try replace(
+                "import itertools\n", with: "# ruff: noqa\nimport itertools\nimport json\n", in: "toolz/itertoolz.py",
+                at: $0)
         }
         let outcome = try check(repo, patch, ["--steps", "black,ruff"])
         #expect(outcome.status == 1, "\(outcome.report.reason)")
@@ -95,8 +98,10 @@ extension RunnerCLITests {
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
         let patch = try repo.diff {
-            try replace("description = \"List processing tools and functional utilities\"",
-                        with: "description = \"List processing tools and functional utilities for Python\"", in: "pyproject.toml", at: $0)
+            try replace(
+                "description = \"List processing tools and functional utilities\"",
+                with: "description = \"List processing tools and functional utilities for Python\"",
+                in: "pyproject.toml", at: $0)
         }
         let outcome = try check(repo, patch)
         #expect(outcome.status == 0, "\(outcome.report.reason)")
@@ -114,15 +119,21 @@ extension RunnerCLITests {
             var text = try String(contentsOf: url, encoding: .utf8)
             let start = try #require(text.range(of: "__all__ = ("))
             let end = try #require(text.range(of: ")\n", range: start.upperBound..<text.endIndex))
-            let names = text[start.upperBound..<end.lowerBound].split(separator: ",")
-                .map { $0.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "'", with: "\"") } + ["\"total_length\""]
-            text.replaceSubrange(start.lowerBound..<end.upperBound, with: "__all__ = (\n" + names.map { "    \($0),\n" }.joined() + ")\n")
+            let names =
+                text[start.upperBound..<end.lowerBound].split(separator: ",")
+                .map { $0.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "'", with: "\"") }
+                + ["\"total_length\""]
+            text.replaceSubrange(
+                start.lowerBound..<end.upperBound, with: "__all__ = (\n" + names.map { "    \($0),\n" }.joined() + ")\n"
+            )
             try text.write(to: url, atomically: false, encoding: .utf8)
             try append(PipelineTests.goodFunction, to: "toolz/itertoolz.py", in: root)
         }
         let outcome = try check(repo, patch, ["--steps", "black,ruff"])
         #expect(outcome.status == 0, "\(outcome.report.reason) \(step(outcome.report, "ruff")?.newFailures ?? [])")
-        #expect(step(outcome.report, "ruff")?.preexistingFailures.contains { $0.key.hasPrefix("RUF022 toolz/itertoolz.py") } == true)
+        #expect(
+            step(outcome.report, "ruff")?.preexistingFailures.contains { $0.key.hasPrefix("RUF022 toolz/itertoolz.py") }
+                == true)
     }
 
     /// A base whose toolz/utils.py has no final newline. A model's diff of its last line without the
@@ -131,17 +142,23 @@ extension RunnerCLITests {
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
         let utils = repo.root.appendingPathComponent("toolz/utils.py")
-        try String(String(contentsOf: utils, encoding: .utf8).dropLast()).write(to: utils, atomically: false, encoding: .utf8)
+        try String(String(contentsOf: utils, encoding: .utf8).dropLast()).write(
+            to: utils, atomically: false, encoding: .utf8)
         try FixtureRepo.git(["commit", "-qam", "no final newline"], in: repo.root)
         let exact = try repo.diff {
-            try replace("no_default = '__no__default__'", with: "no_default = \"__no__default__\"\n", in: "toolz/utils.py", at: $0)
+            try replace(
+                "no_default = '__no__default__'", with: "no_default = \"__no__default__\"\n", in: "toolz/utils.py",
+                at: $0)
         }
-        let model = exact.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("\\") }.joined(separator: "\n")
+        let model = exact.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("\\") }
+            .joined(separator: "\n")
         #expect(exact.contains("\\ No newline") && !model.contains("\\ No newline"))
         let outcome = try check(repo, model, ["--steps", "black,ruff"])
         #expect(outcome.status == 0, "\(outcome.report.reason) \(step(outcome.report, "black")?.newFailures ?? [])")
         #expect(outcome.report.patch.repaired)
-        #expect(outcome.report.patch.canonicalDiff.hasSuffix("+no_default = \"__no__default__\"\n"), "\(outcome.report.patch.canonicalDiff)")
+        #expect(
+            outcome.report.patch.canonicalDiff.hasSuffix("+no_default = \"__no__default__\"\n"),
+            "\(outcome.report.patch.canonicalDiff)")
     }
 
     @Test func aCRLFDiffIsReportedAsRepaired() throws {

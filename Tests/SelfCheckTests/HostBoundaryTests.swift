@@ -1,10 +1,11 @@
 import Contracts
 import Foundation
 import RunnerProtocol
-@testable import SelfCheck
 import SwiftProtobuf
 import TestSupport
 import Testing
+
+@testable import SelfCheck
 
 /// The runner acting on the host for a hostile repository: no git runs in the checkout (its
 /// `.git/config` can name commands), and the checkout — `.git` included — is left byte for byte as it was.
@@ -19,7 +20,8 @@ import Testing
             let path = root.path + "/" + relative
             var info = stat()
             guard lstat(path, &info) == 0 else { continue }
-            var text = "mode \(String(info.st_mode, radix: 8)) mtime \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) size \(info.st_size)"
+            var text =
+                "mode \(String(info.st_mode, radix: 8)) mtime \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) size \(info.st_size)"
             if (info.st_mode & S_IFMT) == S_IFREG {
                 text += " " + (try Data(contentsOf: URL(fileURLWithPath: path))).base64EncodedString()
             }
@@ -36,10 +38,14 @@ import Testing
         try FixtureRepo.git(["config", "filter.owned.clean", command], in: repo.root)
         try FixtureRepo.git(["config", "filter.owned.smudge", "cat"], in: repo.root)
         try FixtureRepo.git(["config", "core.fsmonitor", "sh -c 'touch \(marker.path)'"], in: repo.root)
-        try "*.py filter=owned\n".write(to: repo.root.appendingPathComponent(".git/info/attributes"), atomically: true, encoding: .utf8)
+        try "*.py filter=owned\n".write(
+            to: repo.root.appendingPathComponent(".git/info/attributes"), atomically: true, encoding: .utf8)
         // Same contents, new mtime: git would have to read the file again (through the filter).
         let touched = repo.root.appendingPathComponent("toolz/itertoolz.py").path
-        #expect(utimensat(AT_FDCWD, touched, [timespec(tv_sec: 1_000_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000_000, tv_nsec: 0)], 0) == 0)
+        #expect(
+            utimensat(
+                AT_FDCWD, touched,
+                [timespec(tv_sec: 1_000_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000_000, tv_nsec: 0)], 0) == 0)
         return repo
     }
 
@@ -53,12 +59,17 @@ import Testing
         let patch = try repo.diff { try append(PipelineTests.goodFunction, to: "toolz/itertoolz.py", in: $0) }
         try? FileManager.default.removeItem(at: marker)
         let before = try Self.snapshot(repo.root)
-        let output = try run([Self.runner, "check", "--repo", repo.root.path, "--diff", "-", "--format", "json",
-                              "--cache-dir", scratch.appendingPathComponent("cache").path, "--steps", "black,ruff"],
-                             input: Data(patch.utf8), check: false)
+        let output = try run(
+            [
+                Self.runner, "check", "--repo", repo.root.path, "--diff", "-", "--format", "json",
+                "--cache-dir", scratch.appendingPathComponent("cache").path, "--steps", "black,ruff",
+            ],
+            input: Data(patch.utf8), check: false)
         let report = try CheckReport(jsonString: output.stdout)
         #expect(report.verdict == "pass", "\(report.reason) \(output.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: marker.path), "a command from the checkout's .git/config ran on the host")
+        #expect(
+            !FileManager.default.fileExists(atPath: marker.path),
+            "a command from the checkout's .git/config ran on the host")
         let after = try Self.snapshot(repo.root)
         #expect(after == before, "changed: \(after.keys.filter { after[$0] != before[$0] }.sorted())")
     }
@@ -85,7 +96,9 @@ import Testing
         }
         let final = try #require(report)
         #expect(final.verdict == "pass", "\(final.reason)")
-        #expect(!FileManager.default.fileExists(atPath: marker.path), "a command from the checkout's .git/config ran on the host")
+        #expect(
+            !FileManager.default.fileExists(atPath: marker.path),
+            "a command from the checkout's .git/config ran on the host")
         let after = try Self.snapshot(repo.root)
         #expect(after == before, "changed: \(after.keys.filter { after[$0] != before[$0] }.sorted())")
     }
@@ -97,12 +110,15 @@ import Testing
         defer { try? FileManager.default.removeItem(at: scratch) }
         let marker = scratch.appendingPathComponent("ran-on-host")
         let root = scratch.appendingPathComponent("repo")
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("objects/info"), withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("refs/heads"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("objects/info"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("refs/heads"), withIntermediateDirectories: true)
         try "ref: refs/heads/main\n".write(to: root.appendingPathComponent("HEAD"), atomically: true, encoding: .utf8)
         try "keep\n".write(to: root.appendingPathComponent("objects/info/keep"), atomically: true, encoding: .utf8)
         try "keep\n".write(to: root.appendingPathComponent("refs/heads/keep"), atomically: true, encoding: .utf8)
-        let config = "[core]\n\tbare = true\n\tfsmonitor = sh -c 'touch \(marker.path)'\n[filter \"owned\"]\n\tclean = sh -c 'touch \(marker.path); cat'\n"
+        let config =
+            "[core]\n\tbare = true\n\tfsmonitor = sh -c 'touch \(marker.path)'\n[filter \"owned\"]\n\tclean = sh -c 'touch \(marker.path); cat'\n"
         try config.write(to: root.appendingPathComponent("config"), atomically: true, encoding: .utf8)
         try "* filter=owned\n".write(to: root.appendingPathComponent("attributes"), atomically: true, encoding: .utf8)
         try FixtureRepo.initializeRepository(at: root)
@@ -112,8 +128,9 @@ import Testing
             try append("more\n", to: "HEAD", in: $0)
         }
         try? FileManager.default.removeItem(at: marker)
-        let output = try run([Self.runner, "check", "--repo", root.path, "--diff", "-", "--format", "json", "--steps", "black"],
-                             input: Data(patch.utf8), check: false)
+        let output = try run(
+            [Self.runner, "check", "--repo", root.path, "--diff", "-", "--format", "json", "--steps", "black"],
+            input: Data(patch.utf8), check: false)
         let report = try CheckReport(jsonString: output.stdout)
         #expect(report.patch.files.sorted() == ["HEAD", "config"], "\(report.reason) \(output.stderr)")
         #expect(report.verdict == "pass", "\(report.reason) \(output.stderr)")
@@ -143,8 +160,11 @@ struct WorkspaceFolderTests {
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
         let patch = try repo.diff { try append(PipelineTests.goodFunction, to: "toolz/itertoolz.py", in: $0) }
-        let output = try run([Self.runner, "check", "--repo", repo.root.path, "--diff", "-", "--format", "json", "--no-cache",
-                              "--steps", "black,ruff"], input: Data(patch.utf8), environment: environment, check: false)
+        let output = try run(
+            [
+                Self.runner, "check", "--repo", repo.root.path, "--diff", "-", "--format", "json", "--no-cache",
+                "--steps", "black,ruff",
+            ], input: Data(patch.utf8), environment: environment, check: false)
         let report = try CheckReport(jsonString: output.stdout)
         #expect(report.verdict == "pass", "\(report.reason) \(output.stderr)")
     }
@@ -156,8 +176,11 @@ struct WorkspaceFolderTests {
         defer { repo.remove() }
         let patch = try repo.diff { try append(PipelineTests.goodFunction, to: "toolz/itertoolz.py", in: $0) }
         let stateDir = scratch.appendingPathComponent("state").path
-        let output = try run([Self.runner, "check", "--repo", repo.root.path, "--diff", "-", "--format", "json", "--no-cache",
-                              "--state-dir", stateDir], input: Data(patch.utf8), environment: environment, check: false)
+        let output = try run(
+            [
+                Self.runner, "check", "--repo", repo.root.path, "--diff", "-", "--format", "json", "--no-cache",
+                "--state-dir", stateDir,
+            ], input: Data(patch.utf8), environment: environment, check: false)
         let report = try CheckReport(jsonString: output.stdout)
         #expect(report.verdict == "error")
         #expect(report.reason.contains("cannot enter \(scratch.path)"), "\(report.reason)")
@@ -165,17 +188,24 @@ struct WorkspaceFolderTests {
 
         let doctor = try run([Self.runner, "doctor", "--state-dir", stateDir], environment: environment, check: false)
         #expect(doctor.status != 0)
-        #expect(doctor.stdout.contains("FAIL      workspace folder:") && doctor.stdout.contains("cannot enter \(scratch.path)"), "\(doctor.stdout)")
+        #expect(
+            doctor.stdout.contains("FAIL      workspace folder:")
+                && doctor.stdout.contains("cannot enter \(scratch.path)"), "\(doctor.stdout)")
     }
 
     @Test func serveRefusesToStartWithoutAUsableWorkspaceFolder() throws {
         let (scratch, environment) = try Self.privateTemporary()
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let output = try run([Self.runner, "serve", "--socket", scratch.appendingPathComponent("run/runner.sock").path,
-                              "--state-dir", scratch.appendingPathComponent("state").path],
-                             environment: environment, check: false)
+        let output = try run(
+            [
+                Self.runner, "serve", "--socket", scratch.appendingPathComponent("run/runner.sock").path,
+                "--state-dir", scratch.appendingPathComponent("state").path,
+            ],
+            environment: environment, check: false)
         #expect(output.status == 1)
-        #expect(output.stderr.contains("no usable workspace folder") && output.stderr.contains("cannot enter"), "\(output.stderr)")
+        #expect(
+            output.stderr.contains("no usable workspace folder") && output.stderr.contains("cannot enter"),
+            "\(output.stderr)")
         #expect(!FileManager.default.fileExists(atPath: scratch.appendingPathComponent("run/runner.sock").path))
     }
 }
@@ -200,7 +230,9 @@ struct CheckoutCopyTests {
 
         let job = Process()
         job.executableURL = URL(fileURLWithPath: Self.runner)
-        job.arguments = ["exec", "--workspace", checkout.path, "--timeout", "20", "--", "/bin/sh", "-c", "cat secret.txt; sleep 4"]
+        job.arguments = [
+            "exec", "--workspace", checkout.path, "--timeout", "20", "--", "/bin/sh", "-c", "cat secret.txt; sleep 4",
+        ]
         let output = Pipe()
         job.standardOutput = output
         job.standardError = FileHandle.nullDevice
@@ -218,10 +250,13 @@ struct CheckoutCopyTests {
         }
         let copy = try #require(lower, "the job's checkout copy was not found in mountinfo")
         for uid in ["65534", "12345"] {
-            let probe = try run(["setpriv", "--reuid", uid, "--regid", uid, "--clear-groups", "cat", copy + "/secret.txt"], check: false)
+            let probe = try run(
+                ["setpriv", "--reuid", uid, "--regid", uid, "--clear-groups", "cat", copy + "/secret.txt"], check: false
+            )
             #expect(probe.status != 0, "uid \(uid) read the checkout copy")
             #expect(!probe.stdout.contains(secret))
-            let listing = try run(["setpriv", "--reuid", uid, "--regid", uid, "--clear-groups", "ls", copy], check: false)
+            let listing = try run(
+                ["setpriv", "--reuid", uid, "--regid", uid, "--clear-groups", "ls", copy], check: false)
             #expect(listing.status != 0, "uid \(uid) listed the checkout copy: \(listing.stdout)")
         }
         job.waitUntilExit()
@@ -250,7 +285,8 @@ struct CheckoutCopyTests {
         // A "dead runner's workspace" whose lower is a symbolic link to someone else's mount.
         let planted = temporary.appendingPathComponent("selfcheck-ws-\(Self.deadPid)-planted")
         try FileManager.default.createDirectory(at: planted, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: planted.appendingPathComponent("lower").path, withDestinationPath: victim.path)
+        try FileManager.default.createSymbolicLink(
+            atPath: planted.appendingPathComponent("lower").path, withDestinationPath: victim.path)
         // One that looks dead but belongs to another user: not the runner's to remove.
         let foreign = temporary.appendingPathComponent("selfcheck-ws-\(Self.deadPid)-foreign")
         try FileManager.default.createDirectory(at: foreign, withIntermediateDirectories: true)
@@ -260,7 +296,9 @@ struct CheckoutCopyTests {
         defer { server.stop() }
         #expect(FileManager.default.fileExists(atPath: server.socket), "serve started")
         let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
-        #expect(mounts.split(separator: "\n").contains { $0.split(separator: " ")[4] == victim.path }, "the victim mount was detached")
+        #expect(
+            mounts.split(separator: "\n").contains { $0.split(separator: " ")[4] == victim.path },
+            "the victim mount was detached")
         #expect((try? String(contentsOf: victim.appendingPathComponent("file"), encoding: .utf8)) == "still here\n")
         #expect(!FileManager.default.fileExists(atPath: planted.path), "the runner's own-looking folder is cleaned up")
         #expect(FileManager.default.fileExists(atPath: foreign.path), "another user's folder is left alone")
@@ -276,8 +314,11 @@ struct CheckoutCopyTests {
         #expect(CheckoutState.cleanKey(repo.root) == clean, "stable")
 
         // Python caches are ignored; other untracked files make it dirty.
-        try FileManager.default.createDirectory(at: repo.root.appendingPathComponent("toolz/__pycache__"), withIntermediateDirectories: true)
-        try "x".write(to: repo.root.appendingPathComponent("toolz/__pycache__/a.cpython-311.pyc"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(
+            at: repo.root.appendingPathComponent("toolz/__pycache__"), withIntermediateDirectories: true)
+        try "x".write(
+            to: repo.root.appendingPathComponent("toolz/__pycache__/a.cpython-311.pyc"), atomically: true,
+            encoding: .utf8)
         #expect(CheckoutState.cleanKey(repo.root) == clean)
         try "x = 1\n".write(to: repo.root.appendingPathComponent("toolz/extra.py"), atomically: true, encoding: .utf8)
         #expect(CheckoutState.cleanKey(repo.root) == nil, "an untracked file")
@@ -318,8 +359,11 @@ struct CheckoutCopyTests {
     }
 
     @Test func knownBlobIDs() {
-        #expect(SHA1.blobID([]).map { String(format: "%02x", $0) }.joined() == "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391")
-        #expect(SHA1.blobID(Array("hello\n".utf8)).map { String(format: "%02x", $0) }.joined() == "ce013625030ba8dba906f756967f9e9ca394464a")
+        #expect(
+            SHA1.blobID([]).map { String(format: "%02x", $0) }.joined() == "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391")
+        #expect(
+            SHA1.blobID(Array("hello\n".utf8)).map { String(format: "%02x", $0) }.joined()
+                == "ce013625030ba8dba906f756967f9e9ca394464a")
         let long = [UInt8]((0..<1000).map { UInt8($0 % 251) })
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("blob-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: file) }

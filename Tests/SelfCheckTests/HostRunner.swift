@@ -1,8 +1,9 @@
+import Contracts
 import Foundation
 import Patch
-import Contracts
-@testable import SelfCheck
 import TestSupport
+
+@testable import SelfCheck
 
 /// Unit-test stand-ins behind SelfCheck's protocols: a plain copy of the checkout as the workspace and
 /// host processes as the "sandbox", so the judging logic can be tested with the real tools on their own.
@@ -21,7 +22,8 @@ final class HostRunner: JobRunner, @unchecked Sendable {
     /// Every command run so far (to assert, e.g., that a warm baseline ran nothing at the base).
     var commands: [[String]] { lock.withLock { _commands } }
     private(set) var workspacesMade = 0
-    static let unblockAndExec = "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execvp(sys.argv[1], sys.argv[1:])"
+    static let unblockAndExec =
+        "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execvp(sys.argv[1], sys.argv[1:])"
 
     func makeWorkspace(checkout: URL) async throws -> any CheckWorkspace {
         lock.withLock { workspacesMade += 1 }
@@ -31,8 +33,10 @@ final class HostRunner: JobRunner, @unchecked Sendable {
         return CopiedWorkspace(root: root)
     }
 
-    func run(_ command: [String], in workspace: any CheckWorkspace, stdin: [UInt8]?, limits: Limits,
-             onOutput: (@Sendable ([UInt8]) -> Void)?) async throws -> JobResult {
+    func run(
+        _ command: [String], in workspace: any CheckWorkspace, stdin: [UInt8]?, limits: Limits,
+        onOutput: (@Sendable ([UInt8]) -> Void)?
+    ) async throws -> JobResult {
         lock.withLock { _commands.append(command) }
         let root = (workspace as! CopiedWorkspace).root
         let start = ContinuousClock.now
@@ -42,8 +46,11 @@ final class HostRunner: JobRunner, @unchecked Sendable {
         // (SIGTERM, SIGCHLD…), which breaks Python's subprocess handling: clear it before exec.
         process.arguments = ["/usr/bin/python3", "-c", Self.unblockAndExec] + command
         process.currentDirectoryURL = root
-        process.environment = ["PATH": "/opt/selfcheck-tools/bin:/usr/bin:/bin", "HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1"]
-        let output = Pipe(), input = Pipe()
+        process.environment = [
+            "PATH": "/opt/selfcheck-tools/bin:/usr/bin:/bin", "HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1",
+        ]
+        let output = Pipe()
+        let input = Pipe()
         process.standardOutput = output
         process.standardError = output
         process.standardInput = input
@@ -54,7 +61,12 @@ final class HostRunner: JobRunner, @unchecked Sendable {
         let deadline = DispatchTime.now() + .milliseconds(Int(limits.wallTimeMs))
         nonisolated(unsafe) var timedOut = false
         let pid = process.processIdentifier
-        let timer = DispatchWorkItem { if process.isRunning { timedOut = true; kill(pid, SIGKILL) } }
+        let timer = DispatchWorkItem {
+            if process.isRunning {
+                timedOut = true
+                kill(pid, SIGKILL)
+            }
+        }
         DispatchQueue.global().asyncAfter(deadline: deadline, execute: timer)
         let data = output.fileHandleForReading.readDataToEndOfFile()
         onOutput?(Array(data))
@@ -71,12 +83,16 @@ final class HostRunner: JobRunner, @unchecked Sendable {
 /// Resolves only diffs that `git apply --check` takes as they are (the real engine is in Patch).
 struct GitCheckResolver: PatchResolver {
     func prepare(_ modelText: String, against checkout: URL) -> Result<ResolvedPatch, PatchError> {
-        guard let output = try? run(["git", "apply", "--check", "-"], in: checkout, input: Data(modelText.utf8), check: false),
-              output.succeeded
+        guard
+            let output = try? run(
+                ["git", "apply", "--check", "-"], in: checkout, input: Data(modelText.utf8), check: false),
+            output.succeeded
         else { return .failure(PatchError(rule: "context-not-found", message: "git apply --check refused it")) }
         let files = modelText.split(separator: "\n").filter { $0.hasPrefix("+++ b/") || $0.hasPrefix("--- a/") }
             .map { String($0.dropFirst(6)) }
-        return .success(ResolvedPatch(canonicalDiff: modelText, files: Array(Set(files)).sorted(), repairs: [],
-                                      linesAdded: 0, linesRemoved: 0))
+        return .success(
+            ResolvedPatch(
+                canonicalDiff: modelText, files: Array(Set(files)).sorted(), repairs: [],
+                linesAdded: 0, linesRemoved: 0))
     }
 }

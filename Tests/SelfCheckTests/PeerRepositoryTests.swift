@@ -44,9 +44,12 @@ struct PeerRepositoryTests {
     static func check(_ socket: String, _ request: CheckRequest, passing directory: URL? = nil) throws -> Answer {
         let frame = FrameEncoder.encode(try ClientFrame.with { $0.check = request }.serializedBytes() as [UInt8])
         let hex = frame.map { String(format: "%02x", $0) }.joined()
-        let output = try run(["setpriv", "--reuid", "\(nobody)", "--regid", "\(nobody)", "--clear-groups",
-                              "/usr/bin/python3", "-c", script, socket, hex] + (directory.map { [$0.path] } ?? []),
-                             in: URL(fileURLWithPath: "/"))
+        let output = try run(
+            [
+                "setpriv", "--reuid", "\(nobody)", "--regid", "\(nobody)", "--clear-groups",
+                "/usr/bin/python3", "-c", script, socket, hex,
+            ] + (directory.map { [$0.path] } ?? []),
+            in: URL(fileURLWithPath: "/"))
         let text = output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         var bytes: [UInt8] = []
         var index = text.startIndex
@@ -112,14 +115,17 @@ struct PeerRepositoryTests {
             scratch = try makeTemporaryDirectory("peer-repos")
             chmod(scratch.path, 0o755)
             let roots = scratch.appendingPathComponent("roots")
-            try FileManager.default.createDirectory(at: roots.appendingPathComponent("private"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: roots.appendingPathComponent("private"), withIntermediateDirectories: true)
             chmod(roots.path, 0o755)
             chmod(roots.appendingPathComponent("private").path, 0o700)
             hidden = try PeerRepositoryTests.repository(at: roots.appendingPathComponent("private/repo"), line: "x = 1")
             shared = try PeerRepositoryTests.repository(at: roots.appendingPathComponent("shared"), line: "x = 1")
             outside = try PeerRepositoryTests.repository(at: scratch.appendingPathComponent("outside"), line: "x = 1")
             for repo in [shared, outside] { try run(["chmod", "-R", "a+rX", repo.root.path]) }
-            server = try RunnerProcess(arguments: ["--allow-uid", "\(nobody)", "--socket-group", "\(nobody)", "--repo-root", roots.path])
+            server = try RunnerProcess(arguments: [
+                "--allow-uid", "\(nobody)", "--socket-group", "\(nobody)", "--repo-root", roots.path,
+            ])
             chmod(server.directory.path, 0o755)
         }
 
@@ -172,7 +178,8 @@ struct PeerRepositoryTests {
         defer { setup.remove() }
         // The outside repository holds `x = 1`; make the hidden one differ, so the diff applies only to the former.
         try "y = 1\n".write(to: setup.hidden.root.appendingPathComponent("mod.py"), atomically: true, encoding: .utf8)
-        let answer = try Self.check(setup.server.socket, Self.request("fd", repoPath: setup.hidden.root.path), passing: setup.outside.root)
+        let answer = try Self.check(
+            setup.server.socket, Self.request("fd", repoPath: setup.hidden.root.path), passing: setup.outside.root)
         let report = try #require(answer.report, "\(answer.frames)")
         #expect(report.patch.files.sorted() == ["mod.py", "test_leak.py"], "\(report.reason)")
         #expect(report.steps.first?.status == "passed", "\(report.reason)")

@@ -1,8 +1,9 @@
 import Contracts
 import Foundation
-@testable import SelfCheck
 import TestSupport
 import Testing
+
+@testable import SelfCheck
 
 /// The pipeline's judging with the real black, ruff and pytest on the toolz fixture (host stand-in for
 /// the sandbox; the sandboxed path is tested through selfcheck-runner).
@@ -25,10 +26,14 @@ import Testing
 
         """
 
-    func check(_ repo: FixtureRepo, _ diff: String, cache: URL? = nil, configure: (inout CheckRequest) -> Void = { _ in })
-        async -> (CheckReport, HostRunner) {
+    func check(
+        _ repo: FixtureRepo, _ diff: String, cache: URL? = nil, configure: (inout CheckRequest) -> Void = { _ in }
+    )
+        async -> (CheckReport, HostRunner)
+    {
         let runner = HostRunner()
-        let pipeline = CheckPipeline(runner: runner, patches: GitCheckResolver(), configuration: .init(cacheDirectory: cache))
+        let pipeline = CheckPipeline(
+            runner: runner, patches: GitCheckResolver(), configuration: .init(cacheDirectory: cache))
         var request = CheckRequest()
         request.requestID = "t"
         request.repoPath = repo.root.path
@@ -53,14 +58,17 @@ import Testing
         #expect(step(report, "black")?.preexistingFailures.map(\.key).contains("toolz/itertoolz.py") == true)
         #expect(step(report, "pytest")?.status == "passed")
         #expect(report.steps.map(\.name) == ["apply", "black", "ruff", "pytest"])
-        #expect(try String(contentsOf: repo.root.appendingPathComponent("toolz/itertoolz.py"), encoding: .utf8)
-            .contains("total_length") == false, "the checkout itself is never written")
+        #expect(
+            try String(contentsOf: repo.root.appendingPathComponent("toolz/itertoolz.py"), encoding: .utf8)
+                .contains("total_length") == false, "the checkout itself is never written")
     }
 
     @Test func misformattedOwnLinesFailBlack() async throws {
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
-        let patch = try repo.diff { try append("\n\ndef ugly( a,b ):\n    return  a+b\n", to: "toolz/itertoolz.py", in: $0) }
+        let patch = try repo.diff {
+            try append("\n\ndef ugly( a,b ):\n    return  a+b\n", to: "toolz/itertoolz.py", in: $0)
+        }
         let (report, _) = await check(repo, patch)
         #expect(report.verdict == "fail")
         let black = try #require(step(report, "black"))
@@ -78,7 +86,10 @@ import Testing
         #expect(step(report, "black")?.status == "failed")
         let ruff = try #require(step(report, "ruff"))
         #expect(ruff.status == "failed")
-        #expect(ruff.newFailures.contains { $0.key.hasPrefix("syntax toolz/utils.py") || $0.key.hasPrefix("invalid-syntax") })
+        #expect(
+            ruff.newFailures.contains {
+                $0.key.hasPrefix("syntax toolz/utils.py") || $0.key.hasPrefix("invalid-syntax")
+            })
         let pytest = try #require(step(report, "pytest"))
         #expect(pytest.status == "failed")
         #expect(!pytest.newFailures.isEmpty)
@@ -88,7 +99,9 @@ import Testing
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
         // toolz has ruff findings at its base; the patch adds one unused import on top of them.
-        let patch = try repo.diff { try replace("import itertools\n", with: "import itertools\nimport json\n", in: "toolz/itertoolz.py", at: $0) }
+        let patch = try repo.diff {
+            try replace("import itertools\n", with: "import itertools\nimport json\n", in: "toolz/itertoolz.py", at: $0)
+        }
         let (report, _) = await check(repo, patch) { $0.steps = ["ruff"] }
         let ruff = try #require(step(report, "ruff"))
         #expect(ruff.status == "failed")
@@ -101,8 +114,10 @@ import Testing
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
         let patch = try repo.diff {
-            try replace("def remove(predicate, seq):", with: "def remove(predicate, seq):\n    return []\n\n\ndef _old_remove(predicate, seq):",
-                        in: "toolz/itertoolz.py", at: $0)
+            try replace(
+                "def remove(predicate, seq):",
+                with: "def remove(predicate, seq):\n    return []\n\n\ndef _old_remove(predicate, seq):",
+                in: "toolz/itertoolz.py", at: $0)
         }
         let (report, _) = await check(repo, patch) { $0.steps = ["pytest"] }
         let pytest = try #require(step(report, "pytest"))
@@ -147,8 +162,13 @@ import Testing
     @Test func collectionErrorIntroducedByThePatchCounts() async throws {
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
-        let patch = try repo.diff { try append("\nimport module_that_does_not_exist\n", to: "toolz/tests/test_utils.py", in: $0) }
-        let (report, _) = await check(repo, patch) { $0.steps = ["pytest"]; $0.allowTestRemoval = true }
+        let patch = try repo.diff {
+            try append("\nimport module_that_does_not_exist\n", to: "toolz/tests/test_utils.py", in: $0)
+        }
+        let (report, _) = await check(repo, patch) {
+            $0.steps = ["pytest"]
+            $0.allowTestRemoval = true
+        }
         let failures = step(report, "pytest")?.newFailures ?? []
         #expect(failures.contains { $0.kind == "collection" && $0.key == "toolz/tests/test_utils.py" })
         #expect(report.verdict == "fail")
@@ -158,14 +178,19 @@ import Testing
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
         let patch = try repo.diff {
-            try replace("def test_remove():", with: "import pytest\n\n\n@pytest.mark.skip\ndef test_remove():", in: "toolz/tests/test_itertoolz.py", at: $0)
+            try replace(
+                "def test_remove():", with: "import pytest\n\n\n@pytest.mark.skip\ndef test_remove():",
+                in: "toolz/tests/test_itertoolz.py", at: $0)
         }
         let (report, _) = await check(repo, patch) { $0.steps = ["pytest"] }
         #expect(report.verdict == "fail")
         #expect(report.tamper.map(\.key) == ["toolz/tests/test_itertoolz.py::test_remove"])
         #expect(report.tamper.first?.message.contains("skipped") == true)
 
-        let (allowed, _) = await check(repo, patch) { $0.steps = ["pytest"]; $0.allowTestRemoval = true }
+        let (allowed, _) = await check(repo, patch) {
+            $0.steps = ["pytest"]
+            $0.allowTestRemoval = true
+        }
         #expect(allowed.verdict == "pass")
         #expect(allowed.tamper.isEmpty)
     }
@@ -174,9 +199,14 @@ import Testing
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
         let patch = try repo.diff {
-            try append("\n\ndef test_sleeps_forever():\n    import time\n\n    time.sleep(3600)\n", to: "toolz/tests/test_utils.py", in: $0)
+            try append(
+                "\n\ndef test_sleeps_forever():\n    import time\n\n    time.sleep(3600)\n",
+                to: "toolz/tests/test_utils.py", in: $0)
         }
-        let (report, _) = await check(repo, patch) { $0.steps = ["pytest"]; $0.stepTimeoutsMs = ["pytest": 3000] }
+        let (report, _) = await check(repo, patch) {
+            $0.steps = ["pytest"]
+            $0.stepTimeoutsMs = ["pytest": 3000]
+        }
         #expect(report.verdict == "fail")
         #expect(step(report, "pytest")?.limitHit == "wall_time")
     }
@@ -185,7 +215,10 @@ import Testing
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
         let patch = try repo.diff { try append(Self.goodFunction, to: "toolz/itertoolz.py", in: $0) }
-        let (report, _) = await check(repo, patch) { $0.steps = ["pytest"]; $0.pytestArgs = ["-q", "-k", "no_test_has_this_name"] }
+        let (report, _) = await check(repo, patch) {
+            $0.steps = ["pytest"]
+            $0.pytestArgs = ["-q", "-k", "no_test_has_this_name"]
+        }
         #expect(report.verdict == "pass")
         // -k deselects everything: pytest exits 5.
         #expect(step(report, "pytest")?.exitCode == 5)

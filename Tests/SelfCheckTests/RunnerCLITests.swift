@@ -18,8 +18,11 @@ import Testing
     func check(_ repo: FixtureRepo, _ diff: String, _ extra: [String] = []) throws -> Outcome {
         let cache = try makeTemporaryDirectory("cache")
         defer { try? FileManager.default.removeItem(at: cache) }
-        let output = try run([Self.runner, "check", "--repo", repo.root.path, "--diff", "-", "--format", "json",
-                              "--cache-dir", cache.path] + extra, input: Data(diff.utf8), check: false)
+        let output = try run(
+            [
+                Self.runner, "check", "--repo", repo.root.path, "--diff", "-", "--format", "json",
+                "--cache-dir", cache.path,
+            ] + extra, input: Data(diff.utf8), check: false)
         var options = JSONDecodingOptions()
         options.ignoreUnknownFields = false
         let report = try CheckReport(jsonString: output.stdout, options: options)
@@ -79,8 +82,10 @@ import Testing
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
         let patch = try repo.diff {
-            try replace("def remove(predicate, seq):", with: "def remove(predicate, seq):\n    return []\n\n\ndef _old_remove(predicate, seq):",
-                        in: "toolz/itertoolz.py", at: $0)
+            try replace(
+                "def remove(predicate, seq):",
+                with: "def remove(predicate, seq):\n    return []\n\n\ndef _old_remove(predicate, seq):",
+                in: "toolz/itertoolz.py", at: $0)
         }
         let outcome = try check(repo, patch)
         #expect(outcome.status == 1)
@@ -103,7 +108,9 @@ import Testing
     @Test func newRuffViolationFails() throws {
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
-        let patch = try repo.diff { try replace("import itertools\n", with: "import itertools\nimport json\n", in: "toolz/itertoolz.py", at: $0) }
+        let patch = try repo.diff {
+            try replace("import itertools\n", with: "import itertools\nimport json\n", in: "toolz/itertoolz.py", at: $0)
+        }
         let outcome = try check(repo, patch, ["--steps", "ruff"])
         #expect(outcome.status == 1)
         #expect(step(outcome.report, "ruff")?.newFailures.map(\.key) == ["F401 toolz/itertoolz.py: import json"])
@@ -113,7 +120,9 @@ import Testing
     @Test func misformattedOwnLinesFail() throws {
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
-        let patch = try repo.diff { try append("\n\ndef ugly( a,b ):\n    return  a+b\n", to: "toolz/itertoolz.py", in: $0) }
+        let patch = try repo.diff {
+            try append("\n\ndef ugly( a,b ):\n    return  a+b\n", to: "toolz/itertoolz.py", in: $0)
+        }
         let outcome = try check(repo, patch)
         #expect(outcome.status == 1)
         #expect(step(outcome.report, "black")?.newFailures.map(\.key) == ["toolz/itertoolz.py"])
@@ -127,14 +136,19 @@ import Testing
         let patch = try repo.diff { try append(PipelineTests.goodFunction, to: "toolz/itertoolz.py", in: $0) }
         let outcome = try check(repo, patch)
         #expect(outcome.status == 0, "\(outcome.report.reason)")
-        #expect(step(outcome.report, "pytest")?.preexistingFailures.map(\.key) == ["toolz/tests/test_utils.py::test_already_broken"])
+        #expect(
+            step(outcome.report, "pytest")?.preexistingFailures.map(\.key) == [
+                "toolz/tests/test_utils.py::test_already_broken"
+            ])
     }
 
     @Test func testThatSleepsForeverIsStoppedByTheWallTimeLimit() throws {
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
         let patch = try repo.diff {
-            try append("\n\ndef test_sleeps_forever():\n    import time\n\n    time.sleep(3600)\n", to: "toolz/tests/test_utils.py", in: $0)
+            try append(
+                "\n\ndef test_sleeps_forever():\n    import time\n\n    time.sleep(3600)\n",
+                to: "toolz/tests/test_utils.py", in: $0)
         }
         let start = ContinuousClock.now
         let outcome = try check(repo, patch, ["--step-timeout", "pytest=4"])
@@ -146,10 +160,13 @@ import Testing
     @Test func humanReportAndJUnitFile() throws {
         let repo = try FixtureRepo.make("inflection")
         defer { repo.remove() }
-        let patch = try repo.diff { try append("\n\ndef shout(word):\n    return word.upper()\n", to: "inflection/__init__.py", in: $0) }
+        let patch = try repo.diff {
+            try append("\n\ndef shout(word):\n    return word.upper()\n", to: "inflection/__init__.py", in: $0)
+        }
         let junit = repo.root.deletingLastPathComponent().appendingPathComponent("report.xml")
-        let output = try run([Self.runner, "check", "--repo", repo.root.path, "--diff", "-", "--junit", junit.path, "--no-cache"],
-                             input: Data(patch.utf8), check: false)
+        let output = try run(
+            [Self.runner, "check", "--repo", repo.root.path, "--diff", "-", "--junit", junit.path, "--no-cache"],
+            input: Data(patch.utf8), check: false)
         #expect(output.status == 0, "\(output.stdout)")
         #expect(output.stdout.contains("verdict: PASS"))
         let xml = try String(contentsOf: junit, encoding: .utf8)
@@ -166,7 +183,9 @@ import Testing
     @Test func pytestArgsInTheDocumentedForm() throws {
         let repo = try FixtureRepo.make("inflection")
         defer { repo.remove() }
-        let patch = try repo.diff { try append("\n\ndef shout(word):\n    return word.upper()\n", to: "inflection/__init__.py", in: $0) }
+        let patch = try repo.diff {
+            try append("\n\ndef shout(word):\n    return word.upper()\n", to: "inflection/__init__.py", in: $0)
+        }
         let outcome = try check(repo, patch, ["--pytest-args", "-q -k test_pluralize_plurals", "--no-cache"])
         #expect(outcome.status == 0, "\(outcome.report.reason) \(outcome.stderr)")
         let counts = outcome.report.notes.first { $0.hasPrefix("pytest: ") && $0.contains(" passed, ") } ?? ""
@@ -191,11 +210,15 @@ import Testing
             ("diff is a folder", ["--diff", folder.path], nil),
             ("non-UTF-8 diff file", ["--diff", latin1.path], nil),
             ("non-UTF-8 standard input", ["--diff", "-"], Data([0x2B, 0xFF, 0xFE, 0x0A])),
-            ("junit folder missing", ["--diff", good.path, "--junit", folder.appendingPathComponent("no/such/report.xml").path], nil),
+            (
+                "junit folder missing",
+                ["--diff", good.path, "--junit", folder.appendingPathComponent("no/such/report.xml").path], nil
+            ),
             ("junit is a folder", ["--diff", good.path, "--junit", folder.path], nil),
         ]
         for (name, arguments, input) in cases {
-            let output = try run([Self.runner, "check", "--repo", repo.root.path, "--no-cache"] + arguments, input: input, check: false)
+            let output = try run(
+                [Self.runner, "check", "--repo", repo.root.path, "--no-cache"] + arguments, input: input, check: false)
             #expect(output.status == 64, "\(name): \(output.status) \(output.stderr)")
             #expect(!output.stderr.isEmpty, "\(name) says why")
         }

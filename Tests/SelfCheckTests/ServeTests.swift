@@ -20,7 +20,8 @@ import Testing
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
         let patch = try repo.diff { try append(PipelineTests.goodFunction, to: "toolz/itertoolz.py", in: $0) }
-        var started: [String] = [], finished: [String] = []
+        var started: [String] = []
+        var finished: [String] = []
         var report: CheckReport?
         for try await update in RunnerClient(socketPath: server.socket).check(request(repo, patch, id: "ok-1")) {
             switch update {
@@ -47,7 +48,9 @@ import Testing
         defer { server.stop() }
         let repo = try FixtureRepo.make("inflection")
         defer { repo.remove() }
-        let patch = try repo.diff { try append("\n\ndef shout(word):\n    return word.upper()\n", to: "inflection/__init__.py", in: $0) }
+        let patch = try repo.diff {
+            try append("\n\ndef shout(word):\n    return word.upper()\n", to: "inflection/__init__.py", in: $0)
+        }
         func report(profile: String, id: String) async throws -> CheckReport {
             var checkRequest = request(repo, patch, id: id)
             checkRequest.profile = profile
@@ -85,7 +88,9 @@ import Testing
             }
         }
         let deadline = ContinuousClock.now + .seconds(20)
-        while !server.children.isEmpty && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        while !server.children.isEmpty && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
         #expect(server.children.isEmpty, "no sandbox process outlives the cancelled check")
         try await Task.sleep(for: .milliseconds(300))
         #expect(server.temporaryEntries.isEmpty, "the overlay directories are removed")
@@ -109,7 +114,9 @@ import Testing
         let repo = try FixtureRepo.make("inflection")
         defer { repo.remove() }
         let patch = try repo.diff {
-            try append("\n\ndef test_sleeps_forever():\n    import time\n\n    time.sleep(3600)\n", to: "test_inflection.py", in: $0)
+            try append(
+                "\n\ndef test_sleeps_forever():\n    import time\n\n    time.sleep(3600)\n", to: "test_inflection.py",
+                in: $0)
         }
         for try await update in RunnerClient(socketPath: killed.socket).check(request(repo, patch, id: "crash-1")) {
             if case .event(let event) = update, case .stepStarted(let step) = event.kind, step.name == "pytest" {

@@ -49,7 +49,8 @@ public final class AgentProcess: @unchecked Sendable {
 
     /// The per-task checkouts that exist right now (none unless a task is being worked on).
     public var checkouts: [String] {
-        (try? FileManager.default.contentsOfDirectory(atPath: cacheDirectory.appendingPathComponent("checkouts").path)) ?? []
+        (try? FileManager.default.contentsOfDirectory(atPath: cacheDirectory.appendingPathComponent("checkouts").path))
+            ?? []
     }
 
     /// The log so far, one element per line.

@@ -18,7 +18,9 @@ extension FixtureRepo {
     public var sleepingTestDiff: String {
         get throws {
             try diff {
-                try append("\n\ndef test_sleeps_forever():\n    import time\n\n    time.sleep(3600)\n", to: "toolz/tests/test_utils.py", in: $0)
+                try append(
+                    "\n\ndef test_sleeps_forever():\n    import time\n\n    time.sleep(3600)\n",
+                    to: "toolz/tests/test_utils.py", in: $0)
             }
         }
     }
@@ -43,6 +45,8 @@ public func replace(_ old: String, with new: String, in path: String, at root: U
     let url = root.appendingPathComponent(path)
     let text = try String(contentsOf: url, encoding: .utf8)
     let parts = text.components(separatedBy: old)
-    guard parts.count == 2 else { throw EditError(message: "\(old.debugDescription) occurs \(parts.count - 1) times in \(path)") }
+    guard parts.count == 2 else {
+        throw EditError(message: "\(old.debugDescription) occurs \(parts.count - 1) times in \(path)")
+    }
     try parts.joined(separator: new).write(to: url, atomically: false, encoding: .utf8)
 }

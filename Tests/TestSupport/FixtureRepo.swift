@@ -23,10 +23,14 @@ public struct FixtureRepo: Sendable {
     public static func make(_ name: String) throws -> FixtureRepo {
         let names = try FileManager.default.contentsOfDirectory(atPath: Paths.fixtures.path)
         guard let archive = names.first(where: { $0.hasPrefix(name + "-") && $0.hasSuffix(".tar.gz") }) else {
-            throw ShellError(command: ["fixture", name], output: .init(status: 1, stdout: "", stderr: "no fixture \(name) in \(Paths.fixtures.path)"))
+            throw ShellError(
+                command: ["fixture", name],
+                output: .init(status: 1, stdout: "", stderr: "no fixture \(name) in \(Paths.fixtures.path)"))
         }
         let parent = try makeTemporaryDirectory("fixture-\(name)")
-        try run(["tar", "--no-same-owner", "-xzf", Paths.fixtures.appendingPathComponent(archive).path, "-C", parent.path])
+        try run([
+            "tar", "--no-same-owner", "-xzf", Paths.fixtures.appendingPathComponent(archive).path, "-C", parent.path,
+        ])
         let root = parent.appendingPathComponent(String(archive.dropLast(".tar.gz".count)))
         try initializeRepository(at: root)
         return FixtureRepo(root: root, baseCommit: try head(of: root))

@@ -19,12 +19,17 @@ public struct PrometheusText: Sendable {
     public init(_ text: String) {
         self.text = text
         samples = text.split(separator: "\n").compactMap { line in
-            guard !line.hasPrefix("#"), let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { return nil }
+            guard !line.hasPrefix("#"), let space = line.lastIndex(of: " "),
+                let value = Double(line[line.index(after: space)...])
+            else { return nil }
             let series = line[..<space]
-            guard let open = series.firstIndex(of: "{") else { return Sample(name: String(series), labels: [:], value: value) }
+            guard let open = series.firstIndex(of: "{") else {
+                return Sample(name: String(series), labels: [:], value: value)
+            }
             var labels: [String: String] = [:]
             // Label values here never contain commas or quotes: split on `",` boundaries.
-            for pair in series[series.index(after: open)..<series.index(before: series.endIndex)].split(separator: ",") {
+            for pair in series[series.index(after: open)..<series.index(before: series.endIndex)].split(separator: ",")
+            {
                 let parts = pair.split(separator: "=", maxSplits: 1)
                 guard parts.count == 2 else { continue }
                 labels[String(parts[0])] = String(parts[1].dropFirst().dropLast())

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A running `selfcheck-runner serve` on a socket in a fresh directory, with its own TMPDIR so what it
@@ -16,15 +17,20 @@ public final class RunnerProcess: @unchecked Sendable {
     ///   - standardError: where the runner's log goes (discarded by default).
     ///   - directory: reuse this folder (socket, cache, TMPDIR) — a runner restarted after a crash serves
     ///     the same socket; a fresh one by default.
-    public init(jobs: Int = 2, arguments: [String] = [], standardError: FileHandle = .nullDevice, directory: URL? = nil) throws {
+    public init(jobs: Int = 2, arguments: [String] = [], standardError: FileHandle = .nullDevice, directory: URL? = nil)
+        throws
+    {
         self.directory = try directory ?? makeTemporaryDirectory("serve")
         // A killed runner leaves its socket file; wait for the new one, not the stale one.
         unlink(self.directory.appendingPathComponent("run/runner.sock").path)
         let temporary = self.directory.appendingPathComponent("tmp")
         try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
         process.executableURL = Paths.product("selfcheck-runner")
-        process.arguments = ["serve", "--socket", self.directory.appendingPathComponent("run/runner.sock").path,
-                             "--cache-dir", self.directory.appendingPathComponent("cache").path, "--jobs", "\(jobs)"] + arguments
+        process.arguments =
+            [
+                "serve", "--socket", self.directory.appendingPathComponent("run/runner.sock").path,
+                "--cache-dir", self.directory.appendingPathComponent("cache").path, "--jobs", "\(jobs)",
+            ] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["TMPDIR"] = temporary.path
         process.environment = environment

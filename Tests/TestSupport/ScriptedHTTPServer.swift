@@ -16,7 +16,10 @@ public final class ScriptedHTTPServer: Sendable {
         /// Wait this long between the response head and its body (a server that stalls mid-response).
         public var bodyDelay: Duration = .zero
 
-        public init(status: Int = 200, headers: [(String, String)] = [("Content-Type", "application/json")], body: String, delay: Duration = .zero) {
+        public init(
+            status: Int = 200, headers: [(String, String)] = [("Content-Type", "application/json")], body: String,
+            delay: Duration = .zero
+        ) {
             self.status = status
             self.headers = headers
             self.body = body
@@ -86,7 +89,8 @@ public final class ScriptedHTTPServer: Sendable {
                 }
             }
         guard let port = listener.channel.localAddress?.port else { throw ServerError("no local port") }
-        let server = ScriptedHTTPServer(port: port, queue: responses, responder: responder, serverChannel: listener.channel)
+        let server = ScriptedHTTPServer(
+            port: port, queue: responses, responder: responder, serverChannel: listener.channel)
         let task = Task {
             await withDiscardingTaskGroup { group in
                 try? await listener.executeThenClose { connections in
@@ -129,7 +133,8 @@ public final class ScriptedHTTPServer: Sendable {
                     var headers = HTTPHeaders(response.headers)
                     headers.replaceOrAdd(name: "Content-Length", value: String(response.body.utf8.count))
                     let status = HTTPResponseStatus(statusCode: response.status)
-                    try await outbound.write(.head(HTTPResponseHead(version: head.version, status: status, headers: headers)))
+                    try await outbound.write(
+                        .head(HTTPResponseHead(version: head.version, status: status, headers: headers)))
                     if response.bodyDelay > .zero {
                         try await Task.sleep(for: response.bodyDelay)
                     }
@@ -144,7 +149,8 @@ public final class ScriptedHTTPServer: Sendable {
     private func record(_ head: HTTPRequestHead, _ body: Data) -> Response {
         var headers: [String: String] = [:]
         for (name, value) in head.headers { headers[name.lowercased()] = value }
-        let request = Request(method: head.method.rawValue, path: head.uri, headers: headers, body: body, receivedAt: .now)
+        let request = Request(
+            method: head.method.rawValue, path: head.uri, headers: headers, body: body, receivedAt: .now)
         return state.withLock { state in
             state.requests.append(request)
             guard !state.queue.isEmpty else {
@@ -158,26 +164,37 @@ public final class ScriptedHTTPServer: Sendable {
 
 public extension ScriptedHTTPServer.Response {
     /// A 200 chat completion whose assistant content is `content`.
-    static func completion(content: String, usage: (prompt: Int, completion: Int)? = nil, finishReason: String = "stop") -> Self {
+    static func completion(content: String, usage: (prompt: Int, completion: Int)? = nil, finishReason: String = "stop")
+        -> Self
+    {
         var object: [String: Any] = [
             "id": "chatcmpl-test", "object": "chat.completion", "created": 1_700_000_000, "model": "test-model",
-            "choices": [["index": 0, "message": ["role": "assistant", "content": content], "finish_reason": finishReason]],
+            "choices": [
+                ["index": 0, "message": ["role": "assistant", "content": content], "finish_reason": finishReason]
+            ],
         ]
         if let usage {
-            object["usage"] = ["prompt_tokens": usage.prompt, "completion_tokens": usage.completion, "total_tokens": usage.prompt + usage.completion]
+            object["usage"] = [
+                "prompt_tokens": usage.prompt, "completion_tokens": usage.completion,
+                "total_tokens": usage.prompt + usage.completion,
+            ]
         }
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return Self(body: String(decoding: data, as: UTF8.self))
     }
 
     /// A 200 chat completion carrying the patch reply `{"diff": diff, "reasoning": reasoning}`.
-    static func patch(diff: String, reasoning: String = "because", usage: (prompt: Int, completion: Int)? = nil) -> Self {
-        let data = try! JSONSerialization.data(withJSONObject: ["diff": diff, "reasoning": reasoning], options: [.sortedKeys])
+    static func patch(diff: String, reasoning: String = "because", usage: (prompt: Int, completion: Int)? = nil) -> Self
+    {
+        let data = try! JSONSerialization.data(
+            withJSONObject: ["diff": diff, "reasoning": reasoning], options: [.sortedKeys])
         return completion(content: String(decoding: data, as: UTF8.self), usage: usage)
     }
 
     /// An OpenAI-style error body.
     static func error(_ status: Int, _ message: String, headers: [(String, String)] = []) -> Self {
-        Self(status: status, headers: [("Content-Type", "application/json")] + headers, body: #"{"error":{"message":"\#(message)","type":"test"}}"#)
+        Self(
+            status: status, headers: [("Content-Type", "application/json")] + headers,
+            body: #"{"error":{"message":"\#(message)","type":"test"}}"#)
     }
 }

@@ -17,8 +17,11 @@ public final class ServedFixture: @unchecked Sendable {
         self.name = name
         fixture = try FixtureRepo.make(name)
         root = try makeTemporaryDirectory("agent")
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("served"), withIntermediateDirectories: true)
-        try run(["git", "clone", "-q", "--bare", fixture.root.path, root.appendingPathComponent("served/\(name).git").path])
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("served"), withIntermediateDirectories: true)
+        try run([
+            "git", "clone", "-q", "--bare", fixture.root.path, root.appendingPathComponent("served/\(name).git").path,
+        ])
         daemon = try GitDaemon(basePath: root.appendingPathComponent("served"))
     }
 
@@ -37,8 +40,9 @@ public final class ServedFixture: @unchecked Sendable {
     public var goodDiff: String {
         get throws {
             try fixture.diff {
-                try append("\n\ndef total_length(seqs):\n    \"\"\"Sum of the lengths.\"\"\"\n    return sum(len(s) for s in seqs)\n",
-                           to: "toolz/itertoolz.py", in: $0)
+                try append(
+                    "\n\ndef total_length(seqs):\n    \"\"\"Sum of the lengths.\"\"\"\n    return sum(len(s) for s in seqs)\n",
+                    to: "toolz/itertoolz.py", in: $0)
             }
         }
     }
@@ -47,7 +51,9 @@ public final class ServedFixture: @unchecked Sendable {
     public var testBreakingDiff: String {
         get throws {
             try fixture.diff {
-                try append("\n\ndef test_total_length():\n    assert raises(ZeroDivisionError, lambda: 1)\n", to: "toolz/tests/test_utils.py", in: $0)
+                try append(
+                    "\n\ndef test_total_length():\n    assert raises(ZeroDivisionError, lambda: 1)\n",
+                    to: "toolz/tests/test_utils.py", in: $0)
             }
         }
     }

@@ -40,7 +40,8 @@ extension Mirror {
         try await runner.run(["clean", "-ffdxq"], in: directory)
         // The previous task's `agt/<id>` (and the clone's branch): HEAD is detached, no branch is needed.
         let refs = try await runner.run(
-            ["for-each-ref", "--format=%(refname)", "refs/heads/", "refs/tags/"], in: directory).stdout
+            ["for-each-ref", "--format=%(refname)", "refs/heads/", "refs/tags/"], in: directory
+        ).stdout
         for ref in refs.split(separator: "\n") {
             try await runner.run(["update-ref", "-d", String(ref)], in: directory)
         }

@@ -29,7 +29,8 @@ extension TaskCheckout {
     ///   task's `[agent:<task_id>]` marker).
     /// - Throws: `GitWorkspaceError` — `.patchDoesNotApply`; `.branchHeldByForeignCommit` naming the
     ///   commit that holds `branch` on the remote; `.pushRejected`; `.remoteUnreachable`; `.gitFailed`.
-    public func commitAndPush(diff: String, message: String, author: GitIdentity, branch: String) async throws -> String {
+    public func commitAndPush(diff: String, message: String, author: GitIdentity, branch: String) async throws -> String
+    {
         let branch = try Validation.branch(branch)
         // Inputs go through files in .git: outside the working tree, so never committed, and no pipes.
         let gitDirectory = directory.appendingPathComponent(".git")
@@ -88,7 +89,8 @@ extension TaskCheckout {
         // agent commit, a concurrent delivery won the race and its commit is the answer; otherwise
         // `existingAgentCommit` throws `.branchHeldByForeignCommit` naming the holder.
         if let winner = try await mirror.existingAgentCommit(branch: branch, taskID: taskID) {
-            mirror.logger.info("push lost to a concurrent delivery", metadata: ["branch": "\(branch)", "commit": "\(winner)"])
+            mirror.logger.info(
+                "push lost to a concurrent delivery", metadata: ["branch": "\(branch)", "commit": "\(winner)"])
             return winner
         }
         throw GitWorkspaceError(

@@ -49,7 +49,9 @@ extension Mirror {
     ///   - root: the checkout area of this process (see `TaskCheckout.sweep`).
     ///   - spares: where finished checkouts are kept for reuse; nil: always a fresh clone.
     /// - Throws: `GitWorkspaceError` (`.unknownCommit`, `.remoteUnreachable`, `.invalidArgument`, `.gitFailed`).
-    public func checkout(commit: String, taskID: String, in root: URL, spares: SpareCheckouts? = nil) async throws -> TaskCheckout {
+    public func checkout(commit: String, taskID: String, in root: URL, spares: SpareCheckouts? = nil) async throws
+        -> TaskCheckout
+    {
         let taskID = try Validation.taskID(taskID)
         let base = try await ensure(commit: commit)
         let directory = root.appendingPathComponent("\(taskID).\(UUID().uuidString.prefix(8).lowercased())")
@@ -60,13 +62,16 @@ extension Mirror {
             }
             // --single-branch --no-tags: copy at most one ref, however many branches the mirror has.
             try await runner.run(
-                ["clone", "--quiet", "--shared", "--no-checkout", "--single-branch", "--no-tags",
-                 path.path, directory.path],
+                [
+                    "clone", "--quiet", "--shared", "--no-checkout", "--single-branch", "--no-tags",
+                    path.path, directory.path,
+                ],
                 in: root)
             try await runner.run(["checkout", "--quiet", "--detach", base], in: directory)
         } catch let error as GitCommandError {
             try? FileManager.default.removeItem(at: directory)
-            throw GitWorkspaceError(.gitFailed, "cannot check out \(base) for task \(taskID)", commit: base, underlying: error)
+            throw GitWorkspaceError(
+                .gitFailed, "cannot check out \(base) for task \(taskID)", commit: base, underlying: error)
         } catch {
             try? FileManager.default.removeItem(at: directory)
             throw GitWorkspaceError(.gitFailed, "cannot check out \(base) for task \(taskID): \(error)", commit: base)

@@ -25,7 +25,8 @@ extension Mirror {
             }
         }
         guard let commit else {
-            throw GitWorkspaceError(.unknownCommit, "\(displayRemote) has no default branch head (an empty repository?)")
+            throw GitWorkspaceError(
+                .unknownCommit, "\(displayRemote) has no default branch head (an empty repository?)")
         }
         return (branch, try Validation.commit(commit))
     }

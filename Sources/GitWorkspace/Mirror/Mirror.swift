@@ -46,7 +46,8 @@ public final class Mirror: Sendable {
             // A commit on no branch: servers that allow fetching by id (protocol v2 usually) still give it.
             if wanted.count == 40 || wanted.count == 64 {
                 _ = await self.runner.runUnchecked(
-                    ["fetch", "--quiet", "--no-write-fetch-head", self.remote, wanted], in: self.path, network: true, remote: self.remote)
+                    ["fetch", "--quiet", "--no-write-fetch-head", self.remote, wanted], in: self.path, network: true,
+                    remote: self.remote)
                 if let found = await self.resolve(wanted) { return found }
             }
             throw GitWorkspaceError(
@@ -70,10 +71,11 @@ public final class Mirror: Sendable {
         let started = ContinuousClock.now
         do {
             try await runner.run(
-                ["fetch", "--quiet", "--prune", "--no-write-fetch-head", remote] + refspecs, in: path, network: true, remote: remote)
-        } catch where Task.isCancelled {
+                ["fetch", "--quiet", "--prune", "--no-write-fetch-head", remote] + refspecs, in: path, network: true,
+                remote: remote)
+        } catch  where Task.isCancelled {
             throw CancellationError()
-        } catch where error.stderrTail.contains(".lock': File exists") {
+        } catch  where error.stderrTail.contains(".lock': File exists") {
             // A local problem, not the remote's: a killed git left its lock behind.
             throw GitWorkspaceError(
                 .gitFailed, "the mirror \(path.path) holds a stale lock (see MirrorCache.sweep)", underlying: error)

@@ -57,7 +57,8 @@ public actor MirrorCache {
                 if (try? files.removeItem(at: entry)) != nil { removed.append(entry) }
                 continue
             }
-            guard entry.pathExtension == "git", let walker = files.enumerator(at: entry, includingPropertiesForKeys: nil)
+            guard entry.pathExtension == "git",
+                let walker = files.enumerator(at: entry, includingPropertiesForKeys: nil)
             else { continue }
             for case let file as URL in walker where file.pathExtension == "lock" {
                 if (try? files.removeItem(at: file)) != nil { removed.append(file) }
@@ -75,6 +76,7 @@ public actor MirrorCache {
             hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
         }
         let readable = identity.map { $0.isLetter || $0.isNumber || $0 == "." ? $0 : "_" }.suffix(60)
-        return "\(String(readable).trimmingCharacters(in: CharacterSet(charactersIn: "._")))-\(String(hash, radix: 16)).git"
+        return
+            "\(String(readable).trimmingCharacters(in: CharacterSet(charactersIn: "._")))-\(String(hash, radix: 16)).git"
     }
 }

@@ -70,7 +70,8 @@ public struct GitRunner: Sendable {
         _ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:],
         network: Bool = false, remote: String? = nil
     ) async throws(GitCommandError) -> SubprocessOutput {
-        let output = await runUnchecked(arguments, in: directory, environment: environment, network: network, remote: remote)
+        let output = await runUnchecked(
+            arguments, in: directory, environment: environment, network: network, remote: remote)
         guard output.status == 0, !output.timedOut else { throw commandError(arguments, output) }
         return output
     }

@@ -12,8 +12,8 @@ struct RemoteURL: Equatable {
         let text = remote.trimmingCharacters(in: .whitespaces)
         if text.contains("://") {
             guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-                  let host = components.host?.lowercased(), !host.isEmpty,
-                  ["https", "ssh", "git+ssh"].contains(scheme) || scheme == "http" && Self.loopback.contains(host)
+                let host = components.host?.lowercased(), !host.isEmpty,
+                ["https", "ssh", "git+ssh"].contains(scheme) || scheme == "http" && Self.loopback.contains(host)
             else { return nil }
             self.host = components.port.map { "\(host):\($0)" } ?? host
             return
@@ -23,7 +23,9 @@ struct RemoteURL: Equatable {
         let authority = text[..<colon]
         guard !authority.isEmpty, !authority.contains("/") else { return nil }
         let host = authority.split(separator: "@").last.map(String.init)?.lowercased() ?? ""
-        guard !host.isEmpty, host.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }) else { return nil }
+        guard !host.isEmpty, host.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }) else {
+            return nil
+        }
         self.host = host
     }
 

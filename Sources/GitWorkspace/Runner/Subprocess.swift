@@ -32,9 +32,10 @@ enum Subprocess {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 queue.async {
-                    continuation.resume(with: Result {
-                        try runBlocking(executable, arguments, environment, directory, timeout, box)
-                    })
+                    continuation.resume(
+                        with: Result {
+                            try runBlocking(executable, arguments, environment, directory, timeout, box)
+                        })
                 }
             }
         } onCancel: {
@@ -51,7 +52,8 @@ enum Subprocess {
         process.arguments = arguments
         process.environment = environment
         if let directory { process.currentDirectoryURL = directory }
-        let stdout = Pipe(), stderr = Pipe()
+        let stdout = Pipe()
+        let stderr = Pipe()
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = stdout
         process.standardError = stderr

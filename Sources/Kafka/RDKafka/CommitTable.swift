@@ -18,10 +18,13 @@ final class CommitTable: @unchecked Sendable {
     init(queue: OpaquePointer) { self.queue = queue }
 
     /// Sends the commit; `continuation` is resumed by `serve` or `close`.
-    func start(handle: OpaquePointer, topic: String, partition: Int32, offset: Int64, context: String, continuation: Waiter) {
+    func start(
+        handle: OpaquePointer, topic: String, partition: Int32, offset: Int64, context: String, continuation: Waiter
+    ) {
         let refused: KafkaError? = state.withLock { state in
             guard !state.closed else {
-                return KafkaError(code: .destroyed, message: "the consumer is closed", isRetriable: false, context: context)
+                return KafkaError(
+                    code: .destroyed, message: "the consumer is closed", isRetriable: false, context: context)
             }
             let id = state.nextID
             state.nextID += 1
@@ -56,7 +59,9 @@ final class CommitTable: @unchecked Sendable {
     /// The commit failed as a whole, or for its one partition.
     private static func outcome(of event: OpaquePointer, context: String) -> Result<Void, KafkaError> {
         var err = rd_kafka_event_error(event)
-        if err == RD_KAFKA_RESP_ERR_NO_ERROR, let list = rd_kafka_event_topic_partition_list(event), list.pointee.cnt > 0 {
+        if err == RD_KAFKA_RESP_ERR_NO_ERROR, let list = rd_kafka_event_topic_partition_list(event),
+            list.pointee.cnt > 0
+        {
             err = list.pointee.elems[0].err
         }
         guard err != RD_KAFKA_RESP_ERR_NO_ERROR else { return .success(()) }
@@ -74,7 +79,11 @@ final class CommitTable: @unchecked Sendable {
             return state.waiters.values
         }
         for (waiter, context) in remaining {
-            waiter.resume(returning: .failure(KafkaError(code: .destroyed, message: "the consumer closed before the commit was acknowledged", isRetriable: false, context: context)))
+            waiter.resume(
+                returning: .failure(
+                    KafkaError(
+                        code: .destroyed, message: "the consumer closed before the commit was acknowledged",
+                        isRetriable: false, context: context)))
         }
         rd_kafka_queue_destroy(queue)
     }

@@ -48,7 +48,8 @@ final class RDKafkaHandle: @unchecked Sendable {
         guard let handle = rd_kafka_new(kind, conf, &errorText, errorText.count) else {
             rd_kafka_conf_destroy(conf)
             context.release()
-            throw KafkaError(code: .invalidArgument, message: Self.string(errorText), isRetriable: false, context: "rd_kafka_new")
+            throw KafkaError(
+                code: .invalidArgument, message: Self.string(errorText), isRetriable: false, context: "rd_kafka_new")
         }
         self.pointer = handle
         self.context = context
@@ -76,11 +77,14 @@ private let rdKafkaLog: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CCh
 }
 
 /// Client-wide errors (all brokers down, fatal idempotence errors); librdkafka recovers from most.
-private let rdKafkaErrorEvent: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = {
-    handle, code, reason, _ in
-    guard let context = RDKafkaContext.of(handle) else { return }
-    let err = rd_kafka_resp_err_t(rawValue: code)
-    let level: Logger.Level = err == RD_KAFKA_RESP_ERR__FATAL ? .error : err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? .warning : .debug
-    context.logger.log(
-        level: level, "librdkafka \(String(cString: rd_kafka_err2name(err))): \(reason.map { String(cString: $0) } ?? "")")
-}
+private let rdKafkaErrorEvent:
+    @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = {
+        handle, code, reason, _ in
+        guard let context = RDKafkaContext.of(handle) else { return }
+        let err = rd_kafka_resp_err_t(rawValue: code)
+        let level: Logger.Level =
+            err == RD_KAFKA_RESP_ERR__FATAL ? .error : err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? .warning : .debug
+        context.logger.log(
+            level: level,
+            "librdkafka \(String(cString: rd_kafka_err2name(err))): \(reason.map { String(cString: $0) } ?? "")")
+    }

@@ -13,15 +13,19 @@ extension ChatCompletionsClient {
         if let error = error as? HTTPClientError {
             switch error {
             case .deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout:
-                return LLMError(.timeout, message: "no complete response within \(seconds) s from \(endpointForMessages) (\(error))")
+                return LLMError(
+                    .timeout, message: "no complete response within \(seconds) s from \(endpointForMessages) (\(error))"
+                )
             case .invalidURL, .emptyHost, .emptyScheme:
-                return LLMError(.badRequest, message: "cannot send to \(endpointForMessages): \(error); check OPENAI_BASE_URL")
+                return LLMError(
+                    .badRequest, message: "cannot send to \(endpointForMessages): \(error); check OPENAI_BASE_URL")
             default:
                 break
             }
         }
         if error is NIOTooManyBytesError {
-            return LLMError(.badReply, message: "the server's response is larger than \(configuration.maxResponseBytes) bytes")
+            return LLMError(
+                .badReply, message: "the server's response is larger than \(configuration.maxResponseBytes) bytes")
         }
         if error is CancellationError || Task.isCancelled {
             return LLMError(.cancelled, message: "cancelled while waiting for \(endpointForMessages)")
@@ -31,7 +35,8 @@ extension ChatCompletionsClient {
 
     /// Maps an HTTP response to a completion or an error.
     func interpret(_ response: RawResponse) throws(AttemptError) -> Completion {
-        let status = response.status, body = response.body
+        let status = response.status
+        let body = response.body
         guard (200..<300).contains(status) else {
             let detail = errorDetail(body)
             let retryAfter = response.retryAfter.flatMap { RetryPolicy.parseRetryAfter($0) }
@@ -42,7 +47,10 @@ extension ChatCompletionsClient {
             case 401, 403:
                 throw fail(.auth, "the server refused the API key (check OPENAI_API_KEY)")
             case 404:
-                throw fail(.notFound, "no model \"\(configuration.model)\" at \(endpointForMessages) (check CODING_MODEL and OPENAI_BASE_URL)")
+                throw fail(
+                    .notFound,
+                    "no model \"\(configuration.model)\" at \(endpointForMessages) (check CODING_MODEL and OPENAI_BASE_URL)"
+                )
             case 408:
                 throw fail(.timeout, "the server timed out waiting for the request")
             case 429:
@@ -58,14 +66,27 @@ extension ChatCompletionsClient {
             completion = try JSONDecoder().decode(ChatCompletionsWire.Response.self, from: body)
         } catch {
             let text = String(decoding: body.prefix(300), as: UTF8.self)
-            throw AttemptError(error: LLMError(.badReply, status: status, message: "the server's response is not a chat completion (invalid JSON): \(scrub(ReplyParser.excerpt(text)))"))
+            throw AttemptError(
+                error: LLMError(
+                    .badReply, status: status,
+                    message:
+                        "the server's response is not a chat completion (invalid JSON): \(scrub(ReplyParser.excerpt(text)))"
+                ))
         }
         guard let choice = completion.choices?.first else {
-            throw AttemptError(error: LLMError(.badReply, status: status, message: "The reply had no choices: return one JSON object {\"diff\": …, \"reasoning\": …}."))
+            throw AttemptError(
+                error: LLMError(
+                    .badReply, status: status,
+                    message: "The reply had no choices: return one JSON object {\"diff\": …, \"reasoning\": …}."))
         }
         guard let content = choice.message?.content else {
             let refusal = choice.message?.refusal.map { " (refusal: \(ReplyParser.excerpt($0)))" } ?? ""
-            throw AttemptError(error: LLMError(.badReply, status: status, message: "The reply had no message content\(refusal): return one JSON object {\"diff\": …, \"reasoning\": …}."))
+            throw AttemptError(
+                error: LLMError(
+                    .badReply, status: status,
+                    message:
+                        "The reply had no message content\(refusal): return one JSON object {\"diff\": …, \"reasoning\": …}."
+                ))
         }
         let usage = completion.usage.map {
             TokenUsage(

@@ -19,7 +19,10 @@ public struct ChatCompletionsClient: PatchModel, CustomStringConvertible, Custom
     ///   - configuration: endpoint, key, model and retry settings.
     ///   - httpClient: the client to send with; the process-wide shared one by default (it needs no shutdown).
     ///   - logger: receives one line per retry and the token usage; never the key.
-    public init(configuration: ChatCompletionsConfiguration, httpClient: HTTPClient = .shared, logger: Logger = Logger(label: "coding-agent.llm")) {
+    public init(
+        configuration: ChatCompletionsConfiguration, httpClient: HTTPClient = .shared,
+        logger: Logger = Logger(label: "coding-agent.llm")
+    ) {
         self.configuration = configuration
         self.httpClient = httpClient
         self.logger = logger
@@ -54,10 +57,12 @@ public struct ChatCompletionsClient: PatchModel, CustomStringConvertible, Custom
                 var completion = try await send(body)
                 completion.attempts = attempt
                 if let usage = completion.usage {
-                    logger.info("chat completion", metadata: [
-                        "model": "\(configuration.model)", "attempt": "\(attempt)",
-                        "prompt_tokens": "\(usage.promptTokens)", "completion_tokens": "\(usage.completionTokens)",
-                    ])
+                    logger.info(
+                        "chat completion",
+                        metadata: [
+                            "model": "\(configuration.model)", "attempt": "\(attempt)",
+                            "prompt_tokens": "\(usage.promptTokens)", "completion_tokens": "\(usage.completionTokens)",
+                        ])
                 }
                 return completion
             } catch {
@@ -67,14 +72,18 @@ public struct ChatCompletionsClient: PatchModel, CustomStringConvertible, Custom
                 let delay = policy.delay(beforeRetry: attempt, retryAfter: error.retryAfter, using: &generator)
                 // The failures the retries hid from the agent (those it sees are ca_llm_errors_total).
                 Counter(label: "ca_llm_retries_total", dimensions: [("kind", failure.kind.rawValue)]).increment()
-                logger.warning("chat completion failed, retrying", metadata: [
-                    "kind": "\(failure.kind.rawValue)", "status": "\(failure.status.map(String.init) ?? "-")",
-                    "attempt": "\(attempt)", "delay": "\(delay)", "message": "\(failure.message)",
-                ])
+                logger.warning(
+                    "chat completion failed, retrying",
+                    metadata: [
+                        "kind": "\(failure.kind.rawValue)", "status": "\(failure.status.map(String.init) ?? "-")",
+                        "attempt": "\(attempt)", "delay": "\(delay)", "message": "\(failure.message)",
+                    ])
                 do {
                     try await Task.sleep(for: delay)
                 } catch {
-                    throw LLMError(.cancelled, message: "cancelled while waiting to retry after: \(failure.message)", attempts: attempt)
+                    throw LLMError(
+                        .cancelled, message: "cancelled while waiting to retry after: \(failure.message)",
+                        attempts: attempt)
                 }
             }
         }
@@ -110,19 +119,20 @@ public struct ChatCompletionsClient: PatchModel, CustomStringConvertible, Custom
         let timeout = configuration.requestTimeout
         let outcome: Result<RawResponse, any Error>
         do {
-            outcome = .success(try await withThrowingTaskGroup(of: RawResponse?.self) { group in
-                group.addTask { try await exchange(body) }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                // The first child to finish decides; nil means the timer won.
-                guard let first = try await group.next(), let response = first else {
-                    throw TimeoutReached()
-                }
-                return response
-            })
+            outcome = .success(
+                try await withThrowingTaskGroup(of: RawResponse?.self) { group in
+                    group.addTask { try await exchange(body) }
+                    group.addTask {
+                        try await Task.sleep(for: timeout)
+                        return nil
+                    }
+                    defer { group.cancelAll() }
+                    // The first child to finish decides; nil means the timer won.
+                    guard let first = try await group.next(), let response = first else {
+                        throw TimeoutReached()
+                    }
+                    return response
+                })
         } catch {
             outcome = .failure(error)
         }
@@ -153,7 +163,8 @@ public struct ChatCompletionsClient: PatchModel, CustomStringConvertible, Custom
         }
         request.body = .bytes(body)
         // The deadline is a backstop; the task group in `send` enforces the timeout.
-        let response = try await httpClient.execute(request, timeout: .nanoseconds(configuration.requestTimeout.nanoseconds + 1_000_000_000))
+        let response = try await httpClient.execute(
+            request, timeout: .nanoseconds(configuration.requestTimeout.nanoseconds + 1_000_000_000))
         let buffer = try await response.body.collect(upTo: configuration.maxResponseBytes)
         return RawResponse(
             status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"),

@@ -33,7 +33,9 @@ public struct ChatCompletionsConfiguration: Sendable, CustomStringConvertible, C
     /// Responses larger than this are refused (a patch reply is a few KB). Default 8 MiB.
     public var maxResponseBytes: Int = 8 << 20
 
-    public init(baseURL: String = "https://api.openai.com/v1", apiKey: String? = nil, model: String = "gpt-4o-mini-code-30k") {
+    public init(
+        baseURL: String = "https://api.openai.com/v1", apiKey: String? = nil, model: String = "gpt-4o-mini-code-30k"
+    ) {
         self.baseURL = baseURL
         self.apiKey = apiKey.flatMap { $0.isEmpty ? nil : APIKey($0) }
         self.model = model
@@ -53,20 +55,26 @@ public struct ChatCompletionsConfiguration: Sendable, CustomStringConvertible, C
         _ environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(LLMConfigurationError) -> ChatCompletionsConfiguration {
         func value(_ name: String) -> String? {
-            guard let raw = environment[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !raw.isEmpty else { return nil }
+            guard let raw = environment[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !raw.isEmpty else {
+                return nil
+            }
             return raw
         }
         var configuration = ChatCompletionsConfiguration(apiKey: value("OPENAI_API_KEY"))
         if let baseURL = value("OPENAI_BASE_URL") {
-            guard let url = URL(string: baseURL), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
-                throw LLMConfigurationError("OPENAI_BASE_URL must be an http(s) URL such as https://api.openai.com/v1, not \"\(baseURL)\"")
+            guard let url = URL(string: baseURL), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
+                url.host != nil
+            else {
+                throw LLMConfigurationError(
+                    "OPENAI_BASE_URL must be an http(s) URL such as https://api.openai.com/v1, not \"\(baseURL)\"")
             }
             configuration.baseURL = baseURL
         }
         if let model = value("CODING_MODEL") { configuration.model = model }
         if let timeout = value("LLM_TIMEOUT_SECONDS") {
             guard let seconds = Double(timeout), seconds > 0, seconds <= 86_400 else {
-                throw LLMConfigurationError("LLM_TIMEOUT_SECONDS must be a number of seconds in (0, 86400], not \"\(timeout)\"")
+                throw LLMConfigurationError(
+                    "LLM_TIMEOUT_SECONDS must be a number of seconds in (0, 86400], not \"\(timeout)\"")
             }
             configuration.requestTimeout = .milliseconds(Int64(seconds * 1000))
         }
@@ -90,7 +98,9 @@ public struct ChatCompletionsConfiguration: Sendable, CustomStringConvertible, C
 
     /// Credentials written into a URL (`https://user:secret@host`) are as secret as the key.
     static func withoutUserInfo(_ url: String) -> String {
-        guard var components = URLComponents(string: url), components.user != nil || components.password != nil else { return url }
+        guard var components = URLComponents(string: url), components.user != nil || components.password != nil else {
+            return url
+        }
         components.user = nil
         components.password = nil
         return components.string ?? "<url>"

@@ -29,7 +29,9 @@ public struct PromptBuilder: Sendable {
     ///   - snippets: context in relevance order.
     ///   - previousFailures: earlier failed attempts at this task, oldest first; the prompt's attempt
     ///     number follows the last one.
-    public func build(goal: String, path: String?, snippets: [ContextSnippet], previousFailures: [AttemptFailure] = []) -> PatchPrompt {
+    public func build(goal: String, path: String?, snippets: [ContextSnippet], previousFailures: [AttemptFailure] = [])
+        -> PatchPrompt
+    {
         var user = """
             TASK GOAL:
             \(goal)
@@ -65,7 +67,9 @@ public struct PromptBuilder: Sendable {
                 used += size
             } else if index == 0 && !own.isEmpty {
                 // The task's own file matters most: keep its head rather than nothing.
-                let room = contextBudget - Self.rendered(ContextSnippet(path: snippet.path, text: "")).count - Self.truncationNote.count
+                let room =
+                    contextBudget - Self.rendered(ContextSnippet(path: snippet.path, text: "")).count
+                    - Self.truncationNote.count
                 if let head = Self.prefixOnLineBoundary(snippet.text, maxCount: room) {
                     let cut = ContextSnippet(path: snippet.path, text: head + Self.truncationNote)
                     selected.append(cut)
@@ -110,7 +114,8 @@ public struct PromptBuilder: Sendable {
         }
         // What remains of the budget goes to the newest summary first, then to its output tail.
         var room = failureBudget - text.count - closing.count - 2
-        let summary = Self.clip(last.summary.trimmingCharacters(in: .whitespacesAndNewlines), to: max(0, min(room, failureBudget / 2)))
+        let summary = Self.clip(
+            last.summary.trimmingCharacters(in: .whitespacesAndNewlines), to: max(0, min(room, failureBudget / 2)))
         text += summary + "\n"
         room -= summary.count + 1
         let outputHeader = "OUTPUT (last lines):\n"

@@ -14,10 +14,13 @@ public enum ReplyParser {
     public static func parse(content: String, finishReason: String? = nil) throws(LLMError) -> PatchReply {
         let text = stripCodeFence(content.trimmingCharacters(in: .whitespacesAndNewlines))
         if text.isEmpty {
-            throw badReply("Your reply was empty. Reply with a JSON object {\"diff\": \"<unified diff>\", \"reasoning\": \"<why>\"}.")
+            throw badReply(
+                "Your reply was empty. Reply with a JSON object {\"diff\": \"<unified diff>\", \"reasoning\": \"<why>\"}."
+            )
         }
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-            var message = "Your reply was not a JSON object. Reply with only a JSON object {\"diff\": \"<unified diff>\", \"reasoning\": \"<why>\"}."
+            var message =
+                "Your reply was not a JSON object. Reply with only a JSON object {\"diff\": \"<unified diff>\", \"reasoning\": \"<why>\"}."
             if finishReason == "length" {
                 message += " It was cut off at the token limit: keep the diff small (only the hunks that change)."
             }
@@ -26,13 +29,17 @@ public enum ReplyParser {
         }
         guard let diffValue = object["diff"] else {
             let keys = object.keys.sorted().joined(separator: ", ")
-            throw badReply("Your JSON reply has no \"diff\" field (it had: \(keys.isEmpty ? "no fields" : keys)). Put the unified diff in a string field named \"diff\".")
+            throw badReply(
+                "Your JSON reply has no \"diff\" field (it had: \(keys.isEmpty ? "no fields" : keys)). Put the unified diff in a string field named \"diff\"."
+            )
         }
         guard let diff = diffValue as? String else {
-            throw badReply("The \"diff\" field of your reply is not a string. Put the whole unified diff in one JSON string.")
+            throw badReply(
+                "The \"diff\" field of your reply is not a string. Put the whole unified diff in one JSON string.")
         }
         if diff.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            throw badReply("The \"diff\" field of your reply is empty. Return a unified diff that makes the requested change.")
+            throw badReply(
+                "The \"diff\" field of your reply is empty. Return a unified diff that makes the requested change.")
         }
         return PatchReply(diff: diff, reasoning: object["reasoning"] as? String)
     }

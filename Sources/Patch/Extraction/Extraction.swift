@@ -4,7 +4,8 @@ import Foundation
 /// them; CRLF line endings become LF.
 enum Extraction {
     static func extract(_ modelText: String) -> String {
-        var normalized = modelText.utf8.contains(0x0D) ? modelText.replacingOccurrences(of: "\r\n", with: "\n") : modelText
+        var normalized =
+            modelText.utf8.contains(0x0D) ? modelText.replacingOccurrences(of: "\r\n", with: "\n") : modelText
         // A reply cut between CR and LF: that last CR ends the line too. Kept, the canonical diff would
         // end the line in CRLF, which a second pass reads as a plain line end: not a fixed point.
         if normalized.hasSuffix("\r") { normalized.removeLast() }
@@ -31,7 +32,8 @@ enum Extraction {
         let crlfHeaders = modelText.utf8.split(separator: 0x0A).contains { line in
             line.last == 0x0D && (line.starts(with: "diff --git ".utf8) || line.starts(with: "@@ ".utf8))
         }
-        return crlfHeaders ? ["the diff's lines ended in CRLF; read them as LF (a CRLF file's added lines get CRLF again)"] : []
+        return crlfHeaders
+            ? ["the diff's lines ended in CRLF; read them as LF (a CRLF file's added lines get CRLF again)"] : []
     }
 
     /// Lines without their terminators; a final terminator does not make an extra empty line.
@@ -45,7 +47,8 @@ enum Extraction {
     private static func fencedBlocks(_ lines: [String]) -> [[String]] {
         var blocks: [[String]] = []
         var current: [String]?
-        var fence = "", indent = 0
+        var fence = ""
+        var indent = 0
         for line in lines {
             let leading = line.prefix(while: { $0 == " " }).count
             let body = line.dropFirst(leading)
@@ -55,7 +58,9 @@ enum Extraction {
                     indent = leading
                     current = []
                 }
-            } else if leading <= 3, body.hasPrefix(fence), body.trimmingCharacters(in: .whitespaces).allSatisfy({ $0 == fence.first }) {
+            } else if leading <= 3, body.hasPrefix(fence),
+                body.trimmingCharacters(in: .whitespaces).allSatisfy({ $0 == fence.first })
+            {
                 blocks.append(current!)
                 current = nil
             } else {

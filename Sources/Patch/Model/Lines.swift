@@ -12,7 +12,9 @@ enum Lines {
     }
 
     /// Cuts `bytes` at each `\n` and converts each piece; the last piece is what follows the last `\n`.
-    static func split<Line>(_ bytes: UnsafeBufferPointer<UInt8>, _ convert: (UnsafeBufferPointer<UInt8>) throws -> Line) rethrows -> [Line] {
+    static func split<Line>(_ bytes: UnsafeBufferPointer<UInt8>, _ convert: (UnsafeBufferPointer<UInt8>) throws -> Line)
+        rethrows -> [Line]
+    {
         var lines: [Line] = []
         var start = 0
         for index in 0..<bytes.count where bytes[index] == 0x0A {

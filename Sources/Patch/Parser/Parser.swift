@@ -28,7 +28,8 @@ struct DiffParser {
                 guard !files.isEmpty else {
                     throw PatchError(
                         .parse, line: index + 1,
-                        "Line \(index + 1): the hunk header `\(line)` comes before any file header; start each file with `--- a/PATH` and `+++ b/PATH`.")
+                        "Line \(index + 1): the hunk header `\(line)` comes before any file header; start each file with `--- a/PATH` and `+++ b/PATH`."
+                    )
                 }
                 let hunk = try parseHunk(number: files[files.count - 1].hunks.count + 1, file: files[files.count - 1])
                 files[files.count - 1].hunks.append(hunk)
@@ -37,7 +38,8 @@ struct DiffParser {
             }
         }
         guard !files.isEmpty else {
-            throw PatchError(.empty, "No diff was found: expected a unified diff with `--- a/PATH`, `+++ b/PATH` and `@@` hunks.")
+            throw PatchError(
+                .empty, "No diff was found: expected a unified diff with `--- a/PATH`, `+++ b/PATH` and `@@` hunks.")
         }
         for file in files { try checkConsistency(file) }
         return files
@@ -53,7 +55,9 @@ struct DiffParser {
         index += 1
         while index < lines.count {
             let line = lines[index]
-            if line.hasPrefix("diff --git ") || line.hasPrefix("@@") || Extraction.isFileHeader(lines[...], at: index) { break }
+            if line.hasPrefix("diff --git ") || line.hasPrefix("@@") || Extraction.isFileHeader(lines[...], at: index) {
+                break
+            }
             if let mode = line.value(after: "old mode ") {
                 file.oldMode = mode
             } else if let mode = line.value(after: "new mode ") {
@@ -76,7 +80,9 @@ struct DiffParser {
             } else if let name = line.value(after: "copy to ") {
                 file.newPath = PathSyntax.plainPath(name)
                 file.isCopy = true
-            } else if line.hasPrefix("GIT binary patch") || (line.hasPrefix("Binary files ") && line.hasSuffix(" differ")) {
+            } else if line.hasPrefix("GIT binary patch")
+                || (line.hasPrefix("Binary files ") && line.hasSuffix(" differ"))
+            {
                 file.isBinary = true
             }
             // `index …`, `similarity index …` and binary data lines carry nothing we need.
@@ -88,7 +94,8 @@ struct DiffParser {
         guard file.oldPath != nil || file.newPath != nil else {
             throw PatchError(
                 .parse, line: headerLine,
-                "Line \(headerLine): cannot read the file names in `\(lines[headerLine - 1])`; write `diff --git a/PATH b/PATH`.")
+                "Line \(headerLine): cannot read the file names in `\(lines[headerLine - 1])`; write `diff --git a/PATH b/PATH`."
+            )
         }
         finishHeader(&file)
         files.append(file)
@@ -154,12 +161,15 @@ struct DiffParser {
             index += 1
         }
         trimTrailingBlankContext(&body, numbers: numbers)
-        var hunk = Hunk(oldStart: numbers.oldStart, oldCount: numbers.oldCount, newStart: numbers.newStart, newCount: numbers.newCount, lines: body, diffLine: headerLine)
+        var hunk = Hunk(
+            oldStart: numbers.oldStart, oldCount: numbers.oldCount, newStart: numbers.newStart,
+            newCount: numbers.newCount, lines: body, diffLine: headerLine)
         hunk.unmarkedContextLines = unmarked
         guard body.contains(where: { $0.kind != .context }) else {
             throw PatchError(
                 .parse, path: file.displayPath, hunk: number, line: headerLine,
-                "Line \(headerLine): hunk \(number) of \(file.displayPath) changes nothing (it has no `+` or `-` lines).")
+                "Line \(headerLine): hunk \(number) of \(file.displayPath) changes nothing (it has no `+` or `-` lines)."
+            )
         }
         return hunk
     }
@@ -186,8 +196,11 @@ struct DiffParser {
     /// Blank lines after a hunk are usually the gap before prose or the next file, not context.
     private func trimTrailingBlankContext(_ body: inout [HunkLine], numbers: HunkHeader) {
         while let last = body.last, last.kind == .context, last.text.allSatisfy(\.isWhitespace) {
-            let old = body.count { $0.kind != .added }, new = body.count { $0.kind != .removed }
-            if let oldCount = numbers.oldCount, let newCount = numbers.newCount, old <= oldCount, new <= newCount { break }
+            let old = body.count { $0.kind != .added }
+            let new = body.count { $0.kind != .removed }
+            if let oldCount = numbers.oldCount, let newCount = numbers.newCount, old <= oldCount, new <= newCount {
+                break
+            }
             body.removeLast()
         }
     }
@@ -196,26 +209,37 @@ struct DiffParser {
 
     private func checkConsistency(_ file: FilePatch) throws(PatchError) {
         let path = file.displayPath
-        if file.isNewFile, let (number, hunk) = file.numberedHunks.first(where: { $0.1.lines.contains { $0.kind != .added } }) {
+        if file.isNewFile,
+            let (number, hunk) = file.numberedHunks.first(where: { $0.1.lines.contains { $0.kind != .added } })
+        {
             throw PatchError(
                 .parse, path: path, hunk: number, line: hunk.diffLine,
-                "Line \(hunk.diffLine): \(path) is a new file, so its hunks may only add lines (`+`), but hunk \(number) has context or removed lines.")
+                "Line \(hunk.diffLine): \(path) is a new file, so its hunks may only add lines (`+`), but hunk \(number) has context or removed lines."
+            )
         }
-        if file.isDeletion, let (number, hunk) = file.numberedHunks.first(where: { $0.1.lines.contains { $0.kind != .removed } }) {
+        if file.isDeletion,
+            let (number, hunk) = file.numberedHunks.first(where: { $0.1.lines.contains { $0.kind != .removed } })
+        {
             throw PatchError(
                 .parse, path: path, hunk: number, line: hunk.diffLine,
-                "Line \(hunk.diffLine): \(path) is deleted, so its hunks may only remove lines (`-`), but hunk \(number) has context or added lines.")
+                "Line \(hunk.diffLine): \(path) is deleted, so its hunks may only remove lines (`-`), but hunk \(number) has context or added lines."
+            )
         }
         // Without both names, or with the same name twice, a rename would be rendered as `rename from X`
         // / `rename to X`, which no pass accepts: say what is missing instead.
         if file.isRename, file.oldPath == nil || file.newPath == nil || file.oldPath == file.newPath {
             throw PatchError(
                 .parse, path: path, line: file.diffLine,
-                "Line \(file.diffLine): \(path) is renamed, but the section does not name both the old and a different new path; write `rename from OLD` and `rename to NEW`.")
+                "Line \(file.diffLine): \(path) is renamed, but the section does not name both the old and a different new path; write `rename from OLD` and `rename to NEW`."
+            )
         }
-        let meaningful = !file.hunks.isEmpty || file.isNewFile || file.isDeletion || file.isRename || file.isCopy || file.isBinary || file.newMode != nil
+        let meaningful =
+            !file.hunks.isEmpty || file.isNewFile || file.isDeletion || file.isRename || file.isCopy || file.isBinary
+            || file.newMode != nil
         if !meaningful {
-            throw PatchError(.parse, path: path, line: file.diffLine, "Line \(file.diffLine): \(path) has a file header but no `@@` hunks.")
+            throw PatchError(
+                .parse, path: path, line: file.diffLine,
+                "Line \(file.diffLine): \(path) has a file header but no `@@` hunks.")
         }
     }
 }
@@ -230,7 +254,7 @@ struct HunkHeader {
         if rest.isEmpty || rest.hasPrefix("@@") { return }
         let fields = rest.split(separator: " ", maxSplits: 2)
         guard fields.count >= 2, fields[0].hasPrefix("-"), fields[1].hasPrefix("+"),
-              let old = HunkHeader.range(fields[0].dropFirst()), let new = HunkHeader.range(fields[1].dropFirst())
+            let old = HunkHeader.range(fields[0].dropFirst()), let new = HunkHeader.range(fields[1].dropFirst())
         else { return nil }
         (oldStart, oldCount, newStart, newCount) = (old.start, old.count, new.start, new.count)
     }

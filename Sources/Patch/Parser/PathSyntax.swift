@@ -42,12 +42,16 @@ enum PathSyntax {
         var candidates: [Int] = []
         for index in characters.indices where characters[index] == " " { candidates.append(index) }
         for split in candidates {
-            let old = String(characters[..<split]), new = String(characters[(split + 1)...])
+            let old = String(characters[..<split])
+            let new = String(characters[(split + 1)...])
             let (oldPath, newPath) = (stripPrefix(old), stripPrefix(new))
             if oldPath.path == newPath.path { return (oldPath, newPath) }
         }
         if let range = rest.range(of: " b/") {
-            return (stripPrefix(String(rest[..<range.lowerBound])), stripPrefix(String(rest[rest.index(after: range.lowerBound)...])))
+            return (
+                stripPrefix(String(rest[..<range.lowerBound])),
+                stripPrefix(String(rest[rest.index(after: range.lowerBound)...]))
+            )
         }
         return nil
     }
@@ -81,7 +85,9 @@ enum PathSyntax {
             case UInt8(ascii: "0")...UInt8(ascii: "7"):
                 var value = Int(escaped - UInt8(ascii: "0"))
                 for _ in 0..<2 {
-                    guard let digit = iterator.first, (UInt8(ascii: "0")...UInt8(ascii: "7")).contains(digit) else { break }
+                    guard let digit = iterator.first, (UInt8(ascii: "0")...UInt8(ascii: "7")).contains(digit) else {
+                        break
+                    }
                     value = value * 8 + Int(digit - UInt8(ascii: "0"))
                     iterator.removeFirst()
                 }
@@ -94,7 +100,9 @@ enum PathSyntax {
 
     /// Quotes a path for a diff header when git would: control characters, quotes, backslashes, spaces.
     static func quoted(_ path: String) -> String {
-        let special: (Unicode.Scalar) -> Bool = { $0.value < 0x20 || $0.value == 0x7F || $0 == "\"" || $0 == "\\" || $0 == " " }
+        let special: (Unicode.Scalar) -> Bool = {
+            $0.value < 0x20 || $0.value == 0x7F || $0 == "\"" || $0 == "\\" || $0 == " "
+        }
         guard path.unicodeScalars.contains(where: special) else { return path }
         var out = "\""
         for scalar in path.unicodeScalars {

@@ -9,7 +9,9 @@ public struct PatchPolicy: Sendable {
     /// sandboxed check (a CI runner with secrets, a developer's git).
     public var protectedPaths: [ProtectedPath] = ProtectedPath.defaults
 
-    public init(maxFiles: Int = 200, maxBytes: Int = 2 * 1024 * 1024, protectedPaths: [ProtectedPath] = ProtectedPath.defaults) {
+    public init(
+        maxFiles: Int = 200, maxBytes: Int = 2 * 1024 * 1024, protectedPaths: [ProtectedPath] = ProtectedPath.defaults
+    ) {
         self.maxFiles = maxFiles
         self.maxBytes = maxBytes
         self.protectedPaths = protectedPaths

@@ -8,12 +8,16 @@ enum Validation {
             throw PatchError(.empty, "The diff is empty: it changes no file.")
         }
         if patch.byteCount > policy.maxBytes {
-            throw PatchError(.tooLarge, "The diff is \(patch.byteCount) bytes, more than the limit of \(policy.maxBytes); make a smaller change.")
+            throw PatchError(
+                .tooLarge,
+                "The diff is \(patch.byteCount) bytes, more than the limit of \(policy.maxBytes); make a smaller change."
+            )
         }
         if patch.files.count > policy.maxFiles {
             throw PatchError(
                 .tooManyFiles,
-                "The diff touches \(patch.files.count) files, more than the limit of \(policy.maxFiles); make a smaller change.")
+                "The diff touches \(patch.files.count) files, more than the limit of \(policy.maxFiles); make a smaller change."
+            )
         }
         let root = TreeInspector(tree: tree)
         for file in patch.files {
@@ -30,7 +34,9 @@ enum Validation {
     static func checkShape(_ file: FilePatch) throws(PatchError) {
         let path = file.displayPath
         if file.isBinary {
-            throw PatchError(.binary, path: path, line: file.diffLine, "\(path): binary patches are not accepted; change text files only.")
+            throw PatchError(
+                .binary, path: path, line: file.diffLine,
+                "\(path): binary patches are not accepted; change text files only.")
         }
         if file.isCopy {
             throw PatchError(
@@ -41,11 +47,14 @@ enum Validation {
             switch mode {
             case "100644", "100755", "100664": continue
             case "120000":
-                throw PatchError(.symlink, path: path, line: file.diffLine, "\(path): symbolic links may not be created or changed (mode 120000).")
+                throw PatchError(
+                    .symlink, path: path, line: file.diffLine,
+                    "\(path): symbolic links may not be created or changed (mode 120000).")
             default:
                 throw PatchError(
                     .specialFile, path: path, line: file.diffLine,
-                    "\(path): mode \(mode) is not a regular file (100644 or 100755); submodules and special files may not be changed.")
+                    "\(path): mode \(mode) is not a regular file (100644 or 100755); submodules and special files may not be changed."
+                )
             }
         }
     }
@@ -62,7 +71,9 @@ enum Validation {
     static func checkPath(_ path: String, file: FilePatch) throws(PatchError) {
         let at = file.diffLine
         if path.isEmpty || path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-            throw PatchError(.badPath, path: path, line: at, "The path `\(path.debugDescription)` is empty or holds control characters.")
+            throw PatchError(
+                .badPath, path: path, line: at,
+                "The path `\(path.debugDescription)` is empty or holds control characters.")
         }
         if path.hasPrefix("/") || path.hasPrefix("~") || path.hasPrefix("\\") || path.dropFirst().hasPrefix(":") {
             throw PatchError(
@@ -71,13 +82,17 @@ enum Validation {
         }
         let components = path.split(separator: "/", omittingEmptySubsequences: false)
         if components.contains("..") || path.contains("\\..") {
-            throw PatchError(.dotDot, path: path, line: at, "\(path): `..` may not appear in a path; use a path relative to the repository root.")
+            throw PatchError(
+                .dotDot, path: path, line: at,
+                "\(path): `..` may not appear in a path; use a path relative to the repository root.")
         }
         if components.contains(where: { $0.lowercased() == ".git" }) {
             throw PatchError(.gitDir, path: path, line: at, "\(path): files under `.git` may not be changed.")
         }
         if components.contains(where: { $0.isEmpty || $0 == "." }) {
-            throw PatchError(.badPath, path: path, line: at, "\(path): the path has an empty or `.` component; write it as a plain relative path.")
+            throw PatchError(
+                .badPath, path: path, line: at,
+                "\(path): the path has an empty or `.` component; write it as a plain relative path.")
         }
     }
 }
@@ -120,9 +135,11 @@ struct TreeInspector {
                         .symlinkEscape, path: path, line: file.diffLine,
                         "\(path): `\(prefix)` is a symbolic link that points outside the repository.")
                 }
-                throw PatchError(.symlink, path: path, line: file.diffLine, isLast
-                    ? "\(path) is a symbolic link; symbolic links may not be changed."
-                    : "\(path): `\(prefix)` is a symbolic link; paths through symbolic links may not be changed.")
+                throw PatchError(
+                    .symlink, path: path, line: file.diffLine,
+                    isLast
+                        ? "\(path) is a symbolic link; symbolic links may not be changed."
+                        : "\(path): `\(prefix)` is a symbolic link; paths through symbolic links may not be changed.")
             case .directory where isLast:
                 throw PatchError(.specialFile, path: path, line: file.diffLine, "\(path) is a directory, not a file.")
             case .special:
@@ -130,7 +147,9 @@ struct TreeInspector {
                     .specialFile, path: path, line: file.diffLine,
                     "\(path): `\(prefix)` is a device, socket or pipe, not a regular file.")
             case .regular where !isLast:
-                throw PatchError(.fileExists, path: path, line: file.diffLine, "\(path): `\(prefix)` is a file, so it cannot be a directory.")
+                throw PatchError(
+                    .fileExists, path: path, line: file.diffLine,
+                    "\(path): `\(prefix)` is a file, so it cannot be a directory.")
             case .regular, .directory:
                 continue
             }

@@ -16,7 +16,8 @@ enum Renderer {
     }
 
     private static func render(_ change: FileChange, into output: inout Output) {
-        let oldName = change.oldPath ?? change.touchedPath, newName = change.newPath ?? change.touchedPath
+        let oldName = change.oldPath ?? change.touchedPath
+        let newName = change.newPath ?? change.touchedPath
         var text = "diff --git \(PathSyntax.quoted("a/" + oldName)) \(PathSyntax.quoted("b/" + newName))\n"
         switch change.kind {
         case .create:
@@ -65,7 +66,9 @@ enum Renderer {
     /// Groups edits whose context would touch, then surrounds each group with context from the file.
     static func hunks(of change: FileChange) -> [RenderedHunk] {
         let oldCount = change.oldLineCount
-        let oldLines = { (range: Range<Int>, marker: Character) in range.map { RenderedLine(marker: marker, text: change.oldFile!.line($0)) } }
+        let oldLines = { (range: Range<Int>, marker: Character) in
+            range.map { RenderedLine(marker: marker, text: change.oldFile!.line($0)) }
+        }
         var groups: [[Edit]] = []
         for edit in change.edits {
             if let last = groups.last?.last, edit.oldStart - last.oldEnd <= 2 * contextLines {
@@ -90,9 +93,12 @@ enum Renderer {
             }
             lines += oldLines(cursor..<to, " ")
             if to == oldCount {
-                markEndOfFile(&lines, old: !change.oldEndsWithNewline && oldCount > 0, new: !change.newEndsWithNewline && newTotal > 0)
+                markEndOfFile(
+                    &lines, old: !change.oldEndsWithNewline && oldCount > 0,
+                    new: !change.newEndsWithNewline && newTotal > 0)
             }
-            let oldCount = lines.count { $0.marker != "+" }, newCount = lines.count { $0.marker != "-" }
+            let oldCount = lines.count { $0.marker != "+" }
+            let newCount = lines.count { $0.marker != "-" }
             let newFrom = from + delta
             let header = "@@ -\(range(from, oldCount)) +\(range(newFrom, newCount)) @@"
             result.append(RenderedHunk(header: header, lines: lines))
@@ -112,7 +118,8 @@ enum Renderer {
     private static func markEndOfFile(_ lines: inout [RenderedLine], old oldMissing: Bool, new newMissing: Bool) {
         guard oldMissing || newMissing else { return }
         let lastContext = lines.lastIndex { $0.marker == " " }
-        let lastOld = lines.lastIndex { $0.marker != "+" }, lastNew = lines.lastIndex { $0.marker != "-" }
+        let lastOld = lines.lastIndex { $0.marker != "+" }
+        let lastNew = lines.lastIndex { $0.marker != "-" }
         if let shared = lastContext, shared == lastOld, shared == lastNew, oldMissing == newMissing {
             lines[shared].noNewline = true
             return
@@ -126,7 +133,8 @@ enum Renderer {
         }
         // After the last context line only changes remain: removed lines first, then added, as git writes them.
         let tail = lines[tailStart...]
-        var removed = tail.filter { $0.marker == "-" }, added = tail.filter { $0.marker == "+" }
+        var removed = tail.filter { $0.marker == "-" }
+        var added = tail.filter { $0.marker == "+" }
         if oldMissing, !removed.isEmpty { removed[removed.count - 1].noNewline = true }
         if newMissing, !added.isEmpty { added[added.count - 1].noNewline = true }
         lines.replaceSubrange(tailStart..., with: removed + added)

@@ -11,12 +11,14 @@ struct FileResolver {
         guard let oldPath = file.oldPath else { return try create(file) }
         guard inspector.kind(of: oldPath) == .regular else {
             if !file.isRename, !file.isDeletion, file.hunks.allSatisfy({ $0.oldLines.isEmpty }) {
-                repairs.append("\(oldPath): the file does not exist and the hunks only add lines; created it as a new file")
+                repairs.append(
+                    "\(oldPath): the file does not exist and the hunks only add lines; created it as a new file")
                 return try create(file)
             }
             throw PatchError(
                 .fileMissing, path: oldPath, line: file.diffLine,
-                "\(oldPath) does not exist in the repository\(inspector.suggestion(for: oldPath)). Paths are relative to the repository root; to create a file use `--- /dev/null`.")
+                "\(oldPath) does not exist in the repository\(inspector.suggestion(for: oldPath)). Paths are relative to the repository root; to create a file use `--- /dev/null`."
+            )
         }
         let text = try FileText.read(oldPath, root: inspector.root)
         if file.isDeletion { return try delete(file, path: oldPath, text: text) }
@@ -45,7 +47,8 @@ struct FileResolver {
         if !removed.isEmpty, removed != text.keys, removed.map(FileText.normalize) != text.normalizedKeys {
             throw PatchError(
                 .contextNotFound, path: path, line: file.diffLine,
-                "\(path): the diff deletes the file but its removed lines are not the file's content (\(removed.count) lines listed, the file has \(text.lineCount)). To delete a file, remove every line exactly as it is.")
+                "\(path): the diff deletes the file but its removed lines are not the file's content (\(removed.count) lines listed, the file has \(text.lineCount)). To delete a file, remove every line exactly as it is."
+            )
         }
         deleted.insert(path)
         var change = FileChange(kind: .delete, oldPath: path, newPath: nil, oldMode: text.mode)
@@ -57,9 +60,12 @@ struct FileResolver {
 
     private mutating func modify(_ file: FilePatch, path: String, text: FileText) throws(PatchError) -> FileChange {
         if file.isRename, let newPath = file.newPath, inspector.kind(of: newPath) != .missing {
-            throw PatchError(.fileExists, path: newPath, line: file.diffLine, "\(newPath) already exists, so \(path) cannot be renamed to it.")
+            throw PatchError(
+                .fileExists, path: newPath, line: file.diffLine,
+                "\(newPath) already exists, so \(path) cannot be renamed to it.")
         }
-        var change = FileChange(kind: file.isRename ? .rename : .modify, oldPath: path, newPath: file.newPath ?? path, oldMode: text.mode)
+        var change = FileChange(
+            kind: file.isRename ? .rename : .modify, oldPath: path, newPath: file.newPath ?? path, oldMode: text.mode)
         if let wanted = file.newMode, wanted != text.mode, wanted != "100664" { change.newMode = wanted }
         change.oldFile = text
         change.oldEndsWithNewline = text.endsWithNewline
@@ -75,7 +81,8 @@ struct FileResolver {
             }
             placed.append((number, hunk, location.start))
         }
-        let ordered = placed.enumerated().sorted { ($0.element.start, $0.offset) < ($1.element.start, $1.offset) }.map(\.element)
+        let ordered = placed.enumerated().sorted { ($0.element.start, $0.offset) < ($1.element.start, $1.offset) }.map(
+            \.element)
         if ordered.map(\.number) != placed.map(\.number) {
             repairs.append("\(path): hunks were out of order; sorted them by their place in the file")
         }
@@ -84,7 +91,8 @@ struct FileResolver {
             if previousEnd > next.start || (previous.start == next.start && previous.hunk.bodyOldCount == 0) {
                 throw PatchError(
                     .overlappingHunks, path: path, hunk: next.number, line: next.hunk.diffLine,
-                    "\(path): hunks \(previous.number) and \(next.number) change the same lines of the file; merge them into one hunk.")
+                    "\(path): hunks \(previous.number) and \(next.number) change the same lines of the file; merge them into one hunk."
+                )
             }
         }
         var edits: [Edit] = []
@@ -103,15 +111,21 @@ struct FileResolver {
     /// Places a hunk; when that fails and it ends in blank context lines (often the gap before a closing
     /// fence or prose, counted in by a wrong header), tries once more without them. When it was placed by
     /// whitespace-tolerant matching, its added lines follow the file's indentation.
-    private mutating func locate(_ hunk: Hunk, number: Int, path: String, in text: FileText) throws(PatchError) -> (Hunk, HunkLocator.Location) {
+    private mutating func locate(_ hunk: Hunk, number: Int, path: String, in text: FileText) throws(PatchError) -> (
+        Hunk, HunkLocator.Location
+    ) {
         var hunk = hunk
         var location: HunkLocator.Location
         do {
             location = try HunkLocator.locate(hunk, number: number, path: path, in: text)
-        } catch where error.rule == PatchRule.contextNotFound.rawValue {
+        } catch  where error.rule == PatchRule.contextNotFound.rawValue {
             var trimmed = hunk
-            while let last = trimmed.lines.last, last.kind == .context, last.text.allSatisfy(\.isWhitespace) { trimmed.lines.removeLast() }
-            guard trimmed.lines.count < hunk.lines.count, let retried = try? HunkLocator.locate(trimmed, number: number, path: path, in: text) else { throw error }
+            while let last = trimmed.lines.last, last.kind == .context, last.text.allSatisfy(\.isWhitespace) {
+                trimmed.lines.removeLast()
+            }
+            guard trimmed.lines.count < hunk.lines.count,
+                let retried = try? HunkLocator.locate(trimmed, number: number, path: path, in: text)
+            else { throw error }
             repairs.append("\(path) hunk \(number): ignored blank lines after its last line")
             (hunk, location) = (trimmed, retried)
         }
@@ -155,7 +169,9 @@ struct FileResolver {
             guard !change.oldEndsWithNewline else { return }
             if let last = hunk.lines.last, last.kind != .context {
                 change.newEndsWithNewline = true
-                repairs.append("\(path) hunk \(number): added the missing `\\ No newline at end of file` after the base's last line; the new last line keeps the newline the diff gave it")
+                repairs.append(
+                    "\(path) hunk \(number): added the missing `\\ No newline at end of file` after the base's last line; the new last line keeps the newline the diff gave it"
+                )
             } else {
                 repairs.append("\(path) hunk \(number): added the missing `\\ No newline at end of file`")
             }
@@ -168,19 +184,27 @@ struct FileResolver {
     private mutating func noteLocation(_ location: HunkLocator.Location, hunk: Hunk, number: Int, path: String) {
         if !hunk.unmarkedContextLines.isEmpty {
             let lines = hunk.unmarkedContextLines.map(String.init).joined(separator: ", ")
-            repairs.append("\(path) hunk \(number): diff line(s) \(lines) lacked the leading space of a context line; read as context")
+            repairs.append(
+                "\(path) hunk \(number): diff line(s) \(lines) lacked the leading space of a context line; read as context"
+            )
         }
         if !hunk.countsMatchBody, hunk.oldCount != nil {
-            repairs.append("\(path) hunk \(number): header counts -\(hunk.oldCount!) +\(hunk.newCount!) did not match its body (\(hunk.bodyOldCount) old, \(hunk.bodyNewCount) new lines); recounted")
+            repairs.append(
+                "\(path) hunk \(number): header counts -\(hunk.oldCount!) +\(hunk.newCount!) did not match its body (\(hunk.bodyOldCount) old, \(hunk.bodyNewCount) new lines); recounted"
+            )
         }
         let stated = hunk.oldStart.map { "line \($0)" } ?? "no line number"
         switch location.method {
         case .declared:
             break
         case .moved:
-            repairs.append("\(path) hunk \(number): header said \(stated), its lines are at line \(location.start + 1); renumbered")
+            repairs.append(
+                "\(path) hunk \(number): header said \(stated), its lines are at line \(location.start + 1); renumbered"
+            )
         case .whitespace:
-            repairs.append("\(path) hunk \(number): context matched line \(location.start + 1) only when ignoring whitespace; used the file's lines")
+            repairs.append(
+                "\(path) hunk \(number): context matched line \(location.start + 1) only when ignoring whitespace; used the file's lines"
+            )
         }
     }
 

@@ -30,10 +30,12 @@ final class FileText {
         }
         let bytes = [UInt8](data)
         guard !bytes.contains(0), String(validating: bytes, as: UTF8.self) != nil else {
-            throw PatchError(.binary, path: path, "\(path) is binary or not UTF-8 text; only UTF-8 text files can be patched.")
+            throw PatchError(
+                .binary, path: path, "\(path) is binary or not UTF-8 text; only UTF-8 text files can be patched.")
         }
         var ranges: [Range<Int>] = []
-        var start = 0, crlfCount = 0
+        var start = 0
+        var crlfCount = 0
         for index in bytes.indices where bytes[index] == 0x0A {
             ranges.append(start..<index)
             if index > start, bytes[index - 1] == 0x0D { crlfCount += 1 }
@@ -43,13 +45,16 @@ final class FileText {
         if !endsWithNewline { ranges.append(start..<bytes.count) }
         var info = stat()
         let executable = stat(fullPath, &info) == 0 && info.st_mode & 0o111 != 0
-        return FileText(bytes: bytes, ranges: ranges, endsWithNewline: endsWithNewline,
-                        usesCRLF: crlfCount * 2 > ranges.count, mode: executable ? "100755" : "100644")
+        return FileText(
+            bytes: bytes, ranges: ranges, endsWithNewline: endsWithNewline,
+            usesCRLF: crlfCount * 2 > ranges.count, mode: executable ? "100755" : "100644")
     }
 
     /// Line `index` exactly as on disk (a CRLF file keeps its `\r`), so rendered context matches byte for byte.
     func line(_ index: Int) -> String {
-        bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[ranges[index]]), as: UTF8.self) }
+        bytes.withUnsafeBufferPointer {
+            String(decoding: UnsafeBufferPointer(rebasing: $0[ranges[index]]), as: UTF8.self)
+        }
     }
 
     /// Whether line `index`, without a trailing `\r`, is `text` (the model's lines arrive LF-normalised).
@@ -57,15 +62,18 @@ final class FileText {
         let range = keyRange(index)
         var text = text
         return text.withUTF8 { model in
-            model.count == range.count && (model.isEmpty || bytes.withUnsafeBufferPointer {
-                memcmp($0.baseAddress! + range.lowerBound, model.baseAddress!, model.count) == 0
-            })
+            model.count == range.count
+                && (model.isEmpty
+                    || bytes.withUnsafeBufferPointer {
+                        memcmp($0.baseAddress! + range.lowerBound, model.baseAddress!, model.count) == 0
+                    })
         }
     }
 
     /// Whether `needle` sits at `start` exactly.
     func matches(_ needle: [String], at start: Int) -> Bool {
-        guard start >= 0, start <= lineCount - needle.count else { return false }  // no overflow for huge declared lines
+        // Subtracting on the right keeps a huge declared line count from overflowing.
+        guard start >= 0, start <= lineCount - needle.count else { return false }
         return needle.indices.allSatisfy { key(start + $0, equals: needle[$0]) }
     }
 
@@ -74,7 +82,9 @@ final class FileText {
 
     /// All lines without a trailing `\r`: what searches compare the model's lines with.
     private(set) lazy var keys: [String] = (0..<lineCount).map { index in
-        bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[keyRange(index)]), as: UTF8.self) }
+        bytes.withUnsafeBufferPointer {
+            String(decoding: UnsafeBufferPointer(rebasing: $0[keyRange(index)]), as: UTF8.self)
+        }
     }
 
     /// Lines with whitespace runs collapsed and ends trimmed: how drifted context is compared.

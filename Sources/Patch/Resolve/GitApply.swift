@@ -32,9 +32,11 @@ enum GitApply {
             return Outcome(succeeded: false, errors: "cannot copy the touched files: \(error)")
         }
         do {
-            let output = try HostGit.run(["apply", "--check", "--directory=\(copyName)", patchFile.path], in: work,
-                                         capture: .standardError)
-            return Outcome(succeeded: output.succeeded, errors: output.text.replacingOccurrences(of: copyName + "/", with: ""))
+            let output = try HostGit.run(
+                ["apply", "--check", "--directory=\(copyName)", patchFile.path], in: work,
+                capture: .standardError)
+            return Outcome(
+                succeeded: output.succeeded, errors: output.text.replacingOccurrences(of: copyName + "/", with: ""))
         } catch {
             return Outcome(succeeded: false, errors: "cannot run git: \(error)")
         }
@@ -46,7 +48,9 @@ enum GitApply {
     private static func makeScratchDirectory() throws -> URL {
         var template = Array((FileManager.default.temporaryDirectory.path + "/patch-check-XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "mkdtemp: \(String(cString: strerror(errno)))"])
+            throw CocoaError(
+                .fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "mkdtemp: \(String(cString: strerror(errno)))"]
+            )
         }
         return URL(fileURLWithPath: String(cString: made))
     }
@@ -63,7 +67,8 @@ enum GitApply {
         guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return }
         let data = try handle.readToEnd() ?? Data()
         let target = copy.appendingPathComponent(path)
-        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
         try data.write(to: target)
         chmod(target.path, info.st_mode & 0o111 != 0 ? 0o755 : 0o644)
     }

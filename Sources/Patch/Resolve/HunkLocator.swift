@@ -26,7 +26,8 @@ struct HunkLocator {
             guard let declared, declared <= file.lineCount else {
                 throw error(
                     .contextNotFound,
-                    "only adds lines and has no valid line number, so its place is unknown; include a few unchanged context lines from the file.")
+                    "only adds lines and has no valid line number, so its place is unknown; include a few unchanged context lines from the file."
+                )
             }
             return Location(start: declared, method: .declared)
         }
@@ -40,7 +41,8 @@ struct HunkLocator {
             if let declared, Self.matches(normalizedNeedle, file.normalizedKeys, at: declared) {
                 throw error(
                     .ambiguousContext,
-                    "its lines match exactly at line \(found.start + 1), and also at line \(declared + 1) where its header points if whitespace is ignored, so where to apply it is ambiguous; copy the context exactly from the place you mean.")
+                    "its lines match exactly at line \(found.start + 1), and also at line \(declared + 1) where its header points if whitespace is ignored, so where to apply it is ambiguous; copy the context exactly from the place you mean."
+                )
             }
             return found
         }
@@ -51,7 +53,9 @@ struct HunkLocator {
     }
 
     /// The declared place if the lines are there, else the unique place they occur; nil when nowhere.
-    private func find(_ needle: [String], in haystack: [String], declared: Int?, method: Location.Method) throws(PatchError) -> Location? {
+    private func find(_ needle: [String], in haystack: [String], declared: Int?, method: Location.Method)
+        throws(PatchError) -> Location?
+    {
         if let declared, Self.matches(needle, haystack, at: declared) {
             return Location(start: declared, method: method == .moved ? .declared : .whitespace)
         }
@@ -60,7 +64,8 @@ struct HunkLocator {
             let stated = declared.map { "its header says line \($0 + 1)" } ?? "its header has no line number"
             throw error(
                 .ambiguousContext,
-                "its context and removed lines occur more than once in the file (at lines \(places[0] + 1) and \(places[1] + 1)) and \(stated), so where to apply it is ambiguous; include more unchanged lines around the change so it matches one place.")
+                "its context and removed lines occur more than once in the file (at lines \(places[0] + 1) and \(places[1] + 1)) and \(stated), so where to apply it is ambiguous; include more unchanged lines around the change so it matches one place."
+            )
         }
         return places.first.map { Location(start: $0, method: method) }
     }
@@ -74,7 +79,8 @@ struct HunkLocator {
     private static func positions(of needle: [String], in haystack: [String], limit: Int) -> [Int] {
         guard needle.count <= haystack.count else { return [] }
         var found: [Int] = []
-        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] && matches(needle, haystack, at: start) {
+        for start in 0...(haystack.count - needle.count)
+        where haystack[start] == needle[0] && matches(needle, haystack, at: start) {
             found.append(start)
             if found.count == limit { break }
         }
@@ -88,19 +94,22 @@ struct HunkLocator {
         if let missing = needle.firstIndex(where: { !present.contains($0) }) {
             return error(
                 .contextNotFound,
-                "the line `\(original[missing])` does not appear anywhere in the file. Context and removed lines must be copied exactly from the current file.")
+                "the line `\(original[missing])` does not appear anywhere in the file. Context and removed lines must be copied exactly from the current file."
+            )
         }
         var best = (start: 0, score: -1)
         for start in 0...max(0, haystack.count - needle.count) {
             let score = needle.indices.count { start + $0 < haystack.count && haystack[start + $0] == needle[$0] }
             if score > best.score { best = (start, score) }
         }
-        let broken = needle.indices.first { best.start + $0 >= haystack.count || haystack[best.start + $0] != needle[$0] } ?? 0
+        let broken =
+            needle.indices.first { best.start + $0 >= haystack.count || haystack[best.start + $0] != needle[$0] } ?? 0
         let fileLine = best.start + broken
         let found = fileLine < file.lineCount ? "`\(file.keys[fileLine])`" : "the end of the file"
         return error(
             .contextNotFound,
-            "its lines exist in the file but not together in this order; near line \(fileLine + 1) the file has \(found) where the hunk expects `\(original[broken])`. Copy the context exactly from the current file.")
+            "its lines exist in the file but not together in this order; near line \(fileLine + 1) the file has \(found) where the hunk expects `\(original[broken])`. Copy the context exactly from the current file."
+        )
     }
 
     private func error(_ rule: PatchRule, _ message: String) -> PatchError {

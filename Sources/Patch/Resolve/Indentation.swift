@@ -5,7 +5,7 @@ enum Indentation {
     static func adapt(_ hunk: Hunk, at start: Int, in file: FileText) -> (hunk: Hunk, note: String)? {
         var fileIndex = start
         var missing: Substring?  // whitespace the file has before the model's indentation
-        var extra: Substring?    // whitespace the model has before the file's indentation
+        var extra: Substring?  // whitespace the model has before the file's indentation
         for line in hunk.lines where line.kind != .added {
             defer { fileIndex += 1 }
             guard !line.text.allSatisfy(\.isWhitespace) else { continue }
@@ -26,16 +26,25 @@ enum Indentation {
         }
         var adapted = hunk
         if let missing {
-            for index in adapted.lines.indices where adapted.lines[index].kind == .added && !adapted.lines[index].text.allSatisfy(\.isWhitespace) {
+            for index in adapted.lines.indices
+            where adapted.lines[index].kind == .added && !adapted.lines[index].text.allSatisfy(\.isWhitespace) {
                 adapted.lines[index].text = missing + adapted.lines[index].text
             }
-            return (adapted, "re-indented its added lines by `\(missing.debugDescription.dropFirst().dropLast())` to match the file")
+            return (
+                adapted,
+                "re-indented its added lines by `\(missing.debugDescription.dropFirst().dropLast())` to match the file"
+            )
         }
         if let extra {
-            let added = adapted.lines.indices.filter { adapted.lines[$0].kind == .added && !adapted.lines[$0].text.allSatisfy(\.isWhitespace) }
+            let added = adapted.lines.indices.filter {
+                adapted.lines[$0].kind == .added && !adapted.lines[$0].text.allSatisfy(\.isWhitespace)
+            }
             guard added.allSatisfy({ adapted.lines[$0].text.hasPrefix(extra) }) else { return nil }
             for index in added { adapted.lines[index].text.removeFirst(extra.count) }
-            return (adapted, "removed `\(extra.debugDescription.dropFirst().dropLast())` of indentation from its added lines to match the file")
+            return (
+                adapted,
+                "removed `\(extra.debugDescription.dropFirst().dropLast())` of indentation from its added lines to match the file"
+            )
         }
         return nil
     }

@@ -5,7 +5,9 @@ import Foundation
 /// `git apply --check` (on a copy of the touched files) before answering.
 enum Resolver {
     /// - Parameter validated: the caller has just run `Validation.validate` on this patch and tree.
-    static func resolve(_ patch: PatchSet, against tree: URL, validated: Bool = false) throws(PatchError) -> ResolvedPatch {
+    static func resolve(_ patch: PatchSet, against tree: URL, validated: Bool = false) throws(PatchError)
+        -> ResolvedPatch
+    {
         let inspector = TreeInspector(tree: tree)
         var resolver = FileResolver(inspector: inspector)
         // Paths and shapes are checked again here so `resolve` is safe even when called without `validate`.
@@ -26,7 +28,8 @@ enum Resolver {
             throw PatchError(.empty, "The diff changes nothing in the repository.")
         }
         let output = Renderer.render(changes)
-        let verdict = GitApply.check(output.text, in: tree, paths: changes.flatMap { [$0.oldPath, $0.newPath].compactMap(\.self) })
+        let verdict = GitApply.check(
+            output.text, in: tree, paths: changes.flatMap { [$0.oldPath, $0.newPath].compactMap(\.self) })
         guard verdict.succeeded else {
             let errors = verdict.errors.trimmingCharacters(in: .whitespacesAndNewlines)
             throw PatchError(
@@ -54,7 +57,8 @@ enum Resolver {
                 if let first = seen[path], !(merged[first].isDeletion && file.isNewFile) {
                     throw PatchError(
                         .duplicatePath, path: path, line: file.diffLine,
-                        "\(path) is changed by more than one file section in a way that cannot be merged; write each file's changes once.")
+                        "\(path) is changed by more than one file section in a way that cannot be merged; write each file's changes once."
+                    )
                 }
                 seen[path] = merged.count
             }

@@ -27,7 +27,9 @@ final class ClientSession: Sendable {
     /// Connects, sends `frame`, then hands each server frame to `handle` until it returns false.
     /// Blocks the calling thread.
     /// - Throws: `RunnerClientError`, or whatever `handle` throws.
-    func exchange(_ frame: ClientFrame, handle: (ServerFrame) throws(RunnerClientError) -> Bool) throws(RunnerClientError) {
+    func exchange(_ frame: ClientFrame, handle: (ServerFrame) throws(RunnerClientError) -> Bool)
+        throws(RunnerClientError)
+    {
         let fd: Int32
         do {
             fd = try UnixSocket.connect(to: socketPath)
@@ -65,7 +67,8 @@ final class ClientSession: Sendable {
             }
             if count == 0 {
                 let closedByCaller = state.withLock { $0.isClosed }
-                throw RunnerClientError(.disconnected, closedByCaller ? "closed by the caller" : "the runner closed the connection")
+                throw RunnerClientError(
+                    .disconnected, closedByCaller ? "closed by the caller" : "the runner closed the connection")
             }
             decoder.append(buffer[..<count])
             do {

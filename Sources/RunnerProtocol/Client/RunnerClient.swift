@@ -32,17 +32,25 @@ public struct RunnerClient: Sendable {
     /// `check(_:)`, passing the workspace as an open directory fd (`SCM_RIGHTS`) instead of by
     /// `repo_path`: the runner then needs no path access to the checkout. The fd is duplicated at once;
     /// the caller keeps (and closes) its own.
-    public func check(_ request: CheckRequest, workspaceDirectory: Int32) -> AsyncThrowingStream<RunnerUpdate, any Error> {
+    public func check(_ request: CheckRequest, workspaceDirectory: Int32) -> AsyncThrowingStream<
+        RunnerUpdate, any Error
+    > {
         let copy = fcntl(workspaceDirectory, F_DUPFD_CLOEXEC, 0)
         guard copy >= 0 else {
             let error = RunnerSocketError(call: "fcntl(F_DUPFD_CLOEXEC)", errno: errno)
-            return AsyncThrowingStream { $0.finish(throwing: RunnerClientError(.badRequest, "cannot pass the workspace fd: \(error)", socketError: error)) }
+            return AsyncThrowingStream {
+                $0.finish(
+                    throwing: RunnerClientError(
+                        .badRequest, "cannot pass the workspace fd: \(error)", socketError: error))
+            }
         }
         return check(request, passing: copy)
     }
 
     /// Runs a check on its own thread; `passedFD` is owned by the session, which closes it when done.
-    private func check(_ request: CheckRequest, passing passedFD: Int32?) -> AsyncThrowingStream<RunnerUpdate, any Error> {
+    private func check(_ request: CheckRequest, passing passedFD: Int32?) -> AsyncThrowingStream<
+        RunnerUpdate, any Error
+    > {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: RunnerUpdate.self)
         let session = ClientSession(socketPath: socketPath, maxFrameBytes: maxFrameBytes, passing: passedFD)
         continuation.onTermination = { _ in session.close() }
@@ -95,7 +103,9 @@ public struct RunnerClient: Sendable {
                         }
                         return false
                     }
-                    guard let found = found.withLock({ $0 }) else { throw RunnerClientError(.disconnected, "no acknowledgement") }
+                    guard let found = found.withLock({ $0 }) else {
+                        throw RunnerClientError(.disconnected, "no acknowledgement")
+                    }
                     continuation.resume(returning: found)
                 } catch {
                     continuation.resume(throwing: error)

@@ -101,7 +101,9 @@ final class Connection: Sendable {
         let deadline = ContinuousClock.now + limit
         var buffer = [UInt8](repeating: 0, count: 4096)
         while case let remaining = ContinuousClock.now.duration(to: deadline), remaining > .zero {
-            guard (try? UnixSocket.waitReadable(fd, timeoutMilliseconds: remaining.pollMilliseconds)) == true else { return }
+            guard (try? UnixSocket.waitReadable(fd, timeoutMilliseconds: remaining.pollMilliseconds)) == true else {
+                return
+            }
             let count = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
             if count == 0 || (count < 0 && errno != EAGAIN && errno != EINTR) { return }
         }
@@ -123,7 +125,8 @@ final class Connection: Sendable {
                 if let deadline {
                     let remaining = clock.now.duration(to: deadline)
                     guard try UnixSocket.waitReadable(fd, timeoutMilliseconds: remaining.pollMilliseconds) else {
-                        continuation.yield(.failure(ProtocolFailure(.badFrame, "no complete frame within \(readTimeout)")))
+                        continuation.yield(
+                            .failure(ProtocolFailure(.badFrame, "no complete frame within \(readTimeout)")))
                         return
                     }
                 }
@@ -161,7 +164,9 @@ final class Connection: Sendable {
     }
 
     /// The directory passed with a check request: at most one fd, only with a check, only a directory.
-    private static func workspace(for message: ClientMessage, from passed: [WorkspaceDirectory]) throws(ProtocolFailure) -> WorkspaceDirectory? {
+    private static func workspace(for message: ClientMessage, from passed: [WorkspaceDirectory]) throws(ProtocolFailure)
+        -> WorkspaceDirectory?
+    {
         guard let directory = passed.first else { return nil }
         guard passed.count == 1, case .check = message else {
             throw ProtocolFailure(.badFrame, "an fd may only be passed with a check request, and only one")

@@ -19,7 +19,9 @@ public struct ProfileSelectingExecutor: CheckExecutor {
 
     public var allowedProfiles: [String] { executors.keys.sorted() }
 
-    public func execute(_ request: CheckRequest, events: @escaping @Sendable (CheckEvent) async -> Void) async -> CheckReport {
+    public func execute(_ request: CheckRequest, events: @escaping @Sendable (CheckEvent) async -> Void) async
+        -> CheckReport
+    {
         await execute(request, workspace: nil, events: events)
     }
 
@@ -31,7 +33,8 @@ public struct ProfileSelectingExecutor: CheckExecutor {
             return .with {
                 $0.requestID = request.requestID
                 $0.verdict = "error"
-                $0.reason = "sandbox profile \"\(name.prefix(100))\" is not allowed here; allowed: \(allowedProfiles.joined(separator: ", "))"
+                $0.reason =
+                    "sandbox profile \"\(name.prefix(100))\" is not allowed here; allowed: \(allowedProfiles.joined(separator: ", "))"
             }
         }
         return await executor.execute(request, workspace: workspace, events: events)

@@ -21,17 +21,27 @@ public struct RepositoryAccess: Sendable {
 
     /// The directory the check works on: the passed fd, the opened `repo_path`, or nil for a privileged
     /// peer naming a path. Throws `forbidden` when the peer may not have that path checked.
-    func workspace(for request: CheckRequest, passed: WorkspaceDirectory?, peer: PeerCredentials) throws(ProtocolFailure) -> WorkspaceDirectory? {
+    func workspace(for request: CheckRequest, passed: WorkspaceDirectory?, peer: PeerCredentials)
+        throws(ProtocolFailure) -> WorkspaceDirectory?
+    {
         if let passed { return passed }
         if peer.uid == 0 || peer.uid == runnerUID { return nil }
         guard !request.repoPath.isEmpty else {
-            throw ProtocolFailure(.forbidden, "no checkout: pass its directory fd, or a repo_path below a --repo-root", requestID: request.requestID)
+            throw ProtocolFailure(
+                .forbidden, "no checkout: pass its directory fd, or a repo_path below a --repo-root",
+                requestID: request.requestID)
         }
-        guard let path = Self.resolved(request.repoPath), roots.contains(where: { path.hasPrefix($0 == "/" ? "/" : $0 + "/") }) else {
-            throw ProtocolFailure(.forbidden, "repo_path is not below a --repo-root of this runner; pass the checkout's directory fd instead", requestID: request.requestID)
+        guard let path = Self.resolved(request.repoPath),
+            roots.contains(where: { path.hasPrefix($0 == "/" ? "/" : $0 + "/") })
+        else {
+            throw ProtocolFailure(
+                .forbidden,
+                "repo_path is not below a --repo-root of this runner; pass the checkout's directory fd instead",
+                requestID: request.requestID)
         }
         guard let descriptor = Self.open(path, as: peer) else {
-            throw ProtocolFailure(.forbidden, "uid \(peer.uid) cannot open repo_path itself", requestID: request.requestID)
+            throw ProtocolFailure(
+                .forbidden, "uid \(peer.uid) cannot open repo_path itself", requestID: request.requestID)
         }
         return WorkspaceDirectory(fileDescriptor: descriptor)
     }
@@ -70,7 +80,9 @@ public struct RepositoryAccess: Sendable {
     static func permits(_ descriptor: Int32, _ peer: PeerCredentials, search: Bool, read: Bool) -> Bool {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { return false }
-        let bits: mode_t = info.st_uid == peer.uid ? (info.st_mode >> 6) & 7
+        let bits: mode_t =
+            info.st_uid == peer.uid
+            ? (info.st_mode >> 6) & 7
             : info.st_gid == peer.gid ? (info.st_mode >> 3) & 7 : info.st_mode & 7
         return (!search || bits & 1 != 0) && (!read || bits & 4 != 0)
     }

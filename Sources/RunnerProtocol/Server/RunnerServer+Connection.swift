@@ -13,7 +13,8 @@ extension RunnerServer {
             return
         }
         var job: (handle: JobHandle, task: Task<Void, Never>)?
-        let inputs = connection.inputs(maxFrameBytes: configuration.maxFrameBytes, readTimeout: configuration.readTimeout)
+        let inputs = connection.inputs(
+            maxFrameBytes: configuration.maxFrameBytes, readTimeout: configuration.readTimeout)
         loop: for await input in inputs {
             switch input {
             case .failure(let failure):
@@ -26,7 +27,9 @@ extension RunnerServer {
                     break loop
                 }
                 let directory: WorkspaceDirectory?
-                do { directory = try repositories.workspace(for: request, passed: workspace, peer: connection.peer) } catch {
+                do {
+                    directory = try repositories.workspace(for: request, passed: workspace, peer: connection.peer)
+                } catch {
                     logger.warning("refusing the checkout the peer named: \(error.message)")
                     reject(connection, error, job: nil)
                     break loop
@@ -40,7 +43,10 @@ extension RunnerServer {
             case .message(.cancel(let cancel), _):
                 if let job {
                     guard cancel.requestID == job.handle.requestID else {
-                        reject(connection, ProtocolFailure(.badFrame, "a check connection can only cancel its own request"), job: job.handle)
+                        reject(
+                            connection,
+                            ProtocolFailure(.badFrame, "a check connection can only cancel its own request"),
+                            job: job.handle)
                         break loop
                     }
                     logger.info("cancel requested", metadata: ["request_id": "\(cancel.requestID)"])
@@ -71,7 +77,8 @@ extension RunnerServer {
     private func acknowledge(_ cancel: CancelRequest, on connection: Connection, logger: Logger) {
         let found = registry.cancel(requestID: cancel.requestID, reason: .request)
         logger.info("cancel requested", metadata: ["request_id": "\(cancel.requestID)", "found": "\(found)"])
-        let answer = found
+        let answer =
+            found
             ? ProtocolFailure(.cancelled, "cancellation requested", requestID: cancel.requestID)
             : ProtocolFailure(.unknown, "no job with this request id", requestID: cancel.requestID)
         connection.send(answer.frame)
@@ -85,7 +92,8 @@ extension RunnerServer {
         guard !request.requestID.isEmpty else { return .failure(ProtocolFailure(.badFrame, "request_id is required")) }
         let handle = JobHandle(requestID: request.requestID)
         guard registry.insert(handle) else {
-            return .failure(ProtocolFailure(.badFrame, "request_id is already in progress", requestID: request.requestID))
+            return .failure(
+                ProtocolFailure(.badFrame, "request_id is already in progress", requestID: request.requestID))
         }
         tracker.setJob(handle, for: id)
         var logger = logger
@@ -99,7 +107,8 @@ extension RunnerServer {
 
     /// Waits for a slot, runs the executor, and sends the report (or why there is none); then closes.
     private func runJob(
-        _ request: CheckRequest, workspace: WorkspaceDirectory?, handle: JobHandle, connection: Connection, logger: Logger
+        _ request: CheckRequest, workspace: WorkspaceDirectory?, handle: JobHandle, connection: Connection,
+        logger: Logger
     ) async {
         let requestID = request.requestID
         defer {
@@ -114,11 +123,12 @@ extension RunnerServer {
                 connection.send(ServerFrame.with { $0.kind = .event(event) })
             }
         } catch {
-            let failure: ProtocolFailure? = switch error {
-            case .busy: ProtocolFailure(.busy, "all job slots and queue places are taken", requestID: requestID)
-            case .shuttingDown: ProtocolFailure(.cancelled, "the runner is shutting down", requestID: requestID)
-            case .cancelled: cancellationNotice(handle)
-            }
+            let failure: ProtocolFailure? =
+                switch error {
+                case .busy: ProtocolFailure(.busy, "all job slots and queue places are taken", requestID: requestID)
+                case .shuttingDown: ProtocolFailure(.cancelled, "the runner is shutting down", requestID: requestID)
+                case .cancelled: cancellationNotice(handle)
+                }
             RunnerMetrics.jobEnded(error == .busy ? "busy" : "cancelled")
             logger.info("job not started", metadata: ["why": "\(error)"])
             if let failure { connection.send(failure.frame) }
@@ -147,7 +157,8 @@ extension RunnerServer {
     private func cancellationNotice(_ handle: JobHandle) -> ProtocolFailure? {
         switch handle.cancelReason {
         case .request: ProtocolFailure(.cancelled, "cancelled by request", requestID: handle.requestID)
-        case .shutdown: ProtocolFailure(.cancelled, "cancelled: the runner is shutting down", requestID: handle.requestID)
+        case .shutdown:
+            ProtocolFailure(.cancelled, "cancelled: the runner is shutting down", requestID: handle.requestID)
         case .disconnect, nil: nil
         }
     }

@@ -31,10 +31,12 @@ public final class RunnerServer: Sendable {
     /// - Throws: `RunnerSocketError` when the socket cannot be set up.
     public func run() async throws {
         let listener = try SocketListener(path: configuration.socketPath, groupID: configuration.socketGroupID)
-        logger.info("runner listening", metadata: [
-            "socket": "\(configuration.socketPath)", "max_jobs": "\(configuration.maxConcurrentJobs)",
-            "max_queued": "\(configuration.maxQueuedJobs)",
-        ])
+        logger.info(
+            "runner listening",
+            metadata: [
+                "socket": "\(configuration.socketPath)", "max_jobs": "\(configuration.maxConcurrentJobs)",
+                "max_queued": "\(configuration.maxQueuedJobs)",
+            ])
         let accepted = listener.connections()
         await withTaskCancellationHandler {
             for await fd in accepted {

@@ -76,7 +76,9 @@ final class SocketListener: Sendable {
 
     private func acceptLoop(_ continuation: AsyncStream<Int32>.Continuation) {
         defer { continuation.finish() }
-        var pollFDs = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+        var pollFDs = [
+            pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
+        ]
         while true {
             let ready = UnixSocket.retryingEINTR { poll(&pollFDs, 2, -1) }
             if ready < 0 || pollFDs[1].revents != 0 { return }
@@ -102,7 +104,9 @@ final class SocketListener: Sendable {
             throw RunnerSocketError(call: "mkdir", errno: errno, path: directory)
         }
         // mkdir's mode is filtered by the umask; set it exactly.
-        guard chmod(directory, 0o750) == 0 else { throw RunnerSocketError(call: "chmod", errno: errno, path: directory) }
+        guard chmod(directory, 0o750) == 0 else {
+            throw RunnerSocketError(call: "chmod", errno: errno, path: directory)
+        }
         if let groupID, chown(directory, UInt32.max, groupID) != 0 {
             throw RunnerSocketError(call: "chown", errno: errno, path: directory)
         }

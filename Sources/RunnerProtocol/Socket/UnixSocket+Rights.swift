@@ -48,7 +48,9 @@ extension UnixSocket {
 
     /// Reads up to `buffer.count` bytes (0 at end of stream) and appends any fds that came with them.
     /// - Throws: `RunnerSocketError` when the call fails or fds were dropped for lack of room (`MSG_CTRUNC`).
-    static func read(_ fd: Int32, into buffer: inout [UInt8], receivedFDs: inout [Int32]) throws(RunnerSocketError) -> Int {
+    static func read(_ fd: Int32, into buffer: inout [UInt8], receivedFDs: inout [Int32]) throws(RunnerSocketError)
+        -> Int
+    {
         var control = [UInt8](repeating: 0, count: controlSpace(fds: maxReceivedFDs))
         var flags: Int32 = 0
         let count: Int = buffer.withUnsafeMutableBytes { data in

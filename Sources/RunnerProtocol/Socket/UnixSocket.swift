@@ -18,7 +18,9 @@ enum UnixSocket {
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
         let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard !bytes.isEmpty, bytes.count < capacity else { throw RunnerSocketError(.pathTooLong, call: "bind", path: path) }
+        guard !bytes.isEmpty, bytes.count < capacity else {
+            throw RunnerSocketError(.pathTooLong, call: "bind", path: path)
+        }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: bytes)
         }

@@ -37,22 +37,32 @@ public enum HostDoctor {
         let pid = csb_userns_helper(&release)
         if pid > 0 {
             csb_userns_helper_release(pid, release)
-            let who = geteuid() == 0 ? "started as root: jobs run as uid \(SandboxProfile.defaultJobUid) (the profile's unprivileged_uid)" : "started as uid \(geteuid()): jobs run as that uid"
+            let who =
+                geteuid() == 0
+                ? "started as root: jobs run as uid \(SandboxProfile.defaultJobUid) (the profile's unprivileged_uid)"
+                : "started as uid \(geteuid()): jobs run as that uid"
             return Check(name: "user namespaces", state: .ok, detail: who)
         }
         var hint = "enable them: sysctl user.max_user_namespaces=15000"
         if readSmallFile("/proc/sys/kernel/unprivileged_userns_clone")?.hasPrefix("0") == true {
             hint = "sysctl kernel.unprivileged_userns_clone=1"
         } else if readSmallFile("/proc/sys/kernel/apparmor_restrict_unprivileged_userns")?.hasPrefix("1") == true {
-            hint = "AppArmor restricts them: sysctl kernel.apparmor_restrict_unprivileged_userns=0 or add an AppArmor profile for selfcheck-runner"
+            hint =
+                "AppArmor restricts them: sysctl kernel.apparmor_restrict_unprivileged_userns=0 or add an AppArmor profile for selfcheck-runner"
         }
-        return Check(name: "user namespaces", state: .fail, detail: "clone(CLONE_NEWUSER) failed: \(String(cString: strerror(-pid))); \(hint). In a container, run it with seccomp=unconfined or --privileged")
+        return Check(
+            name: "user namespaces", state: .fail,
+            detail:
+                "clone(CLONE_NEWUSER) failed: \(String(cString: strerror(-pid))); \(hint). In a container, run it with seccomp=unconfined or --privileged"
+        )
     }
 
     static func seccomp() -> Check {
         let actions = readSmallFile("/proc/sys/kernel/seccomp/actions_avail") ?? ""
         guard actions.contains("errno") else {
-            return Check(name: "seccomp", state: .fail, detail: "seccomp filters are not available (kernel built without CONFIG_SECCOMP_FILTER)")
+            return Check(
+                name: "seccomp", state: .fail,
+                detail: "seccomp filters are not available (kernel built without CONFIG_SECCOMP_FILTER)")
         }
         let audit = actions.contains("log") ? "audit mode available" : "audit mode unavailable (no SECCOMP_RET_LOG)"
         return Check(name: "seccomp", state: .ok, detail: "filters built with libseccomp; \(audit)")
@@ -60,33 +70,48 @@ public enum HostDoctor {
 
     /// Which limits hold here and by what: the cgroup (memory) and what every runner has (rlimits, pid 1).
     static func cgroups() -> Check {
-        let everywhere = "processes: RLIMIT_NPROC per user namespace and pid 1's count; CPU: RLIMIT_CPU and pid 1's sum; "
+        let everywhere =
+            "processes: RLIMIT_NPROC per user namespace and pid 1's count; CPU: RLIMIT_CPU and pid 1's sum; "
             + "file size: RLIMIT_FSIZE; /tmp and /dev/shm: tmpfs sizes; a request's limits are capped at the profile's"
         let controllers = CgroupV1.controllers.filter { CgroupV1.ownGroup($0) != nil }
         if controllers.count == CgroupV1.controllers.count {
-            return Check(name: "cgroups", state: .ok, detail: "memory: a cgroup v1 memory group per job (RSS, page cache, tmpfs, memfds and shared memory are all charged; no swap beyond it; OOM kill = limit_hit memory); " + everywhere)
+            return Check(
+                name: "cgroups", state: .ok,
+                detail:
+                    "memory: a cgroup v1 memory group per job (RSS, page cache, tmpfs, memfds and shared memory are all charged; no swap beyond it; OOM kill = limit_hit memory); "
+                    + everywhere)
         }
-        let accounting = "memory: pid 1's accounting every 50 ms (the job's RSS plus tmpfs files, open memfds and System V segments; a job can overshoot for up to 50 ms) — bound the runner as a whole too (container memory limit, systemd MemoryMax=)"
+        let accounting =
+            "memory: pid 1's accounting every 50 ms (the job's RSS plus tmpfs files, open memfds and System V segments; a job can overshoot for up to 50 ms) — bound the runner as a whole too (container memory limit, systemd MemoryMax=)"
         if isDelegatedCgroup2() {
-            return Check(name: "cgroups", state: .degraded, detail: "a delegated cgroup v2 exists, but this runner uses only cgroup v1; " + accounting + "; " + everywhere)
+            return Check(
+                name: "cgroups", state: .degraded,
+                detail: "a delegated cgroup v2 exists, but this runner uses only cgroup v1; " + accounting + "; "
+                    + everywhere)
         }
         let why = geteuid() == 0 ? "no writable cgroup v1 memory hierarchy" : "not root, so no per-job cgroup"
         return Check(name: "cgroups", state: .degraded, detail: "\(why): " + accounting + "; " + everywhere)
     }
 
     private static func isDelegatedCgroup2() -> Bool {
-        guard let line = readSmallFile("/proc/self/cgroup")?.split(separator: "\n").first(where: { $0.hasPrefix("0::") }) else { return false }
+        guard
+            let line = readSmallFile("/proc/self/cgroup")?.split(separator: "\n").first(where: { $0.hasPrefix("0::") })
+        else { return false }
         for root in ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"] {
             let directory = root + String(line.dropFirst(3))
             if let controllers = readSmallFile(directory + "/cgroup.controllers"), controllers.contains("memory"),
-               access(directory, W_OK) == 0 { return true }
+                access(directory, W_OK) == 0
+            {
+                return true
+            }
         }
         return false
     }
 
     static func endToEnd(_ profile: SandboxProfile) async -> Check {
         do {
-            let outcome = try await Sandbox(profile: profile).run(SandboxJob(command: ["/bin/true"], limits: SandboxLimits(wallTimeMs: 10_000)))
+            let outcome = try await Sandbox(profile: profile).run(
+                SandboxJob(command: ["/bin/true"], limits: SandboxLimits(wallTimeMs: 10_000)))
             guard outcome.exitCode == 0 else {
                 return Check(name: "sandbox", state: .fail, detail: "/bin/true exited \(outcome.shellStatus)")
             }
@@ -103,19 +128,26 @@ public enum HostDoctor {
             try FileManager.default.createDirectory(at: lower, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: lower) }
             try Data("base\n".utf8).write(to: lower.appendingPathComponent("file"))
-            let workspace = try Workspace.create(lower: lower, jobUid: profile.unprivilegedUid, jobGid: profile.unprivilegedGid)
+            let workspace = try Workspace.create(
+                lower: lower, jobUid: profile.unprivilegedUid, jobGid: profile.unprivilegedGid)
             defer { try? workspace.remove() }
-            let job = SandboxJob(command: ["/bin/sh", "-c", "echo changed >> file && echo new > added"], workspace: workspace,
-                                 limits: SandboxLimits(wallTimeMs: 10_000))
+            let job = SandboxJob(
+                command: ["/bin/sh", "-c", "echo changed >> file && echo new > added"], workspace: workspace,
+                limits: SandboxLimits(wallTimeMs: 10_000))
             let outcome = try await Sandbox(profile: profile).run(job)
             let changed = try workspace.changedFiles
             let base = try String(contentsOf: lower.appendingPathComponent("file"), encoding: .utf8)
             guard outcome.exitCode == 0, changed == ["added", "file"], base == "base\n" else {
-                return Check(name: name, state: .fail, detail: "a write in the workspace failed (exit \(outcome.shellStatus), changed \(changed)): \(outcome.outputText)")
+                return Check(
+                    name: name, state: .fail,
+                    detail:
+                        "a write in the workspace failed (exit \(outcome.shellStatus), changed \(changed)): \(outcome.outputText)"
+                )
             }
             return Check(name: name, state: .ok, detail: "copy-on-write workspaces work; the checkout stays untouched")
         } catch {
-            return Check(name: name, state: .fail, detail: "\(error) — needs Linux 5.11+ (overlayfs in user namespaces)")
+            return Check(
+                name: name, state: .fail, detail: "\(error) — needs Linux 5.11+ (overlayfs in user namespaces)")
         }
     }
 
@@ -126,9 +158,16 @@ public enum HostDoctor {
             return Check(name: name, state: .degraded, detail: "\(python) is missing: run scripts/setup")
         }
         do {
-            let outcome = try await Sandbox(profile: profile).run(SandboxJob(command: ["python", "-c", "import black, pytest; print('ok')"], limits: SandboxLimits(wallTimeMs: 30_000)))
-            if outcome.exitCode == 0 { return Check(name: name, state: .ok, detail: "black and pytest import inside the sandbox") }
-            return Check(name: name, state: .degraded, detail: "the tool environment does not work inside the sandbox: \(outcome.outputText.suffix(300))")
+            let outcome = try await Sandbox(profile: profile).run(
+                SandboxJob(
+                    command: ["python", "-c", "import black, pytest; print('ok')"],
+                    limits: SandboxLimits(wallTimeMs: 30_000)))
+            if outcome.exitCode == 0 {
+                return Check(name: name, state: .ok, detail: "black and pytest import inside the sandbox")
+            }
+            return Check(
+                name: name, state: .degraded,
+                detail: "the tool environment does not work inside the sandbox: \(outcome.outputText.suffix(300))")
         } catch {
             return Check(name: name, state: .degraded, detail: "\(error)")
         }

@@ -26,8 +26,12 @@ public struct SandboxLimits: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case wallTimeMs = "wall_time_ms", cpuTimeMs = "cpu_time_ms", memoryBytes = "memory_bytes"
-        case maxPids = "max_pids", outputBytes = "output_bytes", fileSizeBytes = "file_size_bytes"
+        case wallTimeMs = "wall_time_ms"
+        case cpuTimeMs = "cpu_time_ms"
+        case memoryBytes = "memory_bytes"
+        case maxPids = "max_pids"
+        case outputBytes = "output_bytes"
+        case fileSizeBytes = "file_size_bytes"
     }
 
     /// These limits with every unset (nil or 0) field taken from `defaults`.
@@ -36,7 +40,8 @@ public struct SandboxLimits: Codable, Sendable, Equatable {
         return SandboxLimits(
             wallTimeMs: pick(wallTimeMs, defaults.wallTimeMs), cpuTimeMs: pick(cpuTimeMs, defaults.cpuTimeMs),
             memoryBytes: pick(memoryBytes, defaults.memoryBytes), maxPids: pick(maxPids, defaults.maxPids),
-            outputBytes: pick(outputBytes, defaults.outputBytes), fileSizeBytes: pick(fileSizeBytes, defaults.fileSizeBytes))
+            outputBytes: pick(outputBytes, defaults.outputBytes),
+            fileSizeBytes: pick(fileSizeBytes, defaults.fileSizeBytes))
     }
 }
 
@@ -53,11 +58,15 @@ extension SandboxLimits {
         return SandboxLimits(
             wallTimeMs: pick(wallTimeMs, ceiling.wallTimeMs), cpuTimeMs: pick(cpuTimeMs, ceiling.cpuTimeMs),
             memoryBytes: pick(memoryBytes, ceiling.memoryBytes), maxPids: pick(maxPids, ceiling.maxPids),
-            outputBytes: pick(outputBytes, ceiling.outputBytes), fileSizeBytes: pick(fileSizeBytes, ceiling.fileSizeBytes))
+            outputBytes: pick(outputBytes, ceiling.outputBytes),
+            fileSizeBytes: pick(fileSizeBytes, ceiling.fileSizeBytes))
     }
 }
 
 /// The limit that ended a job.
 public enum LimitKind: String, Sendable, Codable {
-    case wallTime = "wall_time", cpuTime = "cpu_time", memory, pids, output, fileSize = "file_size"
+    case wallTime = "wall_time"
+    case cpuTime = "cpu_time"
+    case memory, pids, output
+    case fileSize = "file_size"
 }

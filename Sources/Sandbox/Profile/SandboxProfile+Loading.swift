@@ -18,8 +18,14 @@ extension SandboxProfile {
             let file = directory.appendingPathComponent("\(name).json")
             if FileManager.default.fileExists(atPath: file.path) { return try load(file) }
         }
-        if name == defaultName { return try decode(Data(EmbeddedProfiles.pythonSelfcheck.utf8), origin: "embedded default") }
-        throw SandboxError(step: "profile", message: "no sandbox profile named \(name) (searched \(searchDirectories().map(\.path).joined(separator: ", ")))")
+        if name == defaultName {
+            return try decode(Data(EmbeddedProfiles.pythonSelfcheck.utf8), origin: "embedded default")
+        }
+        throw SandboxError(
+            step: "profile",
+            message:
+                "no sandbox profile named \(name) (searched \(searchDirectories().map(\.path).joined(separator: ", ")))"
+        )
     }
 
     /// The compiled-in default profile.
@@ -59,7 +65,8 @@ extension SandboxProfile {
         }
         let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "/").resolvingSymlinksInPath()
         var directory = executable.deletingLastPathComponent()
-        result.append(directory.appendingPathComponent("../share/selfcheck-runner/sandbox-profiles").standardizedFileURL)
+        result.append(
+            directory.appendingPathComponent("../share/selfcheck-runner/sandbox-profiles").standardizedFileURL)
         while directory.path != "/" {
             result.append(directory.appendingPathComponent("sandbox-profiles"))
             directory.deleteLastPathComponent()

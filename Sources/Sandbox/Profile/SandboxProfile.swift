@@ -54,7 +54,10 @@ public struct SandboxProfile: Codable, Sendable, Equatable {
         /// tmpfs size (tmpfs, and /dev/shm for `dev`).
         public var sizeBytes: UInt64?
 
-        public init(type: Kind, source: String? = nil, target: String? = nil, writable: Bool? = nil, optional: Bool? = nil, sizeBytes: UInt64? = nil) {
+        public init(
+            type: Kind, source: String? = nil, target: String? = nil, writable: Bool? = nil, optional: Bool? = nil,
+            sizeBytes: UInt64? = nil
+        ) {
             self.type = type
             self.source = source
             self.target = target
@@ -64,7 +67,8 @@ public struct SandboxProfile: Codable, Sendable, Equatable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case type, source, target, writable, optional, sizeBytes = "size_bytes"
+            case type, source, target, writable, optional
+            case sizeBytes = "size_bytes"
         }
     }
 
@@ -79,15 +83,19 @@ public struct SandboxProfile: Codable, Sendable, Equatable {
         public var stackBytes: UInt64
 
         enum CodingKeys: String, CodingKey {
-            case addressSpaceBytes = "address_space_bytes", openFiles = "open_files", coreBytes = "core_bytes"
+            case addressSpaceBytes = "address_space_bytes"
+            case openFiles = "open_files"
+            case coreBytes = "core_bytes"
             case stackBytes = "stack_bytes"
         }
     }
 
     enum CodingKeys: String, CodingKey {
         case name, description, hostname, mounts, limits, rlimits, network, seccomp, environment
-        case unprivilegedUid = "unprivileged_uid", unprivilegedGid = "unprivileged_gid"
-        case workspaceTarget = "workspace_target", outputTailBytes = "output_tail_bytes"
+        case unprivilegedUid = "unprivileged_uid"
+        case unprivilegedGid = "unprivileged_gid"
+        case workspaceTarget = "workspace_target"
+        case outputTailBytes = "output_tail_bytes"
         case environmentPassthrough = "environment_passthrough"
     }
 }

@@ -20,7 +20,12 @@ public struct SeccompPolicy: Codable, Sendable, Equatable {
     }
 
     public struct ArgCondition: Codable, Sendable, Equatable {
-        public enum Op: String, Codable, Sendable { case eq, ne, lt, le, gt, ge, maskedEq = "masked_eq", `in`, notIn = "not_in" }
+        public enum Op: String, Codable, Sendable {
+            case eq, ne, lt, le, gt, ge
+            case maskedEq = "masked_eq"
+            case `in`
+            case notIn = "not_in"
+        }
         /// Argument index, 0...5.
         public var index: UInt32
         public var op: Op
@@ -58,7 +63,9 @@ public struct SeccompPolicy: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case defaultAction = "default_action", defaultErrno = "default_errno", audit, rules
+        case defaultAction = "default_action"
+        case defaultErrno = "default_errno"
+        case audit, rules
     }
 }
 
@@ -66,12 +73,13 @@ extension SeccompPolicy {
     /// For the isolation list: "286 system calls allowed, 20 rules, others ENOSYS".
     var summary: String {
         let allowed = Set(rules.filter { $0.action == .allow && ($0.args ?? []).isEmpty }.flatMap(\.syscalls)).count
-        let rest = switch defaultAction {
-        case .allow: "others allowed"
-        case .errno: "others \(defaultErrno ?? "EPERM")"
-        case .kill: "others killed"
-        case .log: "others logged"
-        }
+        let rest =
+            switch defaultAction {
+            case .allow: "others allowed"
+            case .errno: "others \(defaultErrno ?? "EPERM")"
+            case .kill: "others killed"
+            case .log: "others logged"
+            }
         return "\(allowed) system calls allowed, \(rules.count) rules, \(rest)" + (audit ? ", audit: log only" : "")
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 /// `SandboxOutcome.isolation` says so. No pids group: moving a process into a v1 group waits for an RCU
 /// grace period (6-12 ms here) and RLIMIT_NPROC, counted per user namespace, already bounds the job exactly.
 final class CgroupV1: @unchecked Sendable {  // used by one job thread only
-    private(set) var directories: [String: String] = [:]   // controller -> directory
+    private(set) var directories: [String: String] = [:]  // controller -> directory
 
     /// The controllers used per job.
     static let controllers = ["memory"]
@@ -34,10 +34,11 @@ final class CgroupV1: @unchecked Sendable {  // used by one job thread only
 
     /// Removes empty groups left by runners that died without cleaning up (e.g. killed by SIGKILL).
     private static func sweepStale(in base: String) {
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where name.hasPrefix("selfcheck-") {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
+        where name.hasPrefix("selfcheck-") {
             let parts = name.split(separator: "-")
             guard parts.count == 3, let pid = Int32(parts[1]), kill(pid, 0) != 0, errno == ESRCH else { continue }
-            rmdir(base + "/" + name)   // fails harmlessly while tasks remain
+            rmdir(base + "/" + name)  // fails harmlessly while tasks remain
         }
     }
 
@@ -93,7 +94,7 @@ final class CgroupV1: @unchecked Sendable {  // used by one job thread only
         guard let directory = directories.removeValue(forKey: controller) else { return }
         for _ in 0..<5000 {
             if rmdir(directory) == 0 || errno == ENOENT { return }
-            usleep(200)   // the last task (the job thread) may still be exiting
+            usleep(200)  // the last task (the job thread) may still be exiting
         }
     }
 }

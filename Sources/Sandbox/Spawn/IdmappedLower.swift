@@ -15,11 +15,14 @@ enum IdmappedLower {
     static func attach(lower: String, at target: String, identity: HostIdentity) throws {
         var info = stat()
         guard stat(lower, &info) == 0 else { throw SandboxError(step: "idmapped lower", errno: errno, message: lower) }
-        let userns = info.st_uid == identity.outerUid && info.st_gid == identity.outerGid
+        let userns =
+            info.st_uid == identity.outerUid && info.st_gid == identity.outerGid
             ? -1 : try namespace(ownerUid: info.st_uid, ownerGid: info.st_gid, identity: identity)
         let result = csb_attach_tree(lower, target, userns)
         guard result == 0 else {
-            throw SandboxError(step: "idmapped lower", errno: -result, message: "open_tree/mount_setattr(MOUNT_ATTR_IDMAP)/move_mount \(lower)")
+            throw SandboxError(
+                step: "idmapped lower", errno: -result,
+                message: "open_tree/mount_setattr(MOUNT_ATTR_IDMAP)/move_mount \(lower)")
         }
     }
 
@@ -29,7 +32,9 @@ enum IdmappedLower {
             if let fd = cache[key] { return fd }
             var release: Int32 = -1
             let pid = csb_userns_helper(&release)
-            guard pid > 0 else { throw SandboxError(step: "idmapped lower", errno: -pid, message: "clone(CLONE_NEWUSER)") }
+            guard pid > 0 else {
+                throw SandboxError(step: "idmapped lower", errno: -pid, message: "clone(CLONE_NEWUSER)")
+            }
             defer { csb_userns_helper_release(pid, release) }
             try write("\(ownerUid) \(identity.outerUid) 1\n", to: "/proc/\(pid)/uid_map", step: "idmapped lower")
             try write("\(ownerGid) \(identity.outerGid) 1\n", to: "/proc/\(pid)/gid_map", step: "idmapped lower")

@@ -26,26 +26,34 @@ struct JobExecution: Sendable {
     private func execute(_ cgroupsOut: inout CgroupV1?) throws -> SandboxOutcome {
         guard !job.command.isEmpty else { throw SandboxError(step: "command", errno: EINVAL, message: "empty command") }
         let limits = job.limits.capped(by: profile.limits)
-        let identity = HostIdentity.current(unprivilegedUid: profile.unprivilegedUid, unprivilegedGid: profile.unprivilegedGid)
+        let identity = HostIdentity.current(
+            unprivilegedUid: profile.unprivilegedUid, unprivilegedGid: profile.unprivilegedGid)
         let config = ChildConfig()
         var isolation = [
             "userns (uid \(HostIdentity.insideUid) inside = \(identity.outerUid) on the host)",
             "mountns (tmpfs root, pivot_root, read-only system binds)", "pidns (pid 1 reaper)",
-            profile.network == .loopback ? "netns (loopback only)" : "netns (no interfaces)", "ipcns", "utsns", "cgroupns",
+            profile.network == .loopback ? "netns (loopback only)" : "netns (no interfaces)", "ipcns", "utsns",
+            "cgroupns",
         ]
 
         if job.workspace != nil {
             isolation.append("overlayfs workspace (checkout read-only, changes in the upper layer)")
-            if identity.isRoot { isolation.append("idmapped read-only lower (the checkout owner's files appear as the job user's)") }
+            if identity.isRoot {
+                isolation.append("idmapped read-only lower (the checkout owner's files appear as the job user's)")
+            }
         }
         let plan = try MountPlan(profile: profile, config: config, workspace: job.workspace)
 
-        let status = try Pipe2(), sync = try Pipe2(), output = try Pipe2()
+        let status = try Pipe2()
+        let sync = try Pipe2()
+        let output = try Pipe2()
         let input = job.stdin.map { _ in try? Pipe2() } ?? nil
         let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { if devNull >= 0 { close(devNull) } }
 
-        let cgroups = CgroupV1.create(jobID: String(UUID().uuidString.filter { $0 != "-" }.prefix(12)).lowercased(), memoryBytes: limits.memoryBytes)
+        let cgroups = CgroupV1.create(
+            jobID: String(UUID().uuidString.filter { $0 != "-" }.prefix(12)).lowercased(),
+            memoryBytes: limits.memoryBytes)
         cgroupsOut = cgroups
         try cgroups?.joinCurrentThread()
         cgroups?.activeControllers.forEach { isolation.append("cgroup-v1 \($0)") }
@@ -53,8 +61,10 @@ struct JobExecution: Sendable {
 
         let rlimits = Rlimits.plan(limits: limits, profile: profile)
         isolation.append("rlimit " + rlimits.names.joined(separator: " "))
-        isolation += ["seccomp (\(profile.seccomp.summary))",
-                      "no_new_privs", "capabilities dropped", "new session", "environment allow-list", "inherited fds closed"]
+        isolation += [
+            "seccomp (\(profile.seccomp.summary))",
+            "no_new_privs", "capabilities dropped", "new session", "environment allow-list", "inherited fds closed",
+        ]
         if !memoryByCgroup, limits.memoryBytes != nil { isolation.append("memory by pid 1 RSS accounting") }
 
         var raw = csb_config()
@@ -85,7 +95,10 @@ struct JobExecution: Sendable {
         let started = ContinuousClock.now
         var pidfd: Int32 = -1
         let pid = csb_spawn(&config.raw, &pidfd)
-        guard pid > 0 else { throw SandboxError(step: "clone", errno: -pid, message: "clone(CLONE_NEWUSER|CLONE_NEWNS|CLONE_NEWPID|CLONE_NEWNET|...)") }
+        guard pid > 0 else {
+            throw SandboxError(
+                step: "clone", errno: -pid, message: "clone(CLONE_NEWUSER|CLONE_NEWNS|CLONE_NEWPID|CLONE_NEWNET|...)")
+        }
         defer { close(pidfd) }
         status.closeWrite()
         sync.closeRead()
@@ -99,10 +112,12 @@ struct JobExecution: Sendable {
         do {
             try identity.writeMaps(pid: pid)
             try send("G")
-            try send("C")   // the child was born in the cgroups (see joinCurrentThread)
+            try send("C")  // the child was born in the cgroups (see joinCurrentThread)
         } catch {
             _ = csb_pidfd_kill(pidfd, SIGKILL)
-            var st: Int32 = 0, cpu: Int64 = 0, rss: Int64 = 0
+            var st: Int32 = 0
+            var cpu: Int64 = 0
+            var rss: Int64 = 0
             _ = csb_wait(pid, &st, &cpu, &rss)
             throw error
         }
@@ -119,13 +134,15 @@ struct JobExecution: Sendable {
             var outcome = finish(result, limits: limits, isolation: isolation, cgroups: cgroups)
             outcome.exitCode = failure.errno == ENOENT || failure.errno == ENOTDIR ? 127 : 126
             outcome.signal = nil
-            outcome.output += Array("sandbox: cannot execute \(job.command[0]): \(String(cString: strerror(failure.errno)))\n".utf8)
+            outcome.output += Array(
+                "sandbox: cannot execute \(job.command[0]): \(String(cString: strerror(failure.errno)))\n".utf8)
             return outcome
         }
         if let failure = result.setupFailure {
             var detail = ""
             if failure.step == Int32(CSB_STEP_MOUNT.rawValue) { detail = plan.describe(Int(failure.detail)) }
-            throw SandboxError(step: String(cString: csb_step_name(failure.step)), errno: failure.errno, message: detail)
+            throw SandboxError(
+                step: String(cString: csb_step_name(failure.step)), errno: failure.errno, message: detail)
         }
         return finish(result, limits: limits, isolation: isolation, cgroups: cgroups)
     }
@@ -139,8 +156,11 @@ struct JobExecution: Sendable {
         return result
     }
 
-    private func finish(_ result: JobMonitor.Result, limits: SandboxLimits, isolation: [String], cgroups: CgroupV1?) -> SandboxOutcome {
-        var exitCode: Int32?, signal: Int32?
+    private func finish(_ result: JobMonitor.Result, limits: SandboxLimits, isolation: [String], cgroups: CgroupV1?)
+        -> SandboxOutcome
+    {
+        var exitCode: Int32?
+        var signal: Int32?
         if let status = result.jobStatus {
             if status & 0x7f == 0 { exitCode = (status >> 8) & 0xff } else { signal = status & 0x7f }
         } else {
@@ -151,8 +171,9 @@ struct JobExecution: Sendable {
         if limit == nil, signal == SIGXFSZ { limit = .fileSize }
         if limit == nil, (cgroups?.oomKills ?? 0) > 0 { limit = .memory }
         if limit == nil, exitCode != 0, let cap = limits.fileSizeBytes, let workspace = job.workspace,
-           workspace.largestChangedFile() >= cap {
-            limit = .fileSize   // Python ignores SIGXFSZ and fails with EFBIG instead
+            workspace.largestChangedFile() >= cap
+        {
+            limit = .fileSize  // Python ignores SIGXFSZ and fails with EFBIG instead
         }
         let peak = cgroups?.peakMemoryBytes.map { $0 / 1024 } ?? result.maxRSSKB
         return SandboxOutcome(
@@ -161,4 +182,3 @@ struct JobExecution: Sendable {
             output: result.output, outputTruncated: result.outputTruncated, isolation: isolation)
     }
 }
-

@@ -5,7 +5,11 @@ import Foundation
 /// of pid 1, the cancellation eventfd and stdin; enforces wall time, output size and cgroup events.
 /// Killing pid 1 kills every process of the job (it is the init of the job's pid namespace).
 struct JobMonitor {
-    struct SetupFailure { var step: Int32; var errno: Int32; var detail: Int64 }
+    struct SetupFailure {
+        var step: Int32
+        var errno: Int32
+        var detail: Int64
+    }
 
     struct Result {
         var setupFailure: SetupFailure?
@@ -38,35 +42,56 @@ struct JobMonitor {
     private var hardKillAt: ContinuousClock.Instant?
     private var statusBuffer: [UInt8] = []
 
-    init(pid: Int32, pidfd: Int32, status: Int32, output: Int32, input: Int32?, stdinBytes: [UInt8], cancel: Int32,
-         limits: SandboxLimits, tailBytes: Int, cgroups: CgroupV1?, onOutput: (@Sendable ([UInt8]) -> Void)?,
-         started: ContinuousClock.Instant) {
-        self.pid = pid; self.pidfd = pidfd; self.status = status; self.output = output; self.input = input
-        self.stdinBytes = stdinBytes; self.cancel = cancel; self.limits = limits; self.tailBytes = tailBytes
-        self.cgroups = cgroups; self.onOutput = onOutput; self.started = started
+    init(
+        pid: Int32, pidfd: Int32, status: Int32, output: Int32, input: Int32?, stdinBytes: [UInt8], cancel: Int32,
+        limits: SandboxLimits, tailBytes: Int, cgroups: CgroupV1?, onOutput: (@Sendable ([UInt8]) -> Void)?,
+        started: ContinuousClock.Instant
+    ) {
+        self.pid = pid
+        self.pidfd = pidfd
+        self.status = status
+        self.output = output
+        self.input = input
+        self.stdinBytes = stdinBytes
+        self.cancel = cancel
+        self.limits = limits
+        self.tailBytes = tailBytes
+        self.cgroups = cgroups
+        self.onOutput = onOutput
+        self.started = started
     }
 
     mutating func run() -> Result {
         var buffer = OutputBuffer(capacity: tailBytes)
-        var outputOpen = true, statusOpen = true, exited = false, written = 0
+        var outputOpen = true
+        var statusOpen = true
+        var exited = false
+        var written = 0
         var exitedAt: ContinuousClock.Instant?
         if let input { setNonBlocking(input) }
-        if stdinBytes.isEmpty, let input { close(input); self.input = nil }
+        if stdinBytes.isEmpty, let input {
+            close(input)
+            self.input = nil
+        }
         let deadline = limits.wallTimeMs.map { started + .milliseconds(Int64($0)) }
         var chunk = [UInt8](repeating: 0, count: 65536)
 
         while outputOpen || statusOpen || !exited {
             // A process cannot hold the pipes once pid 1 is gone; this only guards against surprises.
             if let exitedAt, ContinuousClock.now - exitedAt > .seconds(2) { break }
-            var fds = [pollfd(fd: exited ? -1 : pidfd, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: outputOpen ? output : -1, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: statusOpen ? status : -1, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: killed ? -1 : cancel, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: input ?? -1, events: Int16(POLLOUT), revents: 0)]
+            var fds = [
+                pollfd(fd: exited ? -1 : pidfd, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: outputOpen ? output : -1, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: statusOpen ? status : -1, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: killed ? -1 : cancel, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: input ?? -1, events: Int16(POLLOUT), revents: 0),
+            ]
             var timeout: Int32 = cgroups == nil && hardKillAt == nil ? 1000 : 100
             if let deadline, !killed {
                 let left = deadline - .now
-                timeout = min(timeout, max(0, Int32(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)))
+                timeout = min(
+                    timeout,
+                    max(0, Int32(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)))
             }
             let ready = poll(&fds, nfds_t(fds.count), timeout)
             if ready < 0 && errno != EINTR { break }
@@ -82,11 +107,17 @@ struct JobMonitor {
                 }
             }
             if fds[2].revents != 0 { statusOpen = readStatus() }
-            if fds[3].revents != 0 { result.cancelled = true; stop(nil) }
+            if fds[3].revents != 0 {
+                result.cancelled = true
+                stop(nil)
+            }
             if let input, fds[4].revents != 0 {
                 let n = stdinBytes.withUnsafeBytes { Glibc.write(input, $0.baseAddress! + written, $0.count - written) }
                 if n > 0 { written += n }
-                if n < 0 && errno != EAGAIN && errno != EINTR || written == stdinBytes.count { close(input); self.input = nil }
+                if n < 0 && errno != EAGAIN && errno != EINTR || written == stdinBytes.count {
+                    close(input)
+                    self.input = nil
+                }
             }
             if fds[0].revents != 0 && !exited {
                 exited = true
@@ -159,7 +190,9 @@ struct JobMonitor {
 
     /// wait4() on pid 1: its usage includes every process it reaped.
     private mutating func reap() {
-        var status: Int32 = 0, cpu: Int64 = 0, rss: Int64 = 0
+        var status: Int32 = 0
+        var cpu: Int64 = 0
+        var rss: Int64 = 0
         guard csb_wait(pid, &status, &cpu, &rss) == 0 else { return }
         if status & 0x7f != 0 { result.initSignal = status & 0x7f }
         result.cpuMicroseconds = max(result.cpuMicroseconds, cpu)

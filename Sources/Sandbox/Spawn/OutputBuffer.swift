@@ -3,7 +3,7 @@ struct OutputBuffer {
     let capacity: Int
     private(set) var total: UInt64 = 0
     private var storage: [UInt8] = []
-    private var start = 0   // ring start once full
+    private var start = 0  // ring start once full
 
     init(capacity: Int) { self.capacity = max(capacity, 0) }
 

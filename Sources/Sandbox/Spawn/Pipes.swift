@@ -14,15 +14,28 @@ final class Pipe2 {
         writeEnd = fds[1]
     }
 
-    func closeRead() { if readEnd >= 0 { close(readEnd); readEnd = -1 } }
+    func closeRead() {
+        if readEnd >= 0 {
+            close(readEnd)
+            readEnd = -1
+        }
+    }
     /// Hands the write end to the caller, who closes it.
     func takeWrite() -> Int32 {
         defer { writeEnd = -1 }
         return writeEnd
     }
 
-    func closeWrite() { if writeEnd >= 0 { close(writeEnd); writeEnd = -1 } }
-    deinit { closeRead(); closeWrite() }
+    func closeWrite() {
+        if writeEnd >= 0 {
+            close(writeEnd)
+            writeEnd = -1
+        }
+    }
+    deinit {
+        closeRead()
+        closeWrite()
+    }
 }
 
 /// An eventfd that another thread fires to stop a job (task cancellation).

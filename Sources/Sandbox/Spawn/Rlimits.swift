@@ -20,7 +20,7 @@ enum Rlimits {
         }
         if let ms = limits.cpuTimeMs {
             let seconds = (ms + 999) / 1000
-            add(cpu, "CPU", soft: seconds, hard: seconds + 1)   // SIGXCPU first, SIGKILL a second later
+            add(cpu, "CPU", soft: seconds, hard: seconds + 1)  // SIGXCPU first, SIGKILL a second later
         }
         if profile.rlimits.addressSpaceBytes > 0 { add(addressSpace, "AS", soft: profile.rlimits.addressSpaceBytes) }
         if let bytes = limits.fileSizeBytes { add(fileSize, "FSIZE", soft: bytes) }

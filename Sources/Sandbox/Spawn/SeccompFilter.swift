@@ -101,14 +101,24 @@ struct SeccompFilter: Sendable {
             let options: [scmp_arg_cmp]
             let arg = condition.index
             switch condition.op {
-            case .eq: options = [scmp_arg_cmp(arg: arg, op: SCMP_CMP_EQ, datum_a: try number(condition.value), datum_b: 0)]
-            case .ne: options = [scmp_arg_cmp(arg: arg, op: SCMP_CMP_NE, datum_a: try number(condition.value), datum_b: 0)]
-            case .lt: options = [scmp_arg_cmp(arg: arg, op: SCMP_CMP_LT, datum_a: try number(condition.value), datum_b: 0)]
-            case .le: options = [scmp_arg_cmp(arg: arg, op: SCMP_CMP_LE, datum_a: try number(condition.value), datum_b: 0)]
-            case .gt: options = [scmp_arg_cmp(arg: arg, op: SCMP_CMP_GT, datum_a: try number(condition.value), datum_b: 0)]
-            case .ge: options = [scmp_arg_cmp(arg: arg, op: SCMP_CMP_GE, datum_a: try number(condition.value), datum_b: 0)]
+            case .eq:
+                options = [scmp_arg_cmp(arg: arg, op: SCMP_CMP_EQ, datum_a: try number(condition.value), datum_b: 0)]
+            case .ne:
+                options = [scmp_arg_cmp(arg: arg, op: SCMP_CMP_NE, datum_a: try number(condition.value), datum_b: 0)]
+            case .lt:
+                options = [scmp_arg_cmp(arg: arg, op: SCMP_CMP_LT, datum_a: try number(condition.value), datum_b: 0)]
+            case .le:
+                options = [scmp_arg_cmp(arg: arg, op: SCMP_CMP_LE, datum_a: try number(condition.value), datum_b: 0)]
+            case .gt:
+                options = [scmp_arg_cmp(arg: arg, op: SCMP_CMP_GT, datum_a: try number(condition.value), datum_b: 0)]
+            case .ge:
+                options = [scmp_arg_cmp(arg: arg, op: SCMP_CMP_GE, datum_a: try number(condition.value), datum_b: 0)]
             case .maskedEq:
-                options = [scmp_arg_cmp(arg: arg, op: SCMP_CMP_MASKED_EQ, datum_a: try number(condition.mask), datum_b: try number(condition.value))]
+                options = [
+                    scmp_arg_cmp(
+                        arg: arg, op: SCMP_CMP_MASKED_EQ, datum_a: try number(condition.mask),
+                        datum_b: try number(condition.value))
+                ]
             case .`in`:
                 let values = try (condition.values ?? []).map { try number($0) }
                 guard !values.isEmpty else { throw SandboxError(step: "seccomp compile", message: "in without values") }

@@ -18,7 +18,9 @@ public struct SandboxJobRunner: JobRunner {
 
     public func makeWorkspace(checkout: URL) async throws -> any CheckWorkspace {
         let profile = sandbox.profile
-        return OverlayWorkspace(workspace: try Workspace.create(lower: checkout, jobUid: profile.unprivilegedUid, jobGid: profile.unprivilegedGid))
+        return OverlayWorkspace(
+            workspace: try Workspace.create(
+                lower: checkout, jobUid: profile.unprivilegedUid, jobGid: profile.unprivilegedGid))
     }
 
     public func run(
@@ -28,8 +30,9 @@ public struct SandboxJobRunner: JobRunner {
         guard let overlay = workspace as? OverlayWorkspace else {
             throw SandboxRunnerMisuse()
         }
-        let job = SandboxJob(command: command, workspace: overlay.workspace, environment: environment, limits: SandboxLimits(limits),
-                             stdin: stdin, onOutput: onOutput)
+        let job = SandboxJob(
+            command: command, workspace: overlay.workspace, environment: environment, limits: SandboxLimits(limits),
+            stdin: stdin, onOutput: onOutput)
         let outcome = try await sandbox.run(job)
         return JobResult(
             exitCode: outcome.exitCode ?? -1, signal: outcome.signal ?? 0,
@@ -43,9 +46,10 @@ extension SandboxLimits {
     /// The request's limits; zero means "the profile's default".
     init(_ limits: Limits) {
         func value<T: BinaryInteger>(_ number: T) -> T? { number == 0 ? nil : number }
-        self.init(wallTimeMs: value(limits.wallTimeMs), cpuTimeMs: value(limits.cpuTimeMs),
-                  memoryBytes: value(limits.memoryBytes), maxPids: value(limits.maxPids),
-                  outputBytes: value(limits.outputBytes), fileSizeBytes: value(limits.fileSizeBytes))
+        self.init(
+            wallTimeMs: value(limits.wallTimeMs), cpuTimeMs: value(limits.cpuTimeMs),
+            memoryBytes: value(limits.memoryBytes), maxPids: value(limits.maxPids),
+            outputBytes: value(limits.outputBytes), fileSizeBytes: value(limits.fileSizeBytes))
     }
 }
 
@@ -74,7 +78,10 @@ struct OverlayWorkspace: CheckWorkspace {
 
     func remove() throws { try workspace.remove() }
 
-    enum Lookup { case absent, deleted, file(String) }
+    enum Lookup {
+        case absent, deleted
+        case file(String)
+    }
 
     /// Walks the path with lstat: a whiteout (0:0 character device) means deleted in the overlay; a symlink
     /// anywhere, or anything but a regular file at the end, is not readable.

@@ -74,7 +74,8 @@ public struct Declarations: Sendable, Equatable {
         if case .table(let inline)? = project["optional-dependencies"] { extras.merge(inline) { old, _ in old } }
         // Dotted keys in [project]: `optional-dependencies.tests = [...]`.
         for (key, value) in project where key.hasPrefix("optional-dependencies.") {
-            extras[String(key.dropFirst("optional-dependencies.".count))] = extras[String(key.dropFirst("optional-dependencies.".count))] ?? value
+            extras[String(key.dropFirst("optional-dependencies.".count))] =
+                extras[String(key.dropFirst("optional-dependencies.".count))] ?? value
         }
         for extra in Self.testExtras {
             if case .array(let items)? = extras[extra] {
@@ -93,14 +94,17 @@ public struct Declarations: Sendable, Equatable {
     }
 
     /// A PEP 735 group, with `{include-group = "…"}` entries expanded (cycles stop).
-    private func groupEntries(_ name: String, _ groups: [String: TOMLSubset.Value], seen: inout Set<String>) -> [String] {
+    private func groupEntries(_ name: String, _ groups: [String: TOMLSubset.Value], seen: inout Set<String>) -> [String]
+    {
         guard seen.insert(name).inserted, case .array(let items)? = groups[name] else { return [] }
         var result: [String] = []
         for item in items {
             switch item {
             case .string(let text): result.append(text)
             case .table(let table):
-                if case .string(let included)? = table["include-group"] { result += groupEntries(included, groups, seen: &seen) }
+                if case .string(let included)? = table["include-group"] {
+                    result += groupEntries(included, groups, seen: &seen)
+                }
             default: break
             }
         }
@@ -135,7 +139,9 @@ public struct Declarations: Sendable, Equatable {
             let words = content.split(separator: " ").filter { !$0.hasPrefix("--hash") }
             content = words.joined(separator: " ")
             if content.hasPrefix("-") {
-                refused.append("\(file): option \(String(content.prefix(60))) is not followed (no includes, indexes or editables from the repository)")
+                refused.append(
+                    "\(file): option \(String(content.prefix(60))) is not followed (no includes, indexes or editables from the repository)"
+                )
                 continue
             }
             found.append(content)
@@ -177,7 +183,8 @@ public struct Declarations: Sendable, Equatable {
         guard let first = requirement.unicodeScalars.first, CharacterSet.alphanumerics.contains(first) else {
             return "does not start with a project name"
         }
-        if let marker = requirement.split(separator: ";", maxSplits: 1).dropFirst().first, !validMarker(String(marker)) {
+        if let marker = requirement.split(separator: ";", maxSplits: 1).dropFirst().first, !validMarker(String(marker))
+        {
             return "an environment marker with names outside PEP 508"
         }
         return nil
@@ -194,7 +201,13 @@ public struct Declarations: Sendable, Equatable {
         var outside = ""
         var quote: Character?
         for character in marker {
-            if let open = quote { if character == open { quote = nil } } else if character == "'" || character == "\"" { quote = character } else { outside.append(character) }
+            if let open = quote {
+                if character == open { quote = nil }
+            } else if character == "'" || character == "\"" {
+                quote = character
+            } else {
+                outside.append(character)
+            }
         }
         guard quote == nil else { return false }
         let words = outside.split { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == ".") }.map(String.init)

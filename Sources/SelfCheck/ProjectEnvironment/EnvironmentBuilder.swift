@@ -31,7 +31,8 @@ public struct EnvironmentBuilder: Sendable {
 
         /// PIP_INDEX_URL of the runner's own environment, else PyPI.
         public static var defaultIndex: String {
-            ProcessInfo.processInfo.environment["PIP_INDEX_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://pypi.org/simple"
+            ProcessInfo.processInfo.environment["PIP_INDEX_URL"].flatMap { $0.isEmpty ? nil : $0 }
+                ?? "https://pypi.org/simple"
         }
     }
 
@@ -49,7 +50,9 @@ public struct EnvironmentBuilder: Sendable {
     }
 
     /// The environment for `declarations` from the cache, or built now (`built` says which).
-    public func environment(for declarations: Declarations, runner: any JobRunner) async throws -> (ProjectEnvironment, built: Bool) {
+    public func environment(for declarations: Declarations, runner: any JobRunner) async throws -> (
+        ProjectEnvironment, built: Bool
+    ) {
         let key = try cacheKey(declarations)
         let root = settings.cacheDirectory
         let final = root.appendingPathComponent(key)
@@ -60,8 +63,10 @@ public struct EnvironmentBuilder: Sendable {
         }
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         chmod(root.path, 0o755)
-        let staging = root.appendingPathComponent(".build-\(key.prefix(16))-\(getpid())-\(UInt32.random(in: 0 ... .max))")
-        try FileManager.default.createDirectory(at: staging.appendingPathComponent("wheels"), withIntermediateDirectories: true)
+        let staging = root.appendingPathComponent(
+            ".build-\(key.prefix(16))-\(getpid())-\(UInt32.random(in: 0 ... .max))")
+        try FileManager.default.createDirectory(
+            at: staging.appendingPathComponent("wheels"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: staging) }
 
         try download(declarations, into: staging.appendingPathComponent("wheels"))
@@ -87,7 +92,8 @@ public struct EnvironmentBuilder: Sendable {
             origin: settings.pinnedRequirements != nil
                 ? "built from the operator's pinned requirements \(settings.pinnedRequirements!.lastPathComponent)"
                 : "built from \(made)")
-        let metadata = Metadata(environment: environment, requirements: declarations.requirements, wheels: wheels, skipped: skipped)
+        let metadata = Metadata(
+            environment: environment, requirements: declarations.requirements, wheels: wheels, skipped: skipped)
         try JSONEncoder().encode(metadata).write(to: building.appendingPathComponent(Self.metadataFile))
         Self.makeReadable(building)
         // Atomic publish; a concurrent build of the same key that won keeps its copy.
@@ -99,15 +105,18 @@ public struct EnvironmentBuilder: Sendable {
     }
 
     func load(_ directory: URL) -> Metadata? {
-        guard let data = FileManager.default.contents(atPath: directory.appendingPathComponent(Self.metadataFile).path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: directory.appendingPathComponent(Self.metadataFile).path)
+        else { return nil }
         return try? JSONDecoder().decode(Metadata.self, from: data)
     }
 
     /// sha256 of everything that decides the environment's content.
     func cacheKey(_ declarations: Declarations) throws -> String {
-        let pins = (try? String(contentsOfFile: settings.tools.toolEnvironment + "/.pins", encoding: .utf8)) ?? "unknown-tools"
+        let pins =
+            (try? String(contentsOfFile: settings.tools.toolEnvironment + "/.pins", encoding: .utf8)) ?? "unknown-tools"
         let pinned = settings.pinnedRequirements.flatMap { try? String(contentsOf: $0, encoding: .utf8) } ?? ""
-        let text = ["project-environment v1", settings.tools.python, pins, settings.packageIndex, pinned]
+        let text =
+            ["project-environment v1", settings.tools.python, pins, settings.packageIndex, pinned]
             + declarations.requirements
         return try HostProcess.sha256(Data(text.joined(separator: "\n").utf8))
     }
@@ -115,12 +124,16 @@ public struct EnvironmentBuilder: Sendable {
     // MARK: Host: download files only
 
     func download(_ declarations: Declarations, into wheels: URL) throws {
-        var arguments = ["download", "--isolated", "--disable-pip-version-check", "--no-input", "--progress-bar", "off",
-                         "--only-binary=:all:", "--dest", wheels.path,
-                         "--cache-dir", settings.cacheDirectory.appendingPathComponent(".pip-cache").path]
+        var arguments = [
+            "download", "--isolated", "--disable-pip-version-check", "--no-input", "--progress-bar", "off",
+            "--only-binary=:all:", "--dest", wheels.path,
+            "--cache-dir", settings.cacheDirectory.appendingPathComponent(".pip-cache").path,
+        ]
         var isDirectory: ObjCBool = false
-        if settings.packageIndex.hasPrefix("/"), FileManager.default.fileExists(atPath: settings.packageIndex, isDirectory: &isDirectory),
-           isDirectory.boolValue {
+        if settings.packageIndex.hasPrefix("/"),
+            FileManager.default.fileExists(atPath: settings.packageIndex, isDirectory: &isDirectory),
+            isDirectory.boolValue
+        {
             arguments += ["--no-index", "--find-links", settings.packageIndex]
         } else {
             arguments += ["--index-url", settings.packageIndex]
@@ -131,12 +144,15 @@ public struct EnvironmentBuilder: Sendable {
             // Validated PEP 508 requirements, after `--`: never read as options.
             arguments += ["--"] + declarations.requirements
         }
-        let output = try HostProcess.run(pythonModule: "pip", arguments, python: settings.tools.python,
-                                         timeoutSeconds: settings.timeoutSeconds)
+        let output = try HostProcess.run(
+            pythonModule: "pip", arguments, python: settings.tools.python,
+            timeoutSeconds: settings.timeoutSeconds)
         guard output.status == 0 else {
             let tail = String(output.text.suffix(1500))
             if tail.contains("No matching distribution") || tail.contains("Could not find a version") {
-                throw EnvironmentError("a dependency has no wheel for this interpreter on \(settings.packageIndex) — source-only distributions (sdists) are not built, because their build code would have to run; pin a version that ships a wheel or name an environment with --python-env. pip said: \(tail)")
+                throw EnvironmentError(
+                    "a dependency has no wheel for this interpreter on \(settings.packageIndex) — source-only distributions (sdists) are not built, because their build code would have to run; pin a version that ships a wheel or name an environment with --python-env. pip said: \(tail)"
+                )
             }
             throw EnvironmentError("pip download failed (exit \(output.status)): \(tail)")
         }
@@ -149,7 +165,8 @@ public struct EnvironmentBuilder: Sendable {
         var names: Set<String> = []
         for python in (try? FileManager.default.contentsOfDirectory(atPath: lib)) ?? [] {
             let site = "\(lib)/\(python)/site-packages"
-            for entry in (try? FileManager.default.contentsOfDirectory(atPath: site)) ?? [] where entry.hasSuffix(".dist-info") {
+            for entry in (try? FileManager.default.contentsOfDirectory(atPath: site)) ?? []
+            where entry.hasSuffix(".dist-info") {
                 names.insert(Self.distributionName(ofWheel: entry))
             }
         }
@@ -170,15 +187,19 @@ public struct EnvironmentBuilder: Sendable {
             throw EnvironmentError("this runner cannot build environments (its workspaces cannot be exported)")
         }
         guard !wheels.isEmpty else { return exporting }
-        let command = [settings.tools.python, "-m", "pip", "install", "--isolated", "--no-index", "--no-deps",
-                       "--no-compile", "--disable-pip-version-check", "--no-cache-dir", "--no-warn-script-location",
-                       "--target", Self.installDirectory, "--"] + wheels.map { "wheels/" + $0 }
+        let command =
+            [
+                settings.tools.python, "-m", "pip", "install", "--isolated", "--no-index", "--no-deps",
+                "--no-compile", "--disable-pip-version-check", "--no-cache-dir", "--no-warn-script-location",
+                "--target", Self.installDirectory, "--",
+            ] + wheels.map { "wheels/" + $0 }
         var limits = Limits()
         limits.wallTimeMs = UInt64(settings.timeoutSeconds * 1000)
         let result = try await runner.run(command, in: workspace, stdin: nil, limits: limits, onOutput: nil)
         guard result.exitCode == 0, result.finishedNormally else {
             try? workspace.remove()
-            throw EnvironmentError("installing the wheels in the sandbox failed (exit \(result.exitCode)): \(result.output.suffix(1500))")
+            throw EnvironmentError(
+                "installing the wheels in the sandbox failed (exit \(result.exitCode)): \(result.output.suffix(1500))")
         }
         return exporting
     }

@@ -6,10 +6,13 @@ struct EnvironmentCache {
     let directory: URL
 
     func trim(toBytes cap: UInt64, keeping key: String) {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { !$0.hasPrefix(".") }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter {
+            !$0.hasPrefix(".")
+        }
         var entries: [(name: String, used: Date, bytes: UInt64)] = names.map { name in
             let path = directory.appendingPathComponent(name).path
-            let used = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? .distantPast
+            let used =
+                (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? .distantPast
             return (name, used, Self.size(of: path))
         }
         var total = entries.reduce(0) { $0 + $1.bytes }
@@ -26,7 +29,9 @@ struct EnvironmentCache {
         guard let walker = FileManager.default.enumerator(atPath: path) else { return 0 }
         for case let relative as String in walker {
             var info = stat()
-            if lstat(path + "/" + relative, &info) == 0, info.st_mode & S_IFMT == S_IFREG { total += UInt64(info.st_size) }
+            if lstat(path + "/" + relative, &info) == 0, info.st_mode & S_IFMT == S_IFREG {
+                total += UInt64(info.st_size)
+            }
         }
         return total
     }

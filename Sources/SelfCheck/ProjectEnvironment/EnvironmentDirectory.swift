@@ -33,10 +33,14 @@ public enum EnvironmentDirectory {
         }
         var info = stat()
         guard lstat(fallback.path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == getuid(),
-              info.st_mode & (S_IWGRP | S_IWOTH) == 0
+            info.st_mode & (S_IWGRP | S_IWOTH) == 0
         else {
-            throw EnvironmentError("\(fallback.path) is not a directory of this user's that only it can write; remove it or pass --cache-dir")
+            throw EnvironmentError(
+                "\(fallback.path) is not a directory of this user's that only it can write; remove it or pass --cache-dir"
+            )
         }
-        return (fallback, "\(blocked) is not searchable by the sandbox's user: environments are kept in \(fallback.path)")
+        return (
+            fallback, "\(blocked) is not searchable by the sandbox's user: environments are kept in \(fallback.path)"
+        )
     }
 }

@@ -28,18 +28,21 @@ public struct ProjectEnvironment: Sendable, Equatable, Codable {
     /// (`pip install --target DIR`).
     public static func named(_ directory: URL, interpreter: String) throws -> ProjectEnvironment {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
             throw EnvironmentError("--python-env \(directory.path) is not a directory")
         }
         var site = ""
         let lib = directory.appendingPathComponent("lib")
         if let versions = try? FileManager.default.contentsOfDirectory(atPath: lib.path),
-           let python = versions.sorted().first(where: { $0.hasPrefix("python") }),
-           FileManager.default.fileExists(atPath: lib.appendingPathComponent(python + "/site-packages").path) {
+            let python = versions.sorted().first(where: { $0.hasPrefix("python") }),
+            FileManager.default.fileExists(atPath: lib.appendingPathComponent(python + "/site-packages").path)
+        {
             site = "lib/\(python)/site-packages"
         }
-        return ProjectEnvironment(path: directory.standardizedFileURL.path, sitePackages: site, interpreter: interpreter,
-                                  hash: "operator", origin: "named by the operator (--python-env)")
+        return ProjectEnvironment(
+            path: directory.standardizedFileURL.path, sitePackages: site, interpreter: interpreter,
+            hash: "operator", origin: "named by the operator (--python-env)")
     }
 
     /// PYTHONPATH for a job: the workspace, its `src/` when the project has a src layout, then the environment.

@@ -17,7 +17,9 @@ public struct ProjectEnvironments: Sendable {
     /// Why environments are not where the cache directory says (for `doctor`).
     public var directoryNote: String?
 
-    public init(named: ProjectEnvironment? = nil, builder: EnvironmentBuilder? = nil, allowDependencyChange: Bool = false) {
+    public init(
+        named: ProjectEnvironment? = nil, builder: EnvironmentBuilder? = nil, allowDependencyChange: Bool = false
+    ) {
         self.named = named
         self.builder = builder
         self.allowDependencyChange = allowDependencyChange
@@ -34,8 +36,10 @@ public struct ProjectEnvironments: Sendable {
         var environmentKey: String?
     }
 
-    func prepare(checkout: URL, workspace: any CheckWorkspace, patchFiles: [String], runner: any JobRunner,
-                 request: CheckRequest) async -> Outcome {
+    func prepare(
+        checkout: URL, workspace: any CheckWorkspace, patchFiles: [String], runner: any JobRunner,
+        request: CheckRequest
+    ) async -> Outcome {
         let clock = ContinuousClock.now
         var step = StepResult()
         step.name = Self.stepName
@@ -58,10 +62,12 @@ public struct ProjectEnvironments: Sendable {
             }
             guard allowDependencyChange || request.allowDependencyChange else {
                 step.newFailures = [finding]
-                return finish("failed", "the patch changes the declared dependencies; allow it with --allow-dependency-change",
-                              runner: nil)
+                return finish(
+                    "failed", "the patch changes the declared dependencies; allow it with --allow-dependency-change",
+                    runner: nil)
             }
-            notes.append("dependencies: \(change.description) (allowed: judged in an environment for the patched declarations)")
+            notes.append(
+                "dependencies: \(change.description) (allowed: judged in an environment for the patched declarations)")
             declarations = change.patched
         }
         notes += declarations.refused.map { "dependencies: refused \($0)" }
@@ -71,7 +77,10 @@ public struct ProjectEnvironments: Sendable {
         var how = "cached"
         if !request.pythonEnv.isEmpty {
             guard let chosen = choices[request.pythonEnv] else {
-                return finish("error", "python_env \"\(request.pythonEnv.prefix(64))\" is not an environment this runner was given (--python-env NAME=DIR)", runner: nil)
+                return finish(
+                    "error",
+                    "python_env \"\(request.pythonEnv.prefix(64))\" is not an environment this runner was given (--python-env NAME=DIR)",
+                    runner: nil)
             }
             environment = chosen
             how = "named"
@@ -96,7 +105,9 @@ public struct ProjectEnvironments: Sendable {
         notes.append(environment.summary)
         key = environment.hash == "operator" ? "operator \(environment.path)" : environment.hash
         let mounted = (runner as? any EnvironmentMounting)?.mounting(environment, srcLayout: srcLayout) ?? runner
-        return finish("passed", "\(how): \(environment.path)" + (srcLayout ? " (src layout: src/ on the path)" : ""), runner: mounted)
+        return finish(
+            "passed", "\(how): \(environment.path)" + (srcLayout ? " (src layout: src/ on the path)" : ""),
+            runner: mounted)
     }
 
     struct DependencyChange {
@@ -106,7 +117,9 @@ public struct ProjectEnvironments: Sendable {
     }
 
     /// Whether the patch changes what the repository declares (only declaration files can).
-    static func dependencyChange(base: Declarations, workspace: any CheckWorkspace, patchFiles: [String]) -> DependencyChange? {
+    static func dependencyChange(base: Declarations, workspace: any CheckWorkspace, patchFiles: [String])
+        -> DependencyChange?
+    {
         let touched = patchFiles.filter(Declarations.declarationFiles.contains)
         guard !touched.isEmpty else { return nil }
         let patched = Declarations.read { (try? workspace.read($0)) ?? nil }
@@ -118,7 +131,8 @@ public struct ProjectEnvironments: Sendable {
         if !added.isEmpty { parts.append("adds " + added.joined(separator: ", ")) }
         if !removed.isEmpty { parts.append("removes " + removed.joined(separator: ", ")) }
         if !refusedNew.isEmpty { parts.append("declares what is refused: " + refusedNew.joined(separator: "; ")) }
-        return DependencyChange(files: touched, patched: patched, description: "the patch " + parts.joined(separator: "; "))
+        return DependencyChange(
+            files: touched, patched: patched, description: "the patch " + parts.joined(separator: "; "))
     }
 
     static func hasSrcLayout(_ checkout: URL) -> Bool {

@@ -9,7 +9,8 @@ extension SandboxJobRunner: EnvironmentMounting {
         profile.mounts.append(.init(type: .bind, source: environment.path, target: ProjectEnvironment.mountTarget))
         var runner = SandboxJobRunner(profile: profile, logger: logger)
         runner.environment = self.environment
-        runner.environment["PYTHONPATH"] = environment.pythonPath(srcLayout: srcLayout, workspace: profile.workspaceTarget)
+        runner.environment["PYTHONPATH"] = environment.pythonPath(
+            srcLayout: srcLayout, workspace: profile.workspaceTarget)
         return runner
     }
 }

@@ -24,14 +24,19 @@ enum TOMLSubset {
                 let arrayOfTables = scanner.peek == "["
                 if arrayOfTables { scanner.advance() }
                 let name = scanner.takeUntil { $0 == "]" || $0 == "\n" }
-                current = name.split(separator: ".").map { $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'")) }.joined(separator: ".")
+                current = name.split(separator: ".").map {
+                    $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+                }.joined(separator: ".")
                 if arrayOfTables { current = "[[\(current)]]" }
                 scanner.skipLine()
                 continue
             }
             let key = scanner.takeUntil { $0 == "=" || $0 == "\n" }.trimmingCharacters(in: .whitespaces)
                 .trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
-            guard scanner.peek == "=" else { scanner.skipLine(); continue }
+            guard scanner.peek == "=" else {
+                scanner.skipLine()
+                continue
+            }
             scanner.advance()
             let value = scanner.value(depth: 0)
             tables[current, default: [:]][key] = value
@@ -51,9 +56,13 @@ enum TOMLSubset {
 
         mutating func skipSpaces(newlines: Bool) {
             while let scalar = peek {
-                if scalar == " " || scalar == "\t" || scalar == "\r" || (newlines && scalar == "\n") { advance() }
-                else if newlines && scalar == "#" { skipLine() }
-                else { break }
+                if scalar == " " || scalar == "\t" || scalar == "\r" || (newlines && scalar == "\n") {
+                    advance()
+                } else if newlines && scalar == "#" {
+                    skipLine()
+                } else {
+                    break
+                }
             }
         }
 
@@ -66,7 +75,10 @@ enum TOMLSubset {
 
         mutating func takeUntil(_ stop: (Unicode.Scalar) -> Bool) -> String {
             var text = String.UnicodeScalarView()
-            while let scalar = peek, !stop(scalar) { text.append(scalar); advance() }
+            while let scalar = peek, !stop(scalar) {
+                text.append(scalar)
+                advance()
+            }
             return String(text)
         }
 
@@ -81,8 +93,14 @@ enum TOMLSubset {
                 while true {
                     skipSpaces(newlines: true)
                     guard let next = peek else { return .array(items) }
-                    if next == "]" { advance(); return .array(items) }
-                    if next == "," { advance(); continue }
+                    if next == "]" {
+                        advance()
+                        return .array(items)
+                    }
+                    if next == "," {
+                        advance()
+                        continue
+                    }
                     let before = index
                     items.append(value(depth: depth + 1))
                     if index == before { advance() }
@@ -93,8 +111,14 @@ enum TOMLSubset {
                 while true {
                     skipSpaces(newlines: false)
                     guard let next = peek, next != "\n" else { return .table(table) }
-                    if next == "}" { advance(); return .table(table) }
-                    if next == "," { advance(); continue }
+                    if next == "}" {
+                        advance()
+                        return .table(table)
+                    }
+                    if next == "," {
+                        advance()
+                        continue
+                    }
                     let key = takeUntil { $0 == "=" || $0 == "}" || $0 == "\n" }.trimmingCharacters(in: .whitespaces)
                         .trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
                     guard peek == "=" else { continue }

@@ -27,11 +27,18 @@ struct ConfigurationTable {
         var rows: [String: Row] = [:]
         for line in lines[(header + 2)...].prefix(while: { $0.hasPrefix("|") }) {
             let cells = Self.cells(line)
-            guard cells.count == 5 else { throw DeployFileError("README.md configuration row with \(cells.count) cells: \(line)") }
+            guard cells.count == 5 else {
+                throw DeployFileError("README.md configuration row with \(cells.count) cells: \(line)")
+            }
             let variable = Self.unquoted(cells[0])
-            let readBy = Set(cells[1].split(separator: ",").compactMap { DeployedContainer.Role(rawValue: $0.trimmingCharacters(in: .whitespaces)) })
+            let readBy = Set(
+                cells[1].split(separator: ",").compactMap {
+                    DeployedContainer.Role(rawValue: $0.trimmingCharacters(in: .whitespaces))
+                })
             let defaultValue = cells[3].firstMatch(of: /`([^`]*)`/).map { String($0.output.1) } ?? ""
-            rows[variable] = Row(variable: variable, readBy: readBy, flag: cells[2], defaultValue: defaultValue, defaultCell: cells[3], meaning: cells[4])
+            rows[variable] = Row(
+                variable: variable, readBy: readBy, flag: cells[2], defaultValue: defaultValue, defaultCell: cells[3],
+                meaning: cells[4])
         }
         self.rows = rows
     }

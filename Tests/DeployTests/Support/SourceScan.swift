@@ -4,8 +4,12 @@ import Foundation
 struct SourceScan {
     /// Modules only `selfcheck-runner` links, and only `coding-agent` links. Any other module (shared
     /// ones such as RunnerProtocol, and modules added later) counts for both.
-    static let runnerOnlyModules: Set<String> = ["selfcheck-runner", "Sandbox", "SelfCheck", "Patch", "CSandbox", "CSeccomp"]
-    static let agentOnlyModules: Set<String> = ["coding-agent", "AgentCore", "AgentServices", "GitWorkspace", "LLM", "Kafka", "CRdKafka"]
+    static let runnerOnlyModules: Set<String> = [
+        "selfcheck-runner", "Sandbox", "SelfCheck", "Patch", "CSandbox", "CSeccomp",
+    ]
+    static let agentOnlyModules: Set<String> = [
+        "coding-agent", "AgentCore", "AgentServices", "GitWorkspace", "LLM", "Kafka", "CRdKafka",
+    ]
     /// Not part of either executable.
     static let ignoredModules: Set<String> = ["bench"]
 
@@ -23,24 +27,34 @@ struct SourceScan {
 
     init() throws {
         let root = DeployFiles.url("Sources")
-        var agentOnly = "", runnerOnly = "", shared = ""
+        var agentOnly = ""
+        var runnerOnly = ""
+        var shared = ""
         let files = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)
         while let file = files?.nextObject() as? URL {
             guard ["swift", "c", "h"].contains(file.pathExtension) else { continue }
             let module = file.path.dropFirst(root.path.count + 1).split(separator: "/").first.map(String.init) ?? ""
             guard !Self.ignoredModules.contains(module) else { continue }
             let contents = try String(contentsOf: file, encoding: .utf8)
-            if Self.agentOnlyModules.contains(module) { agentOnly += contents }
-            else if Self.runnerOnlyModules.contains(module) { runnerOnly += contents }
-            else { shared += contents }
+            if Self.agentOnlyModules.contains(module) {
+                agentOnly += contents
+            } else if Self.runnerOnlyModules.contains(module) {
+                runnerOnly += contents
+            } else {
+                shared += contents
+            }
         }
         text = [.agent: agentOnly + shared, .runner: runnerOnly + shared]
         // `environment["X"] = …` sets a variable for a child (e.g. a job's PYTHONPATH): not a read.
-        let pattern = try NSRegularExpression(pattern: #"(?:environment|values|env)\["([A-Z][A-Z0-9_]*)"\](?!\s*=[^=])|getenv\("([A-Z][A-Z0-9_]*)"\)|value\("([A-Z][A-Z0-9_]*)"\)"#)
+        let pattern = try NSRegularExpression(
+            pattern:
+                #"(?:environment|values|env)\["([A-Z][A-Z0-9_]*)"\](?!\s*=[^=])|getenv\("([A-Z][A-Z0-9_]*)"\)|value\("([A-Z][A-Z0-9_]*)"\)"#
+        )
         func reads(in source: String) -> Set<String> {
-            Set(pattern.matches(in: source, range: NSRange(source.startIndex..., in: source)).compactMap { match in
-                (1...3).lazy.compactMap { Range(match.range(at: $0), in: source).map { String(source[$0]) } }.first
-            })
+            Set(
+                pattern.matches(in: source, range: NSRange(source.startIndex..., in: source)).compactMap { match in
+                    (1...3).lazy.compactMap { Range(match.range(at: $0), in: source).map { String(source[$0]) } }.first
+                })
         }
         self.reads = [.agent: reads(in: agentOnly), .runner: reads(in: runnerOnly)]
         sharedReads = reads(in: shared)
@@ -54,7 +68,9 @@ struct SourceScan {
     /// The defaults the code gives when the variable is unset, from `…["X"] ?? "default"`.
     func codeDefaults(of variable: String) -> [String] {
         let source = (text[.agent] ?? "") + (text[.runner] ?? "")
-        guard let regex = try? NSRegularExpression(pattern: #"\[""# + variable + #""\]\s*\?\?\s*"([^"]*)""#) else { return [] }
+        guard let regex = try? NSRegularExpression(pattern: #"\[""# + variable + #""\]\s*\?\?\s*"([^"]*)""#) else {
+            return []
+        }
         return regex.matches(in: source, range: NSRange(source.startIndex..., in: source)).compactMap { match in
             Range(match.range(at: 1), in: source).map { String(source[$0]) }
         }

@@ -54,7 +54,9 @@ final class TestBed: @unchecked Sendable {
     /// Commits a change to `file` in the fixture and pushes it to the server's `main`.
     /// - Returns: the new commit.
     @discardableResult
-    func publish(file: String = "NEWS.txt", content: String = "news\n", message: String = "upstream change") throws -> String {
+    func publish(file: String = "NEWS.txt", content: String = "news\n", message: String = "upstream change") throws
+        -> String
+    {
         try Data(content.utf8).write(to: work.appendingPathComponent(file))
         try FixtureRepo.git(["add", "-A"], in: work)
         try FixtureRepo.git(["commit", "-q", "-m", message], in: work)

@@ -1,6 +1,6 @@
 import Foundation
-import TestSupport
 import LLM
+import TestSupport
 import Testing
 
 /// The key the tests send; every redaction test looks for it in output.
@@ -9,7 +9,9 @@ let testAPIKey = "sk-test-SECRET-4f2a9c"
 /// A configuration aimed at `server`, with short backoff so failure paths run in milliseconds. The default
 /// timeout is long on purpose: when the whole suite shares two cores with process-heavy tests, a prompt
 /// reply can still be late by seconds, and only the timeout tests should ever see a timeout.
-func testConfiguration(_ server: ScriptedHTTPServer, timeout: Duration = .seconds(30), maxRetries: Int = 2) -> ChatCompletionsConfiguration {
+func testConfiguration(_ server: ScriptedHTTPServer, timeout: Duration = .seconds(30), maxRetries: Int = 2)
+    -> ChatCompletionsConfiguration
+{
     var configuration = ChatCompletionsConfiguration(baseURL: server.baseURL, apiKey: testAPIKey, model: "test-model")
     configuration.requestTimeout = timeout
     configuration.maxRetries = maxRetries
@@ -49,7 +51,8 @@ func expectFailure<T>(
     }
 }
 
-let samplePrompt = PatchPrompt(system: "You are Coding-Agent. Return JSON {diff, reasoning}", user: "TASK GOAL:\nadd greet()")
+let samplePrompt = PatchPrompt(
+    system: "You are Coding-Agent. Return JSON {diff, reasoning}", user: "TASK GOAL:\nadd greet()")
 
 let sampleDiff = """
     --- a/greet.py

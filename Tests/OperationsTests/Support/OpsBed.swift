@@ -32,7 +32,9 @@ final class OpsBed: @unchecked Sendable {
     static func with(
         taskPartitions: Int = 3,
         runnerArguments: [String] = [],
-        replies: (ServedFixture) throws -> (queue: [ScriptedHTTPServer.Response], responder: ScriptedHTTPServer.Responder?),
+        replies: (ServedFixture) throws -> (
+            queue: [ScriptedHTTPServer.Response], responder: ScriptedHTTPServer.Responder?
+        ),
         _ body: (OpsBed) async throws -> Void
     ) async throws {
         let server = try ServedFixture()
@@ -49,7 +51,9 @@ final class OpsBed: @unchecked Sendable {
         await bed.stop()
     }
 
-    private init(server: ServedFixture, model: ScriptedHTTPServer, taskPartitions: Int, runnerArguments: [String]) throws {
+    private init(server: ServedFixture, model: ScriptedHTTPServer, taskPartitions: Int, runnerArguments: [String])
+        throws
+    {
         self.server = server
         self.taskPartitions = taskPartitions
         cluster = try DevelopmentCluster(brokers: 1, logger: Self.quiet)
@@ -74,16 +78,20 @@ final class OpsBed: @unchecked Sendable {
     }
 
     /// Starts `coding-agent run` against this bed; its log goes to `<root>/<name>.log`.
-    func startAgent(_ name: String, metricsPort: UInt16 = 0, arguments: [String] = [], environment: [String: String] = [:]) throws -> AgentProcess {
+    func startAgent(
+        _ name: String, metricsPort: UInt16 = 0, arguments: [String] = [], environment: [String: String] = [:]
+    ) throws -> AgentProcess {
         let agent = AgentProcess(
             name: name, logDirectory: server.root, cacheDirectory: cache, metricsPort: metricsPort,
             arguments: [
-                "--bootstrap", cluster.bootstrapServers, "--remote-repo", server.remote, "--runner-socket", runner.socket,
+                "--bootstrap", cluster.bootstrapServers, "--remote-repo", server.remote, "--runner-socket",
+                runner.socket,
                 "--log-format", "json", "--log-level", "info",
                 // The mock cluster holds a rejoin for the session timeout less 1 s: keep it short.
                 "--session-timeout", "5",
             ] + arguments,
-            environment: ["OPENAI_BASE_URL": model.baseURL, "OPENAI_API_KEY": "test-key", "LLM_MAX_RETRIES": "0"].merging(environment) { $1 })
+            environment: ["OPENAI_BASE_URL": model.baseURL, "OPENAI_API_KEY": "test-key", "LLM_MAX_RETRIES": "0"]
+                .merging(environment) { $1 })
         try agent.start()
         return agent
     }
@@ -99,10 +107,14 @@ final class OpsBed: @unchecked Sendable {
                 guard let kind = ["assigned [", "revoked [", "lost ["].first(where: line.contains)
                 else { return nil }
                 let list = line[line.range(of: kind)!.upperBound...].prefix { $0 != "\"" }
-                return (kind == "assigned [", Set(list.matches(of: /coding-tasks\[(\d+)\]/).compactMap { Int($0.output.1) }))
+                return (
+                    kind == "assigned [", Set(list.matches(of: /coding-tasks\[(\d+)\]/).compactMap { Int($0.output.1) })
+                )
             }
             let last = events.suffix(consumers)
-            guard last.count == consumers, last.allSatisfy({ $0.assigned && !$0.partitions.isEmpty }) else { return false }
+            guard last.count == consumers, last.allSatisfy({ $0.assigned && !$0.partitions.isEmpty }) else {
+                return false
+            }
             let held = last.map(\.partitions)
             return held.reduce(0) { $0 + $1.count } == taskPartitions && Set(held.joined()) == Set(0..<taskPartitions)
         }
@@ -122,9 +134,14 @@ final class OpsBed: @unchecked Sendable {
     /// - Returns: the partition it went to.
     @discardableResult
     func submit(_ task: CodingTask, key: String? = nil) async throws -> Int32 {
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: Self.quiet)
-        let bundle = TaskBundle.with { $0.bundleID = task.id; $0.tasks = [task] }
-        let (partition, _) = try await producer.send(topic: "coding-tasks", key: Array((key ?? task.id).utf8), value: try bundle.serializedBytes())
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: Self.quiet)
+        let bundle = TaskBundle.with {
+            $0.bundleID = task.id
+            $0.tasks = [task]
+        }
+        let (partition, _) = try await producer.send(
+            topic: "coding-tasks", key: Array((key ?? task.id).utf8), value: try bundle.serializedBytes())
         await producer.close()
         return partition
     }
@@ -132,7 +149,8 @@ final class OpsBed: @unchecked Sendable {
     /// A message key that lands on another partition of the task topic than `partition` (found by
     /// sending candidates to a probe topic with as many partitions).
     func key(avoiding partition: Int32) async throws -> String {
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: Self.quiet)
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: Self.quiet)
         defer { Task { await producer.close() } }
         for candidate in (0..<64).map({ "key-\($0)" }) {
             let (landed, _) = try await producer.send(topic: "key-probe", key: candidate, value: candidate)
@@ -147,13 +165,16 @@ final class OpsBed: @unchecked Sendable {
         let deadline = ContinuousClock.now + timeout
         while true {
             let found = try await readResults()
-            if taskID == nil || found.contains(where: { $0.taskID == taskID }) || ContinuousClock.now > deadline { return found }
+            if taskID == nil || found.contains(where: { $0.taskID == taskID }) || ContinuousClock.now > deadline {
+                return found
+            }
             try await Task.sleep(for: .milliseconds(500))
         }
     }
 
     private func readResults() async throws -> [CommitResult] {
-        var configuration = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, topics: ["commit-results"])
+        var configuration = KafkaConsumerConfiguration(
+            bootstrapServers: cluster.bootstrapServers, topics: ["commit-results"])
         configuration.groupID = "reader-\(UUID().uuidString.prefix(8))"
         let reader = try KafkaConsumer(configuration: configuration, logger: Self.quiet)
         var pending = try await reader.endOffsets(topic: "commit-results").filter { $0.value > 0 }
@@ -172,7 +193,8 @@ final class OpsBed: @unchecked Sendable {
     /// How many task messages a new member of the agents' group is given within `window` (0 when every
     /// offset was committed).
     func uncommittedTaskMessages(window: Duration = .seconds(8)) async throws -> Int {
-        var configuration = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, topics: ["coding-tasks"])
+        var configuration = KafkaConsumerConfiguration(
+            bootstrapServers: cluster.bootstrapServers, topics: ["coding-tasks"])
         configuration.groupID = "coding-agent"
         configuration.sessionTimeout = .seconds(5)
         configuration.heartbeatInterval = .milliseconds(200)

@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Glibc
+
 @testable import RunnerProtocol
 
 /// A hand-driven client socket for sending arbitrary bytes. Reads time out after 5 s so a test
@@ -38,7 +39,10 @@ final class RawConnection: Sendable {
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
                 let count = recv(fd, &buffer, buffer.count, 0)
-                if count > 0 { data += buffer[..<count]; continue }
+                if count > 0 {
+                    data += buffer[..<count]
+                    continue
+                }
                 return (data, count == 0 || errno == ECONNRESET)
             }
         }
@@ -66,7 +70,9 @@ func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
 }
 
 /// Collects a check's updates; the error that ended the stream, if any.
-func collect(_ stream: AsyncThrowingStream<RunnerUpdate, any Error>) async -> (updates: [RunnerUpdate], error: (any Error)?) {
+func collect(_ stream: AsyncThrowingStream<RunnerUpdate, any Error>) async -> (
+    updates: [RunnerUpdate], error: (any Error)?
+) {
     var updates: [RunnerUpdate] = []
     do {
         for try await update in stream { updates.append(update) }

@@ -1,7 +1,8 @@
 import Foundation
 import Logging
-@testable import RunnerProtocol
 import TestSupport
+
+@testable import RunnerProtocol
 
 /// A `RunnerServer` with a `TestExecutor`, serving on a socket in a fresh temporary directory.
 final class ServerFixture: Sendable {
@@ -15,12 +16,15 @@ final class ServerFixture: Sendable {
     /// - Parameter configure: adjusts the configuration (the socket path defaults to one in `directory`).
     init(_ configure: (inout RunnerServerConfiguration) -> Void = { _ in }) async throws {
         directory = try makeTemporaryDirectory("runner")
-        var configuration = RunnerServerConfiguration(socketPath: directory.appendingPathComponent("run/runner.sock").path)
+        var configuration = RunnerServerConfiguration(
+            socketPath: directory.appendingPathComponent("run/runner.sock").path)
         configuration.readTimeout = .seconds(5)
         configuration.shutdownGrace = .milliseconds(200)
         configure(&configuration)
         socketPath = configuration.socketPath
-        server = RunnerServer(configuration: configuration, executor: executor, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        server = RunnerServer(
+            configuration: configuration, executor: executor,
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         task = Task { [server] in try await server.run() }
         let path = socketPath
         let ready = await eventually(within: .seconds(10), every: .milliseconds(10)) {

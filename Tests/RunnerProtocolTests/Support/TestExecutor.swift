@@ -1,8 +1,8 @@
-import TestSupport
 import Contracts
 import Foundation
 import RunnerProtocol
 import Synchronization
+import TestSupport
 
 /// A `CheckExecutor` fake: emits a step-started event per requested step, sleeps for
 /// `request.limits.wallTimeMs` (honouring cancellation), then passes. Records what it saw.
@@ -37,7 +37,12 @@ final class TestExecutor: CheckExecutor {
         }
         if request.steps == ["flood"] {
             // Output until cancelled: only the runner's backpressure and send timeout stop it.
-            let chunk = CheckEvent.with { $0.output = OutputChunk.with { $0.step = "flood"; $0.data = Data(count: 256 << 10) } }
+            let chunk = CheckEvent.with {
+                $0.output = OutputChunk.with {
+                    $0.step = "flood"
+                    $0.data = Data(count: 256 << 10)
+                }
+            }
             while !Task.isCancelled { await events(chunk) }
         }
         var report = CheckReport()
@@ -74,6 +79,7 @@ func makeRequest(_ id: String, steps: [String] = ["apply", "black"], sleep: Dura
         $0.requestID = id
         $0.diff = "--- a/x\n+++ b/x\n"
         $0.steps = steps
-        $0.limits.wallTimeMs = UInt64(sleep.components.seconds * 1000 + sleep.components.attoseconds / 1_000_000_000_000_000)
+        $0.limits.wallTimeMs = UInt64(
+            sleep.components.seconds * 1000 + sleep.components.attoseconds / 1_000_000_000_000_000)
     }
 }
