@@ -15,11 +15,11 @@ enum RunnerMetrics {
     /// `selfcheck_step_duration_seconds{step}` for each step that ran, and `selfcheck_limit_hits_total{kind}`
     /// for each step a sandbox limit stopped (`wall_time`, `cpu_time`, `memory`, `pids`, `output`, `file_size`).
     static func stepsRan(_ report: CheckReport) {
-        for step in report.steps where step.status != "skipped" {
+        for step in report.steps where step.status != .skipped {
             Timer(label: "selfcheck_step_duration_seconds", dimensions: [("step", step.name)])
                 .recordMilliseconds(step.durationMs)
-            if !step.limitHit.isEmpty && step.limitHit != "cancelled" {
-                Counter(label: "selfcheck_limit_hits_total", dimensions: [("kind", step.limitHit)]).increment()
+            if step.limitHit != .none && step.limitHit != .cancelled {
+                Counter(label: "selfcheck_limit_hits_total", dimensions: [("kind", step.limitHit.name)]).increment()
             }
         }
     }
