@@ -5,9 +5,9 @@ import Metrics
 /// them in Prometheus format). Names and labels are listed in the README.
 enum RunnerMetrics {
     /// `selfcheck_jobs_total{verdict}`: one per check request, by the report's verdict (`pass`, `fail`,
-    /// `rejected`, `error`), or `busy` (refused: no slot or queue place) or `cancelled` (by the client's
-    /// request or the runner's shutdown, before or while running). A client that disconnects mid-check is
-    /// counted as `cancelled` too.
+    /// `rejected`, `error`, `inconclusive`), or `busy` (refused: no slot or queue place) or `cancelled` (by
+    /// the client's request or the runner's shutdown, before or while running). A client that disconnects
+    /// mid-check is counted as `cancelled` too.
     static func jobEnded(_ verdict: String) {
         Counter(label: "selfcheck_jobs_total", dimensions: [("verdict", verdict)]).increment()
     }
