@@ -29,9 +29,9 @@ struct CheckProgressLog: Sendable {
             logger.info("step started", metadata: ["step": "\(step.name)"])
         case .stepFinished(let step):
             var metadata: Logger.Metadata = [
-                "step": "\(step.name)", "status": "\(step.status)", "duration_ms": "\(step.durationMs)",
+                "step": "\(step.name)", "status": "\(step.status.name)", "duration_ms": "\(step.durationMs)",
             ]
-            if !step.limitHit.isEmpty { metadata["limit_hit"] = "\(step.limitHit)" }
+            if step.limitHit != .none { metadata["limit_hit"] = "\(step.limitHit.name)" }
             logger.info("step finished", metadata: metadata)
         case .output(let chunk):
             let text = String(decoding: chunk.data, as: UTF8.self)

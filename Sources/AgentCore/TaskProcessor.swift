@@ -164,21 +164,21 @@ public struct TaskProcessor: Sendable {
                             notes.append("attempt \(number): runner unavailable (\(error)); checked again")
                         }, check: checker.check)
                 }
-                if report.verdict != "error" && report.verdict != "inconclusive" {
-                    AgentMetrics.patchJudged(passed: report.verdict == "pass")
+                if report.verdict != .error && report.verdict != .inconclusive {
+                    AgentMetrics.patchJudged(passed: report.verdict == .pass)
                 }
-                if report.verdict == "pass" {
+                if report.verdict == .pass {
                     return await publish(
                         task, report: report, checkout: checkout, branch: branch,
                         notes: notes + ["attempt \(number) passed the self-check"])
                 }
-                if report.verdict == "error" {
+                if report.verdict == .error {
                     return .make(
                         task, .hardFail,
                         notes: notes + ["the runner could not check attempt \(number): \(report.reason)"])
                 }
                 // The tests could not run at the base: another attempt from the model cannot change that.
-                if report.verdict == "inconclusive" {
+                if report.verdict == .inconclusive {
                     return .make(
                         task, .hardFail,
                         notes: notes + [

@@ -52,10 +52,11 @@ public struct CheckPipeline: Sendable {
             })
         continuation.finish()
         await forwarder.value
+        report.ruleOutUnspecified()
         report.requestID = request.requestID
         report.durationMs = UInt64((ContinuousClock.now - clock).milliseconds)
-        if Task.isCancelled && report.verdict != "pass" {
-            report.verdict = "error"
+        if Task.isCancelled && report.verdict != .pass {
+            report.verdict = .error
             report.reason = "cancelled"
         }
         return report
@@ -77,7 +78,7 @@ public struct CheckPipeline: Sendable {
         let prepared: ResolvedPatch
         switch patches.prepare(request.diff, against: checkout) {
         case .failure(let rejection):
-            report.verdict = "rejected"
+            report.verdict = .rejected
             report.reason = rejection.description
             report.patch = .with { $0.rejectionRule = rejection.rule }
             return report
@@ -109,8 +110,8 @@ public struct CheckPipeline: Sendable {
         defer { run.removeBase() }
         let apply = await run.applyStep()
         report.steps.append(apply)
-        if apply.status != "passed" {
-            report.verdict = apply.status == "error" ? "error" : "fail"
+        if apply.status != .passed {
+            report.verdict = apply.status == .error ? .error : .fail
             report.reason = "the patch did not apply in the sandbox"
             report.isolation = run.isolation
             return report
@@ -126,13 +127,13 @@ public struct CheckPipeline: Sendable {
             let outcome = await environments.prepare(
                 checkout: checkout, workspace: workspace, patchFiles: prepared.files, runner: runner, request: request)
             // Nothing declared and nothing named: no step, the check runs as it always did.
-            if outcome.step.status != "skipped" {
+            if outcome.step.status != .skipped {
                 report.steps.append(outcome.step)
                 emit(.stepFinished(outcome.step))
             }
             run.notes += outcome.notes
             guard let mounted = outcome.runner else {
-                report.verdict = outcome.step.status == "failed" ? "fail" : "error"
+                report.verdict = outcome.step.status == .failed ? .fail : .error
                 report.reason = outcome.step.note
                 report.notes = run.notes
                 report.isolation = run.isolation
@@ -166,7 +167,7 @@ public struct CheckPipeline: Sendable {
                 }
                 let result = await run.step(name)
                 report.steps.append(result)
-                if result.status != "passed" && result.status != "skipped" && !request.keepGoing {
+                if result.status != .passed && result.status != .skipped && !request.keepGoing {
                     stopped = true
                     group.cancelAll()
                 }
@@ -183,23 +184,23 @@ public struct CheckPipeline: Sendable {
         report.tamper = run.tamper + (testRun?.tamper ?? [])
         report.isolation = run.isolation
         report.notes = run.notes + (testRun?.notes ?? [])
-        let failed = report.steps.filter { $0.status == "failed" }.map(\.name)
-        let errored = report.steps.filter { $0.status == "error" }.map(\.name)
+        let failed = report.steps.filter { $0.status == .failed }.map(\.name)
+        let errored = report.steps.filter { $0.status == .error }.map(\.name)
         if !errored.isEmpty {
-            report.verdict = "error"
+            report.verdict = .error
             report.reason = "step \(errored.joined(separator: ", ")) could not run"
         } else if !failed.isEmpty || !report.tamper.isEmpty {
-            report.verdict = "fail"
+            report.verdict = .fail
             var reasons = failed.map { "\($0) failed" }
             if !report.tamper.isEmpty {
                 reasons.append("tamper: \(report.tamper.count) finding(s) against the test infrastructure")
             }
             report.reason = reasons.joined(separator: "; ")
-        } else if let step = report.steps.first(where: { $0.status == "inconclusive" }) {
-            report.verdict = "inconclusive"
+        } else if let step = report.steps.first(where: { $0.status == .inconclusive }) {
+            report.verdict = .inconclusive
             report.reason = step.note
         } else {
-            report.verdict = "pass"
+            report.verdict = .pass
             report.reason = "every step passed"
         }
         report.judgeConfigChanges(allowed: request.allowConfigChange)
@@ -221,7 +222,7 @@ public struct CheckPipeline: Sendable {
             return TestsOutcome(
                 step: .with {
                     $0.name = "pytest"
-                    $0.status = "error"
+                    $0.status = .error
                     $0.note = "no sandbox workspace: \(error)"
                 })
         }
@@ -230,12 +231,12 @@ public struct CheckPipeline: Sendable {
             pipeline: self, request: request, checkout: checkout, workspace: workspace, patch: patch, facts: facts,
             emit: emit)
         let apply = await run.applyStep()
-        guard apply.status == "passed" else {
+        guard apply.status == .passed else {
             run.removeBase()
             return TestsOutcome(
                 step: .with {
                     $0.name = "pytest"
-                    $0.status = "error"
+                    $0.status = .error
                     $0.note = "the patch did not apply a second time"
                 }, run: run)
         }
@@ -249,14 +250,14 @@ public struct CheckPipeline: Sendable {
     static func skippedAfterFailure(_ name: String) -> StepResult {
         .with {
             $0.name = name
-            $0.status = "skipped"
+            $0.status = .skipped
             $0.note = "an earlier step failed"
         }
     }
 
     static func error(_ reason: String, patch: PatchSummary? = nil) -> CheckReport {
         .with {
-            $0.verdict = "error"
+            $0.verdict = .error
             $0.reason = reason
             if let patch { $0.patch = patch }
         }

@@ -11,10 +11,10 @@ extension CheckReport {
             return
         }
         switch verdict {
-        case "pass":
-            verdict = "fail"
+        case .pass:
+            verdict = .fail
             reason = "config: \(what)"
-        case "fail":
+        case .fail:
             reason += "; config: \(what)"
         default:
             break

@@ -66,7 +66,7 @@ struct CheckRun: Sendable {
         default:
             result = .with {
                 $0.name = name
-                $0.status = "error"
+                $0.status = .error
                 $0.note = "unknown step \(name)"
             }
         }
@@ -79,11 +79,11 @@ struct CheckRun: Sendable {
             "apply", pipeline.configuration.tools.gitApply(), stdin: Array(patch.canonicalDiff.utf8))
         guard let result else { return step }
         var finished = step
-        finished.status = result.exitCode == 0 && result.finishedNormally ? "passed" : "failed"
-        if finished.status == "failed" {
+        finished.status = result.exitCode == 0 && result.finishedNormally ? .passed : .failed
+        if finished.status == .failed {
             finished.newFailures = [
                 .with {
-                    $0.kind = "apply"
+                    $0.kind = .apply
                     $0.key = "git apply"
                     $0.message = String(result.output.prefix(500))
                 }
@@ -102,22 +102,22 @@ struct CheckRun: Sendable {
         guard result.finishedNormally else { return Self.limited(finished, result) }
         switch result.exitCode {
         case 0:
-            finished.status = "passed"
+            finished.status = .passed
         case 1, 123:
             let added = AddedLines(diff: patch.canonicalDiff)
             let judged = FormatJudge.judge(blackDiff: result.output, added: added)
             let unparseable = FormatJudge.unparseable(blackOutput: result.output, files: files)
             finished.newFailures = unparseable + judged.new
             finished.preexistingFailures = judged.preexisting
-            finished.status = finished.newFailures.isEmpty ? "passed" : "failed"
+            finished.status = finished.newFailures.isEmpty ? .passed : .failed
             if result.exitCode == 123 && unparseable.isEmpty {
-                finished.status = "error"
+                finished.status = .error
                 finished.note = "black failed on a file it should be able to read"
-            } else if finished.status == "passed" {
+            } else if finished.status == .passed {
                 finished.note = "only formatting the patch did not touch differs from black"
             }
         default:
-            finished.status = "error"
+            finished.status = .error
             finished.note = "black exited \(result.exitCode)"
         }
         return finished
@@ -135,25 +135,25 @@ struct CheckRun: Sendable {
         guard result.exitCode == 0, let json = Self.text(view, ToolCommands.ruffReportPath),
             let patched = try? LintJudge.parse(ruffJSON: json, files: files, source: { Self.text(view, $0) })
         else {
-            finished.status = "error"
+            finished.status = .error
             finished.note = "ruff exited \(result.exitCode) without a JSON report"
             return finished
         }
         finished.outputTail = pipeline.tail(
             patched.map { "\($0.file):\($0.row): \($0.code) \($0.message)" }.joined(separator: "\n"))
         guard !patched.isEmpty else {
-            finished.status = "passed"
+            finished.status = .passed
             return finished
         }
         guard let base = await baseLint(files) else {
-            finished.status = "error"
+            finished.status = .error
             finished.note = "ruff could not be run at the base to tell new findings from old ones"
             return finished
         }
         let judged = LintJudge.judge(patched: patched, base: base, diff: DiffLineMap(diff: patch.canonicalDiff))
         finished.newFailures = judged.new
         finished.preexistingFailures = judged.preexisting
-        finished.status = judged.new.isEmpty ? "passed" : "failed"
+        finished.status = judged.new.isEmpty ? .passed : .failed
         return finished
     }
 
@@ -174,13 +174,13 @@ struct CheckRun: Sendable {
         // The verdict comes from the result channel only; the exit code and the output are not trusted.
         let results = channel.results()
         guard results.started else {
-            finished.status = "error"
+            finished.status = .error
             finished.note = "pytest exited \(result.exitCode) without reporting a result through the runner's channel"
             return finished
         }
         let session = results.session(exitCode: result.exitCode)
         if let error = session.error {
-            finished.status = "error"
+            finished.status = .error
             finished.note = error
             return finished
         }
@@ -195,7 +195,7 @@ struct CheckRun: Sendable {
         let judged = TestJudge.judge(patched: patched, base: base)
         finished.newFailures = session.failures + judged.new
         finished.preexistingFailures = judged.preexisting
-        finished.status = finished.newFailures.isEmpty && results.finish != nil ? "passed" : "failed"
+        finished.status = finished.newFailures.isEmpty && results.finish != nil ? .passed : .failed
         if failing && base == nil {
             finished.note = "pytest could not be run at the base; every failure counts as new"
         }
@@ -205,8 +205,8 @@ struct CheckRun: Sendable {
         }
         let ran = TestsThatRan(patched: patched, base: base)
         notes += ran.notes
-        if finished.status == "passed", let why = ran.inconclusive(touched: patch.files, checkout: checkout) {
-            finished.status = "inconclusive"
+        if finished.status == .passed, let why = ran.inconclusive(touched: patch.files, checkout: checkout) {
+            finished.status = .inconclusive
             finished.note = why
         }
         let counts = Dictionary(grouping: patched, by: \.status).mapValues(\.count)
@@ -323,7 +323,7 @@ struct CheckRun: Sendable {
             if isolation.isEmpty { isolation = result.isolation }
             return (result, step)
         } catch {
-            step.status = "error"
+            step.status = .error
             step.note = "the sandbox could not run \(name): \(error)"
             return (nil, step)
         }
@@ -338,7 +338,7 @@ struct CheckRun: Sendable {
     static func skipped(_ name: String, _ note: String) -> StepResult {
         .with {
             $0.name = name
-            $0.status = "skipped"
+            $0.status = .skipped
             $0.note = note
         }
     }
@@ -346,13 +346,14 @@ struct CheckRun: Sendable {
     /// A step stopped by a limit fails, whatever it printed.
     static func limited(_ step: StepResult, _ result: JobResult) -> StepResult {
         var step = step
-        step.status = "failed"
+        step.status = .failed
         let why =
-            result.limitHit.isEmpty ? "killed by signal \(result.signal)" : "stopped by the \(result.limitHit) limit"
+            result.limitHit == .none
+            ? "killed by signal \(result.signal)" : "stopped by the \(result.limitHit.name) limit"
         step.note = why
         step.newFailures = [
             .with {
-                $0.kind = result.limitHit.isEmpty ? "signal" : "limit"
+                $0.kind = result.limitHit == .none ? .signal : .limit
                 $0.key = step.name
                 $0.message = why
             }

@@ -65,7 +65,7 @@ enum ConfigChanges {
 
     private static func finding(_ key: String, _ message: String) -> Finding {
         .with {
-            $0.kind = "config"
+            $0.kind = .config
             $0.key = key
             $0.message = message
         }

@@ -61,7 +61,7 @@ enum FormatJudge {
 
     private static func finding(_ path: String, _ message: String) -> Finding {
         .with {
-            $0.kind = "format"
+            $0.kind = .format
             $0.key = path
             $0.message = message
         }

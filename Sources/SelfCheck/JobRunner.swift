@@ -14,8 +14,8 @@ public protocol CheckWorkspace: Sendable {
 public struct JobResult: Sendable {
     public var exitCode: Int32
     public var signal: Int32
-    /// `""` or one of wall_time, cpu_time, memory, pids, output, file_size.
-    public var limitHit: String
+    /// The limit that stopped the command (`.cancelled` when the check was cancelled); `.none` otherwise.
+    public var limitHit: StepResult.LimitHit
     public var durationMs: UInt64
     public var cpuMs: UInt64
     public var peakRssKb: UInt64
@@ -24,7 +24,8 @@ public struct JobResult: Sendable {
     public var isolation: [String]
 
     public init(
-        exitCode: Int32, signal: Int32 = 0, limitHit: String = "", durationMs: UInt64 = 0, cpuMs: UInt64 = 0,
+        exitCode: Int32, signal: Int32 = 0, limitHit: StepResult.LimitHit = .none, durationMs: UInt64 = 0,
+        cpuMs: UInt64 = 0,
         peakRssKb: UInt64 = 0, output: String = "", isolation: [String] = []
     ) {
         self.exitCode = exitCode
@@ -38,7 +39,7 @@ public struct JobResult: Sendable {
     }
 
     /// True when the command ran to its own end (no signal, no limit).
-    public var finishedNormally: Bool { signal == 0 && limitHit.isEmpty }
+    public var finishedNormally: Bool { signal == 0 && limitHit == .none }
 }
 
 /// Runs the check's commands. The production implementation is the sandbox; the pipeline never runs

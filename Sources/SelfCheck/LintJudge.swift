@@ -83,7 +83,7 @@ enum LintJudge {
 
     private static func finding(_ item: LintFinding) -> Finding {
         .with {
-            $0.kind = "lint"
+            $0.kind = .lint
             $0.key = item.key
             $0.message = "\(item.file):\(item.row): \(item.code) \(item.message)"
         }

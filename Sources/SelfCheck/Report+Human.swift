@@ -5,10 +5,10 @@ extension CheckReport {
     /// 3 runner or sandbox error, 4 inconclusive (the tests could not run at the base).
     public var exitCode: Int32 {
         switch verdict {
-        case "pass": 0
-        case "fail": 1
-        case "rejected": 2
-        case "inconclusive": 4
+        case .pass: 0
+        case .fail: 1
+        case .rejected: 2
+        case .inconclusive: 4
         default: 3
         }
     }
@@ -16,7 +16,7 @@ extension CheckReport {
     /// A readable report for a terminal.
     public func humanReadable() -> String {
         var lines: [String] = []
-        lines.append("verdict: \(verdict.uppercased()) — \(reason)")
+        lines.append("verdict: \(verdict.name.uppercased()) — \(reason)")
         if patch.rejectionRule.isEmpty && !patch.files.isEmpty {
             lines.append(
                 "patch: \(patch.files.count) file(s), +\(patch.linesAdded) −\(patch.linesRemoved): \(patch.files.joined(separator: ", "))"
@@ -27,9 +27,9 @@ extension CheckReport {
         }
         for step in steps {
             var head =
-                "  \(step.status == "passed" ? "✓" : step.status == "skipped" ? "-" : "✗") \(step.name.padding(toLength: max(7, step.name.count), withPad: " ", startingAt: 0)) \(step.status)"
-            if step.status != "skipped" { head += "  \(step.durationMs) ms" }
-            if !step.limitHit.isEmpty { head += "  limit hit: \(step.limitHit)" }
+                "  \(step.status == .passed ? "✓" : step.status == .skipped ? "-" : "✗") \(step.name.padding(toLength: max(7, step.name.count), withPad: " ", startingAt: 0)) \(step.status.name)"
+            if step.status != .skipped { head += "  \(step.durationMs) ms" }
+            if step.limitHit != .none { head += "  limit hit: \(step.limitHit.name)" }
             if !step.note.isEmpty { head += "  (\(step.note))" }
             lines.append(head)
             for finding in step.newFailures.prefix(20) {
@@ -40,7 +40,7 @@ extension CheckReport {
                 lines.append("      pre-existing (not held against the patch): \(step.preexistingFailures.count)")
                 for finding in step.preexistingFailures.prefix(5) { lines.append("        \(finding.key)") }
             }
-            if step.status == "failed" || step.status == "error", !step.outputTail.isEmpty {
+            if step.status == .failed || step.status == .error, !step.outputTail.isEmpty {
                 let tail = step.outputTail.split(separator: "\n", omittingEmptySubsequences: false).suffix(15)
                 lines.append(contentsOf: tail.map { "      | \($0)" })
             }

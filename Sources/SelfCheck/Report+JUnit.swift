@@ -4,9 +4,9 @@ extension CheckReport {
     /// JUnit XML for CI systems: one test case per step, failed steps carry their new failures.
     public func junitXML() -> String {
         let failures =
-            steps.filter { $0.status == "failed" }.count + (tamper.isEmpty ? 0 : 1) + (configChangeFails ? 1 : 0)
-        let errors = steps.filter { $0.status == "error" }.count
-        let skipped = steps.filter { $0.status == "skipped" }.count
+            steps.filter { $0.status == .failed }.count + (tamper.isEmpty ? 0 : 1) + (configChangeFails ? 1 : 0)
+        let errors = steps.filter { $0.status == .error }.count
+        let skipped = steps.filter { $0.status == .skipped }.count
         var xml = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
         xml +=
             #"<testsuite name="selfcheck" tests="\#(steps.count + 2)" failures="\#(failures)" errors="\#(errors)" skipped="\#(skipped)" time="\#(Double(durationMs) / 1000)">"#
@@ -15,15 +15,16 @@ extension CheckReport {
             xml +=
                 #"  <testcase classname="selfcheck" name="\#(escape(step.name))" time="\#(Double(step.durationMs) / 1000)">"#
             switch step.status {
-            case "failed":
+            case .failed:
                 let message =
-                    step.limitHit.isEmpty ? "\(step.newFailures.count) new failure(s)" : "limit hit: \(step.limitHit)"
+                    step.limitHit == .none
+                    ? "\(step.newFailures.count) new failure(s)" : "limit hit: \(step.limitHit.name)"
                 let body =
                     step.newFailures.map { "\($0.key): \($0.message)" }.joined(separator: "\n") + "\n" + step.outputTail
                 xml += #"<failure message="\#(escape(message))">\#(escape(body))</failure>"#
-            case "error":
+            case .error:
                 xml += #"<error message="\#(escape(step.note))">\#(escape(step.outputTail))</error>"#
-            case "skipped":
+            case .skipped:
                 xml += #"<skipped message="\#(escape(step.note))"/>"#
             default:
                 break

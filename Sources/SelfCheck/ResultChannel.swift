@@ -85,7 +85,7 @@ struct PytestResults: Sendable {
         func tamper(_ key: String, _ message: String) {
             self.tamper.append(
                 .with {
-                    $0.kind = "tamper"
+                    $0.kind = .tamper
                     $0.key = key
                     $0.message = message
                 })
@@ -169,7 +169,7 @@ struct PytestResults: Sendable {
             return (
                 [
                     .with {
-                        $0.kind = "tamper"
+                        $0.kind = .tamper
                         $0.key = "pytest-exit"
                         $0.message =
                             "pytest finished with status \(finish.exitStatus) but the process exited \(exitCode): an atexit hook or os._exit changed it"
@@ -181,7 +181,7 @@ struct PytestResults: Sendable {
             return (
                 [
                     .with {
-                        $0.kind = "tamper"
+                        $0.kind = .tamper
                         $0.key = "pytest-session"
                         $0.message =
                             "the test process exited \(exitCode) while the tests ran, before pytest finished its session (os._exit, or a hook that stopped pytest)"
@@ -193,7 +193,7 @@ struct PytestResults: Sendable {
             [],
             [
                 .with {
-                    $0.kind = "collection"
+                    $0.kind = .collection
                     $0.key = "pytest-session"
                     $0.message =
                         "pytest exited \(exitCode) before it finished collecting (e.g. a conftest.py that fails to import)"
@@ -212,7 +212,7 @@ struct PytestResults: Sendable {
             guard reported.insert("\(hook.file) \(hook.hook)").inserted else { continue }
             findings.append(
                 .with {
-                    $0.kind = "tamper"
+                    $0.kind = .tamper
                     $0.key = "\(hook.file)::\(hook.hook)"
                     $0.message =
                         "the patch implements pytest's \(hook.hook) hook (lines \(hook.first)–\(hook.last)), which can change what is collected, run or reported"

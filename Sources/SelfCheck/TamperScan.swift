@@ -26,7 +26,7 @@ enum TamperScan {
         func add(_ key: String, _ message: String) {
             findings.append(
                 .with {
-                    $0.kind = "tamper"
+                    $0.kind = .tamper
                     $0.key = key
                     $0.message = message
                 })

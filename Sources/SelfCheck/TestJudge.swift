@@ -23,7 +23,7 @@ enum TestJudge {
         var preexisting: [Finding] = []
         for outcome in patched where outcome.failed {
             let finding = Finding.with {
-                $0.kind = outcome.isCollectionError ? "collection" : "test"
+                $0.kind = outcome.isCollectionError ? .collection : .test
                 $0.key = outcome.id
                 $0.message = outcome.message
             }
@@ -38,7 +38,7 @@ enum TestJudge {
         let skippedNow = Set(patched.filter { !$0.ran }.map(\.id))
         return base.filter { $0.ran && !$0.isCollectionError && !runningNow.contains($0.id) }.map { outcome in
             Finding.with {
-                $0.kind = "tamper"
+                $0.kind = .tamper
                 $0.key = outcome.id
                 $0.message =
                     skippedNow.contains(outcome.id)

@@ -208,7 +208,7 @@ struct PassingChecker: PatchChecker {
     func check(_ request: CheckRequest) async throws -> CheckReport {
         .with {
             $0.requestID = request.requestID
-            $0.verdict = "pass"
+            $0.verdict = .pass
             $0.patch.canonicalDiff = request.diff
         }
     }

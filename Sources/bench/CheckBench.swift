@@ -109,7 +109,7 @@ enum CheckBench {
                     }
                     var verdict = "none"
                     for try await update in RunnerClient(socketPath: socket).check(request) {
-                        if case .report(let report) = update { verdict = report.verdict }
+                        if case .report(let report) = update { verdict = report.verdict.name }
                     }
                     return verdict
                 }

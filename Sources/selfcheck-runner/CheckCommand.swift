@@ -84,7 +84,8 @@ struct CheckCommand: AsyncParsableCommand {
             switch event.kind {
             case .stepStarted(let step): FileHandle.standardError.write(Data("… \(step.name)\n".utf8))
             case .stepFinished(let step):
-                FileHandle.standardError.write(Data("  \(step.name): \(step.status) (\(step.durationMs) ms)\n".utf8))
+                FileHandle.standardError.write(
+                    Data("  \(step.name): \(step.status.name) (\(step.durationMs) ms)\n".utf8))
             default: break
             }
         }

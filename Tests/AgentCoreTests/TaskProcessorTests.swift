@@ -88,7 +88,7 @@ import Testing
         struct InconclusiveChecker: PatchChecker {
             func check(_ request: CheckRequest) async throws -> CheckReport {
                 .with {
-                    $0.verdict = "inconclusive"
+                    $0.verdict = .inconclusive
                     $0.reason =
                         "no test could run at the base: the tests cannot import `yaml` (test_conf.py): build or name the project's environment"
                 }

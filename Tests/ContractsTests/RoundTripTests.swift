@@ -31,22 +31,22 @@ import Testing
     static var sampleReport: CheckReport {
         var step = StepResult()
         step.name = "pytest"
-        step.status = "failed"
+        step.status = .failed
         step.exitCode = 1
-        step.limitHit = "wall_time"
+        step.limitHit = .wallTime
         step.durationMs = 1234
         step.peakRssKb = 56_000
         step.outputTail = "1 failed"
         step.newFailures = [
             .with {
-                $0.kind = "test"
+                $0.kind = .test
                 $0.key = "tests/test_x.py::test_y"
                 $0.message = "assert 1 == 2"
             }
         ]
         var report = CheckReport()
         report.requestID = "r1"
-        report.verdict = "fail"
+        report.verdict = .fail
         report.steps = [step]
         report.patch = .with {
             $0.files = ["a.py"]

@@ -49,8 +49,8 @@ import Testing
         #expect(whileRunning?.value("selfcheck_jobs_running") == 1)
         #expect((refusal as? RunnerClientError)?.serverCode == "busy", "\(String(describing: refusal))")
         let final = try #require(report)
-        #expect(final.verdict == "fail")
-        #expect(final.steps.contains { $0.name == "pytest" && $0.limitHit == "wall_time" })
+        #expect(final.verdict == .fail)
+        #expect(final.steps.contains { $0.name == "pytest" && $0.limitHit == .wallTime })
 
         let metrics = try PrometheusText.scrape(port: port)
         #expect(metrics.value("selfcheck_limit_hits_total", ["kind": "wall_time"]) == 1, "\(metrics.text)")

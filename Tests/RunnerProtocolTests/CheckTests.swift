@@ -19,7 +19,7 @@ extension RunnerProtocolSuite {
             #expect(result.updates.count == 4)
             let report = try #require(result.updates.last?.report)
             #expect(report.requestID == "round-trip")
-            #expect(report.verdict == "pass")
+            #expect(report.verdict == .pass)
             #expect(report.reason == "checked round-trip")
         }
 

@@ -43,7 +43,7 @@ extension RunnerProtocolSuite {
             let fixture = try await ServerFixture { $0.readTimeout = .milliseconds(200) }
             let result = await collect(fixture.client.check(makeRequest("patient", sleep: .milliseconds(600))))
             #expect(result.error == nil)
-            #expect(result.updates.last?.report?.verdict == "pass")
+            #expect(result.updates.last?.report?.verdict == .pass)
             try await fixture.stop()
         }
 
@@ -78,7 +78,7 @@ extension RunnerProtocolSuite {
                 logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
             await #expect(throws: RunnerSocketError.self) { try await second.run() }
             let stillServed = await collect(fixture.client.check(makeRequest("first-owner")))
-            #expect(stillServed.updates.last?.report?.verdict == "pass")
+            #expect(stillServed.updates.last?.report?.verdict == .pass)
             try await fixture.stop()
 
             // A socket file nobody listens on (a crashed runner's) is replaced.
@@ -90,7 +90,7 @@ extension RunnerProtocolSuite {
             close(stale)
             let restarted = try await ServerFixture { $0.socketPath = path }
             let served = await collect(restarted.client.check(makeRequest("after-crash")))
-            #expect(served.updates.last?.report?.verdict == "pass")
+            #expect(served.updates.last?.report?.verdict == .pass)
             try await restarted.stop()
         }
 
@@ -137,7 +137,7 @@ extension RunnerProtocolSuite {
             let job = Task { await collect(client.check(makeRequest("short", sleep: .milliseconds(300)))) }
             #expect(await fixture.executor.waitUntilStarted("short"))
             try await fixture.stop()
-            #expect(await job.value.updates.last?.report?.verdict == "pass")
+            #expect(await job.value.updates.last?.report?.verdict == .pass)
             #expect(await fixture.executor.outcome(of: "short") == .finished)
         }
 

@@ -17,7 +17,7 @@ extension RunnerProtocolSuite {
             {
                 runs.withLock { $0 += 1 }
                 return .with {
-                    $0.verdict = "pass"
+                    $0.verdict = .pass
                     $0.reason = name
                 }
             }
@@ -47,7 +47,7 @@ extension RunnerProtocolSuite {
         @Test func anyOtherNameIsAnErrorNamingTheAllowedSet() async {
             for hostile in ["permissive", "/etc/passwd", "../sandbox-profiles/strict.json", "strict ", "STRICT"] {
                 let report = await check(profile: hostile)
-                #expect(report.verdict == "error")
+                #expect(report.verdict == .error)
                 #expect(report.requestID == "r")
                 #expect(report.reason.hasSuffix("allowed: python-selfcheck, strict"), "\(report.reason)")
             }

@@ -29,7 +29,7 @@ extension RunnerProtocolSuite {
             close(fd)
 
             #expect(result.error == nil)
-            #expect(result.updates.last?.report?.verdict == "pass")
+            #expect(result.updates.last?.report?.verdict == .pass)
             #expect(fixture.executor.workspace(of: "with-fd") == workspace.path)
             // Neither the client's copy nor the runner's received fd stays open.
             #expect(
@@ -42,7 +42,7 @@ extension RunnerProtocolSuite {
         @Test func aCheckWithoutAnFDHasNoWorkspace() async throws {
             let fixture = try await ServerFixture()
             let result = await collect(fixture.client.check(makeRequest("no-fd")))
-            #expect(result.updates.last?.report?.verdict == "pass")
+            #expect(result.updates.last?.report?.verdict == .pass)
             #expect(fixture.executor.hasStarted("no-fd"))
             #expect(fixture.executor.workspace(of: "no-fd") == nil)
             try await fixture.stop()

@@ -22,7 +22,7 @@ extension RunnerCLITests {
         let outcome = try check(repo, patch, ["--steps", "black,ruff"])
         #expect(outcome.status == 1, "\(outcome.report.reason)")
         #expect(configKeys(outcome) == ["pyproject.toml [tool.ruff.lint]"])
-        #expect(outcome.report.configChanges.first?.kind == "config")
+        #expect(outcome.report.configChanges.first?.kind == .config)
         // Judged by the base's configuration, where F401 is not ignored.
         #expect(step(outcome.report, "ruff")?.newFailures.map(\.key) == ["F401 toolz/itertoolz.py: import json"])
     }

@@ -118,7 +118,7 @@ import Testing
             Self.touching("pyproject.toml"), base: ["pyproject.toml": Self.pyproject],
             patched: ["pyproject.toml": relaxed])
         #expect(found.map(\.key) == ["pyproject.toml [tool.black]", "pyproject.toml [tool.ruff.lint]"])
-        #expect(found.allSatisfy { $0.kind == "config" && $0.message.contains("adds") })
+        #expect(found.allSatisfy { $0.kind == .config && $0.message.contains("adds") })
     }
 
     @Test func dottedKeysAndInlineTablesBelongToTheirTool() {
@@ -192,26 +192,26 @@ import Testing
 
     @Test func configFindingsFailThePassUnlessAllowedAndShowInEveryReport() {
         let change = Finding.with {
-            $0.kind = "config"
+            $0.kind = .config
             $0.key = "ruff.toml"
             $0.message = "the patch adds ruff.toml"
         }
         var report = CheckReport.with {
-            $0.verdict = "pass"
+            $0.verdict = .pass
             $0.reason = "every step passed"
             $0.configChanges = [change]
         }
         var allowed = report
         allowed.judgeConfigChanges(allowed: true)
-        #expect(allowed.verdict == "pass" && allowed.notes.count == 1)
+        #expect(allowed.verdict == .pass && allowed.notes.count == 1)
         #expect(!allowed.junitXML().contains("<failure"))
         report.judgeConfigChanges(allowed: false)
-        #expect(report.verdict == "fail" && report.exitCode == 1)
+        #expect(report.verdict == .fail && report.exitCode == 1)
         #expect(report.reason.hasPrefix("config: "))
         #expect(report.humanReadable().contains("config: ruff.toml — the patch adds ruff.toml"))
         #expect(report.junitXML().contains(#"<testcase classname="selfcheck" name="config-guard"><failure"#))
         var failed = CheckReport.with {
-            $0.verdict = "fail"
+            $0.verdict = .fail
             $0.reason = "ruff failed"
             $0.configChanges = [change]
         }
@@ -219,12 +219,12 @@ import Testing
         #expect(
             failed.reason == "ruff failed; config: the patch changes tool configuration (1 finding(s) of kind config)")
         var errored = CheckReport.with {
-            $0.verdict = "error"
+            $0.verdict = .error
             $0.reason = "step black could not run"
             $0.configChanges = [change]
         }
         errored.judgeConfigChanges(allowed: false)
-        #expect(errored.verdict == "error")
+        #expect(errored.verdict == .error)
     }
 
     // MARK: The base configuration

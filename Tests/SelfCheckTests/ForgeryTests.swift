@@ -162,7 +162,7 @@ import Testing
         let outcome = try RunnerCLITests().check(repo, patch, ["--keep-going"])
         let report = outcome.report
         #expect(outcome.status != 0, "\(report.reason)")
-        #expect(report.verdict == "fail", "\(report.reason)")
+        #expect(report.verdict == .fail, "\(report.reason)")
         let keys = report.tamper.map(\.key) + report.steps.flatMap(\.newFailures).map(\.key)
         #expect(keys.contains { $0.contains(forgery.finding) }, "\(keys)")
         // However the forgery tried, the broken test is reported as failing.
@@ -184,7 +184,7 @@ import Testing
         }
         let outcome = try RunnerCLITests().check(repo, patch)
         #expect(outcome.status == 0, "\(outcome.report.reason) \(outcome.report.tamper)")
-        #expect(outcome.report.verdict == "pass")
+        #expect(outcome.report.verdict == .pass)
         #expect(
             outcome.report.notes.contains { $0 == "pytest: tests run: 193 after the patch, 192 at the base" },
             "\(outcome.report.notes)")
@@ -199,7 +199,7 @@ import Testing
         }
         let outcome = try RunnerCLITests().check(repo, patch)
         #expect(outcome.status == 0, "\(outcome.report.reason) \(outcome.report.tamper)")
-        #expect(outcome.report.verdict == "pass")
+        #expect(outcome.report.verdict == .pass)
     }
 
     /// Issue 17's repository: a module that imports `yaml`, which nothing provides, and one test.
@@ -220,7 +220,7 @@ import Testing
         }
         let outcome = try RunnerCLITests().check(repo, patch)
         #expect(outcome.status == 4, "\(outcome.report.reason)")
-        #expect(outcome.report.verdict == "inconclusive")
+        #expect(outcome.report.verdict == .inconclusive)
         #expect(outcome.report.reason.contains("the tests cannot import `yaml`"), "\(outcome.report.reason)")
         #expect(outcome.report.reason.contains("build or name the project's environment"))
         #expect(

@@ -66,7 +66,7 @@ import Testing
             ],
             input: Data(patch.utf8), check: false)
         let report = try CheckReport(jsonString: output.stdout)
-        #expect(report.verdict == "pass", "\(report.reason) \(output.stderr)")
+        #expect(report.verdict == .pass, "\(report.reason) \(output.stderr)")
         #expect(
             !FileManager.default.fileExists(atPath: marker.path),
             "a command from the checkout's .git/config ran on the host")
@@ -95,7 +95,7 @@ import Testing
             if case .report(let final) = update { report = final }
         }
         let final = try #require(report)
-        #expect(final.verdict == "pass", "\(final.reason)")
+        #expect(final.verdict == .pass, "\(final.reason)")
         #expect(
             !FileManager.default.fileExists(atPath: marker.path),
             "a command from the checkout's .git/config ran on the host")
@@ -133,7 +133,7 @@ import Testing
             input: Data(patch.utf8), check: false)
         let report = try CheckReport(jsonString: output.stdout)
         #expect(report.patch.files.sorted() == ["HEAD", "config"], "\(report.reason) \(output.stderr)")
-        #expect(report.verdict == "pass", "\(report.reason) \(output.stderr)")
+        #expect(report.verdict == .pass, "\(report.reason) \(output.stderr)")
         #expect(!FileManager.default.fileExists(atPath: marker.path), "the copied config configured git on the host")
     }
 }
@@ -166,7 +166,7 @@ struct WorkspaceFolderTests {
                 "--steps", "black,ruff",
             ], input: Data(patch.utf8), environment: environment, check: false)
         let report = try CheckReport(jsonString: output.stdout)
-        #expect(report.verdict == "pass", "\(report.reason) \(output.stderr)")
+        #expect(report.verdict == .pass, "\(report.reason) \(output.stderr)")
     }
 
     @Test func anUnreachableStateDirIsNamedNotReportedAsAFailedApply() throws {
@@ -182,7 +182,7 @@ struct WorkspaceFolderTests {
                 "--state-dir", stateDir,
             ], input: Data(patch.utf8), environment: environment, check: false)
         let report = try CheckReport(jsonString: output.stdout)
-        #expect(report.verdict == "error")
+        #expect(report.verdict == .error)
         #expect(report.reason.contains("cannot enter \(scratch.path)"), "\(report.reason)")
         #expect(!report.reason.contains("did not apply"))
 

@@ -75,7 +75,7 @@ final class HostRunner: JobRunner, @unchecked Sendable {
         let killed = process.terminationReason == .uncaughtSignal
         return JobResult(
             exitCode: killed ? -1 : process.terminationStatus, signal: killed ? process.terminationStatus : 0,
-            limitHit: timedOut ? "wall_time" : "", durationMs: UInt64((ContinuousClock.now - start).milliseconds),
+            limitHit: timedOut ? .wallTime : .none, durationMs: UInt64((ContinuousClock.now - start).milliseconds),
             output: String(decoding: data, as: UTF8.self), isolation: ["none (unit-test host runner)"])
     }
 }

@@ -169,7 +169,7 @@ struct PeerRepositoryTests {
         let report = try #require(answer.report, "\(answer.frames)")
         // The test reads secret.txt of a folder the peer may read anyway: it fails, and that is fine.
         #expect(report.steps.map(\.name) == ["apply", "pytest"], "\(report.reason)")
-        #expect(report.steps.first?.status == "passed", "\(report.reason)")
+        #expect(report.steps.first?.status == .passed, "\(report.reason)")
     }
 
     /// The passed fd decides, whatever repo_path says: the check works on what the peer opened.
@@ -182,6 +182,6 @@ struct PeerRepositoryTests {
             setup.server.socket, Self.request("fd", repoPath: setup.hidden.root.path), passing: setup.outside.root)
         let report = try #require(answer.report, "\(answer.frames)")
         #expect(report.patch.files.sorted() == ["mod.py", "test_leak.py"], "\(report.reason)")
-        #expect(report.steps.first?.status == "passed", "\(report.reason)")
+        #expect(report.steps.first?.status == .passed, "\(report.reason)")
     }
 }

@@ -52,11 +52,11 @@ import Testing
             try append(Self.goodTest, to: "toolz/tests/test_itertoolz.py", in: $0)
         }
         let (report, _) = await check(repo, patch)
-        #expect(report.verdict == "pass", "\(report.reason)")
-        #expect(step(report, "black")?.status == "passed")
+        #expect(report.verdict == .pass, "\(report.reason)")
+        #expect(step(report, "black")?.status == .passed)
         // itertoolz.py is not black-clean at the base: listed as pre-existing, not held against the patch.
         #expect(step(report, "black")?.preexistingFailures.map(\.key).contains("toolz/itertoolz.py") == true)
-        #expect(step(report, "pytest")?.status == "passed")
+        #expect(step(report, "pytest")?.status == .passed)
         #expect(report.steps.map(\.name) == ["apply", "black", "ruff", "pytest"])
         #expect(
             try String(contentsOf: repo.root.appendingPathComponent("toolz/itertoolz.py"), encoding: .utf8)
@@ -70,11 +70,11 @@ import Testing
             try append("\n\ndef ugly( a,b ):\n    return  a+b\n", to: "toolz/itertoolz.py", in: $0)
         }
         let (report, _) = await check(repo, patch)
-        #expect(report.verdict == "fail")
+        #expect(report.verdict == .fail)
         let black = try #require(step(report, "black"))
-        #expect(black.status == "failed")
+        #expect(black.status == .failed)
         #expect(black.newFailures.map(\.key) == ["toolz/itertoolz.py"])
-        #expect(step(report, "pytest")?.status == "skipped", "a failing step stops the later ones")
+        #expect(step(report, "pytest")?.status == .skipped, "a failing step stops the later ones")
     }
 
     @Test func syntaxErrorFailsAndKeepGoingRunsEveryStep() async throws {
@@ -82,16 +82,16 @@ import Testing
         defer { repo.remove() }
         let patch = try repo.diff { try append("\n\ndef broken(:\n    pass\n", to: "toolz/utils.py", in: $0) }
         let (report, _) = await check(repo, patch) { $0.keepGoing = true }
-        #expect(report.verdict == "fail")
-        #expect(step(report, "black")?.status == "failed")
+        #expect(report.verdict == .fail)
+        #expect(step(report, "black")?.status == .failed)
         let ruff = try #require(step(report, "ruff"))
-        #expect(ruff.status == "failed")
+        #expect(ruff.status == .failed)
         #expect(
             ruff.newFailures.contains {
                 $0.key.hasPrefix("syntax toolz/utils.py") || $0.key.hasPrefix("invalid-syntax")
             })
         let pytest = try #require(step(report, "pytest"))
-        #expect(pytest.status == "failed")
+        #expect(pytest.status == .failed)
         #expect(!pytest.newFailures.isEmpty)
     }
 
@@ -104,10 +104,10 @@ import Testing
         }
         let (report, _) = await check(repo, patch) { $0.steps = ["ruff"] }
         let ruff = try #require(step(report, "ruff"))
-        #expect(ruff.status == "failed")
+        #expect(ruff.status == .failed)
         #expect(ruff.newFailures.count == 1)
         #expect(ruff.newFailures.first?.key == "F401 toolz/itertoolz.py: import json")
-        #expect(report.verdict == "fail")
+        #expect(report.verdict == .fail)
     }
 
     @Test func brokenTestIsANewFailure() async throws {
@@ -121,7 +121,7 @@ import Testing
         }
         let (report, _) = await check(repo, patch) { $0.steps = ["pytest"] }
         let pytest = try #require(step(report, "pytest"))
-        #expect(pytest.status == "failed")
+        #expect(pytest.status == .failed)
         #expect(pytest.newFailures.map(\.key).contains("toolz/tests/test_itertoolz.py::test_remove"))
         #expect(pytest.preexistingFailures.isEmpty)
     }
@@ -135,7 +135,7 @@ import Testing
         let cache = try makeTemporaryDirectory("cache")
         defer { try? FileManager.default.removeItem(at: cache) }
         let (report, runner) = await check(repo, patch, cache: cache) { $0.steps = ["pytest"] }
-        #expect(report.verdict == "pass", "\(report.reason)")
+        #expect(report.verdict == .pass, "\(report.reason)")
         let pytest = try #require(step(report, "pytest"))
         #expect(pytest.newFailures.isEmpty)
         #expect(pytest.preexistingFailures.map(\.key) == ["toolz/tests/test_utils.py::test_already_broken"])
@@ -143,7 +143,7 @@ import Testing
 
         // Same base again: the baseline comes from the cache, no second base workspace.
         let (again, warmRunner) = await check(repo, patch, cache: cache) { $0.steps = ["pytest"] }
-        #expect(again.verdict == "pass")
+        #expect(again.verdict == .pass)
         #expect(warmRunner.workspacesMade == 1)
         #expect(again.notes.contains("pytest baseline from cache"))
     }
@@ -155,7 +155,7 @@ import Testing
             try append("\n\ndef test_new_and_wrong():\n    assert 1 == 2\n", to: "toolz/tests/test_utils.py", in: $0)
         }
         let (report, _) = await check(repo, patch) { $0.steps = ["pytest"] }
-        #expect(report.verdict == "fail")
+        #expect(report.verdict == .fail)
         #expect(step(report, "pytest")?.newFailures.map(\.key) == ["toolz/tests/test_utils.py::test_new_and_wrong"])
     }
 
@@ -170,8 +170,8 @@ import Testing
             $0.allowTestRemoval = true
         }
         let failures = step(report, "pytest")?.newFailures ?? []
-        #expect(failures.contains { $0.kind == "collection" && $0.key == "toolz/tests/test_utils.py" })
-        #expect(report.verdict == "fail")
+        #expect(failures.contains { $0.kind == .collection && $0.key == "toolz/tests/test_utils.py" })
+        #expect(report.verdict == .fail)
     }
 
     @Test func deletingOrSkippingATestIsTampering() async throws {
@@ -183,7 +183,7 @@ import Testing
                 in: "toolz/tests/test_itertoolz.py", at: $0)
         }
         let (report, _) = await check(repo, patch) { $0.steps = ["pytest"] }
-        #expect(report.verdict == "fail")
+        #expect(report.verdict == .fail)
         #expect(report.tamper.map(\.key) == ["toolz/tests/test_itertoolz.py::test_remove"])
         #expect(report.tamper.first?.message.contains("skipped") == true)
 
@@ -191,7 +191,7 @@ import Testing
             $0.steps = ["pytest"]
             $0.allowTestRemoval = true
         }
-        #expect(allowed.verdict == "pass")
+        #expect(allowed.verdict == .pass)
         #expect(allowed.tamper.isEmpty)
     }
 
@@ -207,8 +207,8 @@ import Testing
             $0.steps = ["pytest"]
             $0.stepTimeoutsMs = ["pytest": 3000]
         }
-        #expect(report.verdict == "fail")
-        #expect(step(report, "pytest")?.limitHit == "wall_time")
+        #expect(report.verdict == .fail)
+        #expect(step(report, "pytest")?.limitHit == .wallTime)
     }
 
     @Test func noTestsCollectedIsNotAFailure() async throws {
@@ -219,7 +219,7 @@ import Testing
             $0.steps = ["pytest"]
             $0.pytestArgs = ["-q", "-k", "no_test_has_this_name"]
         }
-        #expect(report.verdict == "pass")
+        #expect(report.verdict == .pass)
         // -k deselects everything: pytest exits 5.
         #expect(step(report, "pytest")?.exitCode == 5)
         #expect(step(report, "pytest")?.note == "no tests collected, at the base either")
@@ -229,7 +229,7 @@ import Testing
         let repo = try FixtureRepo.make("toolz")
         defer { repo.remove() }
         let (report, runner) = await check(repo, "--- a/nope.py\n+++ b/nope.py\n@@ -1 +1 @@\n-x\n+y\n")
-        #expect(report.verdict == "rejected")
+        #expect(report.verdict == .rejected)
         #expect(report.patch.rejectionRule == "context-not-found")
         #expect(runner.commands.isEmpty)
     }

@@ -51,9 +51,9 @@ import Testing
             try replace("yaml.safe_load(text)", with: "yaml.safe_load(text.upper())", in: "conf.py", at: $0)
         }
         let broken = try check(repo.root, breaking)
-        #expect(broken.report.verdict == "fail", "\(broken.report.reason) \(broken.stderr)")
+        #expect(broken.report.verdict == .fail, "\(broken.report.reason) \(broken.stderr)")
         #expect(broken.status == 1)
-        #expect(broken.step("environment")?.status == "passed")
+        #expect(broken.step("environment")?.status == .passed)
         #expect(
             broken.step("pytest")?.newFailures.map(\.key) == ["test_conf.py::test_load"]
                 || broken.step("pytest")?.newFailures.contains { $0.key.contains("test_load") } == true,
@@ -68,7 +68,7 @@ import Testing
         }
         let passed = try check(repo.root, correct)
         #expect(
-            passed.report.verdict == "pass",
+            passed.report.verdict == .pass,
             "\(passed.report.reason) \(passed.report.steps.map { "\($0.name) \($0.status) \($0.note) \($0.outputTail.suffix(600))" })"
         )
         #expect(passed.step("environment")?.note.hasPrefix("cached") == true)
@@ -113,7 +113,7 @@ import Testing
         }
         let outcome = try check(repo.root, touch)
         #expect(
-            outcome.report.verdict == "pass",
+            outcome.report.verdict == .pass,
             "\(outcome.report.steps.map { "\($0.name) \($0.status) \($0.outputTail.suffix(800))" })")
         #expect(outcome.report.notes.contains("pytest: 3 passed, 0 failed, 0 skipped"))
     }
@@ -147,8 +147,8 @@ import Testing
         let diff = try repo.diff { try append("\n\nVERSION = 1\n", to: "conf.py", in: $0) }
         let outcome = try check(
             repo.root, diff, ["--package-index", index.path], cache: scratch.appendingPathComponent("cache"))
-        #expect(outcome.report.verdict == "error")
-        #expect(outcome.step("environment")?.status == "error")
+        #expect(outcome.report.verdict == .error)
+        #expect(outcome.step("environment")?.status == .error)
         #expect(outcome.report.reason.contains("source-only"), "\(outcome.report.reason)")
         #expect(!FileManager.default.fileExists(atPath: marker.path))
 
@@ -171,11 +171,11 @@ import Testing
             try append("\n\ndef ascii(text):\n    return text_unidecode.unidecode(text)\n", to: "conf.py", in: $0)
         }
         let refused = try check(repo.root, patch)
-        #expect(refused.report.verdict == "fail")
-        #expect(refused.step("environment")?.newFailures.map(\.kind) == ["dependencies"])
+        #expect(refused.report.verdict == .fail)
+        #expect(refused.step("environment")?.newFailures.map(\.kind) == [.dependencies])
         let allowed = try check(repo.root, patch, ["--allow-dependency-change"])
         #expect(
-            allowed.report.verdict == "pass",
+            allowed.report.verdict == .pass,
             "\(allowed.report.reason) \(allowed.report.steps.map { "\($0.name) \($0.status) \($0.note)" })")
         #expect(
             allowed.report.notes.contains { $0.hasPrefix("dependencies: the patch adds text-unidecode==1.3 (allowed") })
@@ -199,7 +199,7 @@ import Testing
         let outcome = try check(
             repo.root, breaking, ["--python-env", environment.path, "--no-project-env"],
             cache: scratch.appendingPathComponent("cache"))
-        #expect(outcome.report.verdict == "fail", "\(outcome.report.reason)")
+        #expect(outcome.report.verdict == .fail, "\(outcome.report.reason)")
         #expect(outcome.step("environment")?.note == "named: \(environment.path)")
         #expect(outcome.step("pytest")?.newFailures.map(\.key) == ["test_conf.py::test_load"])
         #expect(outcome.report.notes.contains { $0.contains("named by the operator") })
@@ -245,8 +245,8 @@ import Testing
             ],
             input: Data(diff.utf8), check: false)
         let report = try CheckReport(jsonString: output.stdout)
-        #expect(report.verdict == "pass", "\(report.reason) \(output.stderr)")
-        #expect(report.steps.first { $0.name == "environment" }?.status == "passed")
+        #expect(report.verdict == .pass, "\(report.reason) \(output.stderr)")
+        #expect(report.steps.first { $0.name == "environment" }?.status == .passed)
         #expect(report.notes.contains("pytest: 2 passed, 0 failed, 0 skipped"))
     }
 
@@ -285,15 +285,15 @@ import Testing
         }
         let outcome = try check(repo.root, breaking, pins(fixture.name))
         #expect(
-            outcome.report.verdict == "fail",
+            outcome.report.verdict == .fail,
             "\(outcome.report.reason) \(outcome.report.steps.map { "\($0.name) \($0.status) \($0.note)" })")
         let failures = outcome.step("pytest")?.newFailures ?? []
         #expect(
             !failures.isEmpty
                 && failures.allSatisfy {
-                    $0.kind == "test" && $0.key.hasPrefix(fixture.brokenTest) && $0.key.contains("::test_")
+                    $0.kind == .test && $0.key.hasPrefix(fixture.brokenTest) && $0.key.contains("::test_")
                 }, "\(failures)")
-        #expect(outcome.step("black")?.status == "passed" && outcome.step("ruff")?.status == "passed")
+        #expect(outcome.step("black")?.status == .passed && outcome.step("ruff")?.status == .passed)
     }
 
     @Test(arguments: fixtures) func fixtureCorrectPatchPasses(_ fixture: FixtureCase) throws {
@@ -302,10 +302,10 @@ import Testing
         let correct = try repo.diff { try append(fixture.addition, to: fixture.file, in: $0) }
         let outcome = try check(repo.root, correct, pins(fixture.name))
         #expect(
-            outcome.report.verdict == "pass",
+            outcome.report.verdict == .pass,
             "\(outcome.report.reason) \(outcome.report.steps.map { "\($0.name) \($0.status) \($0.note) \($0.outputTail.suffix(1500))" })"
         )
-        #expect(outcome.step("environment")?.status == "passed")
+        #expect(outcome.step("environment")?.status == .passed)
         #expect(outcome.report.notes.contains { $0.hasPrefix("environment: ") && $0.contains("pinned requirements") })
         // The tests ran for real: far more than a handful passed, none failed.
         let counts = outcome.report.notes.first { $0.hasPrefix("pytest: ") && $0.contains(" passed, ") } ?? ""
@@ -326,10 +326,10 @@ import Testing
             try append(fixture.addition, to: fixture.file, in: $0)
         }
         let outcome = try check(repo.root, patch, pins(fixture.name))
-        #expect(outcome.report.verdict == "fail")
+        #expect(outcome.report.verdict == .fail)
         #expect(outcome.status == 1)
         let finding = outcome.step("environment")?.newFailures.first
-        #expect(finding?.kind == "dependencies")
+        #expect(finding?.kind == .dependencies)
         #expect(finding?.key == "pyproject.toml")
         #expect(finding?.message == "the patch adds requests>=2")
         #expect(outcome.step("pytest") == nil, "nothing ran after the dependency change")

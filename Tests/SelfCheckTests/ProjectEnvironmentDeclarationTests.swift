@@ -125,13 +125,13 @@ import Testing
             let outcome = await environments.prepare(
                 checkout: root, workspace: CopiedWorkspace(root: root), patchFiles: [], runner: runner,
                 request: .with { $0.pythonEnv = hostile })
-            #expect(outcome.step.status == "error")
+            #expect(outcome.step.status == .error)
             #expect(outcome.runner == nil)
         }
         let chosen = await environments.prepare(
             checkout: root, workspace: CopiedWorkspace(root: root), patchFiles: [], runner: runner,
             request: .with { $0.pythonEnv = "ml" })
-        #expect(chosen.step.status == "passed")
+        #expect(chosen.step.status == .passed)
         #expect(chosen.notes.contains { $0.contains(root.path) })
     }
 

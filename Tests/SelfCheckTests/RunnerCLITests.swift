@@ -41,10 +41,10 @@ import Testing
         }
         let outcome = try check(repo, patch)
         #expect(outcome.status == 0, "\(outcome.report.reason) \(outcome.stderr)")
-        #expect(outcome.report.verdict == "pass")
+        #expect(outcome.report.verdict == .pass)
         // apply, environment (toolz declares a test group: pycodestyle), black, ruff, pytest.
         #expect(outcome.report.steps.map(\.name) == ["apply", "environment", "black", "ruff", "pytest"])
-        #expect(outcome.report.steps.map(\.status) == ["passed", "passed", "passed", "passed", "passed"])
+        #expect(outcome.report.steps.map(\.status) == [.passed, .passed, .passed, .passed, .passed])
         #expect(outcome.report.isolation.contains { $0.hasPrefix("seccomp") })
         #expect(outcome.report.notes.contains { $0.hasPrefix("pytest: 193 passed") })
         #expect(try run(["git", "status", "--porcelain", "--ignored"], in: repo.root).stdout == before)
@@ -73,7 +73,7 @@ import Testing
         defer { repo.remove() }
         let outcome = try check(repo, "--- a/../../etc/passwd\n+++ b/../../etc/passwd\n@@ -1 +1 @@\n-root\n+owned\n")
         #expect(outcome.status == 2)
-        #expect(outcome.report.verdict == "rejected")
+        #expect(outcome.report.verdict == .rejected)
         #expect(outcome.report.patch.rejectionRule == "dot-dot")
         #expect(outcome.report.steps.isEmpty)
     }
@@ -90,7 +90,7 @@ import Testing
         let outcome = try check(repo, patch)
         #expect(outcome.status == 1)
         let pytest = try #require(step(outcome.report, "pytest"))
-        #expect(pytest.status == "failed")
+        #expect(pytest.status == .failed)
         #expect(pytest.newFailures.map(\.key).contains("toolz/tests/test_itertoolz.py::test_remove"))
     }
 
@@ -100,9 +100,9 @@ import Testing
         let patch = try repo.diff { try append("\n\ndef broken(:\n    pass\n", to: "toolz/utils.py", in: $0) }
         let outcome = try check(repo, patch)
         #expect(outcome.status == 1)
-        #expect(step(outcome.report, "black")?.status == "failed")
+        #expect(step(outcome.report, "black")?.status == .failed)
         #expect(step(outcome.report, "black")?.newFailures.first?.key == "toolz/utils.py")
-        #expect(step(outcome.report, "pytest")?.status == "skipped")
+        #expect(step(outcome.report, "pytest")?.status == .skipped)
     }
 
     @Test func newRuffViolationFails() throws {
@@ -153,7 +153,7 @@ import Testing
         let start = ContinuousClock.now
         let outcome = try check(repo, patch, ["--step-timeout", "pytest=4"])
         #expect(outcome.status == 1)
-        #expect(step(outcome.report, "pytest")?.limitHit == "wall_time")
+        #expect(step(outcome.report, "pytest")?.limitHit == .wallTime)
         #expect(ContinuousClock.now - start < .seconds(60))
     }
 

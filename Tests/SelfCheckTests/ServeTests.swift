@@ -33,7 +33,7 @@ import Testing
             }
         }
         let final = try #require(report)
-        #expect(final.verdict == "pass", "\(final.reason)")
+        #expect(final.verdict == .pass, "\(final.reason)")
         #expect(final.requestID == "ok-1")
         // pytest starts alongside black and ruff, so only the set of steps is fixed. toolz declares a
         // test dependency group (pycodestyle): the project environment is a step of its own.
@@ -60,13 +60,13 @@ import Testing
             throw RunnerUnavailableInTest()
         }
         let refused = try await report(profile: "/etc/passwd", id: "profile-1")
-        #expect(refused.verdict == "error")
+        #expect(refused.verdict == .error)
         #expect(refused.reason.contains("allowed: python-selfcheck, strict"), "\(refused.reason)")
         #expect(refused.steps.isEmpty, "nothing ran")
         let standard = try await report(profile: "python-selfcheck", id: "profile-2")
-        #expect(standard.verdict == "pass", "\(standard.reason)")
+        #expect(standard.verdict == .pass, "\(standard.reason)")
         let strict = try await report(profile: "strict", id: "profile-3")
-        #expect(strict.verdict != "pass", "strict has no check tools: \(strict.reason)")
+        #expect(strict.verdict != .pass, "strict has no check tools: \(strict.reason)")
         #expect(!strict.steps.isEmpty, "the strict profile ran the steps")
     }
 

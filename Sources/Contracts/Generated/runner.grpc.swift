@@ -1,7 +1,7 @@
 /// The self-check runner's protocol: the agent (client) sends ClientFrames over a Unix stream socket,
 /// each a 4-byte big-endian length followed by the serialized message; the runner answers with
 /// ServerFrames the same way. CheckReport is also what `selfcheck-runner check --format json` prints
-/// (with the proto field names).
+/// (with the proto field names; enum values are lowercase so that JSON shows them as readable names).
 
 // DO NOT EDIT.
 // swift-format-ignore-file

@@ -32,7 +32,7 @@ public struct ProfileSelectingExecutor: CheckExecutor {
         guard let executor = executors[name] else {
             return .with {
                 $0.requestID = request.requestID
-                $0.verdict = "error"
+                $0.verdict = .error
                 $0.reason =
                     "sandbox profile \"\(name.prefix(100))\" is not allowed here; allowed: \(allowedProfiles.joined(separator: ", "))"
             }

@@ -142,12 +142,12 @@ extension RunnerServer {
         }
         limiter.release()
         RunnerMetrics.stepsRan(report)
-        RunnerMetrics.jobEnded(handle.cancelReason == nil ? report.verdict : "cancelled")
+        RunnerMetrics.jobEnded(handle.cancelReason == nil ? report.verdict.name : "cancelled")
         if let notice = cancellationNotice(handle) {
             logger.info("job cancelled")
             connection.send(notice.frame)
         } else if handle.cancelReason == nil {
-            logger.info("job finished", metadata: ["verdict": "\(report.verdict)"])
+            logger.info("job finished", metadata: ["verdict": "\(report.verdict.name)"])
             report.requestID = requestID
             connection.send(ServerFrame.with { $0.kind = .report(report) })
         }

@@ -36,7 +36,7 @@ public struct SandboxJobRunner: JobRunner {
         let outcome = try await sandbox.run(job)
         return JobResult(
             exitCode: outcome.exitCode ?? -1, signal: outcome.signal ?? 0,
-            limitHit: outcome.limitHit?.rawValue ?? (outcome.cancelled ? "cancelled" : ""),
+            limitHit: StepResult.LimitHit(outcome.limitHit, cancelled: outcome.cancelled),
             durationMs: UInt64(outcome.wallTime.milliseconds), cpuMs: UInt64(outcome.cpuTime.milliseconds),
             peakRssKb: outcome.peakRSSKB, output: outcome.outputText, isolation: outcome.isolation)
     }
@@ -104,3 +104,18 @@ struct OverlayWorkspace: CheckWorkspace {
 
 /// A workspace that did not come from this runner was passed to it (a programming error).
 struct SandboxRunnerMisuse: Error {}
+
+extension StepResult.LimitHit {
+    /// The protocol's name for the sandbox's limit (a new sandbox limit must be added to runner.proto).
+    init(_ limit: LimitKind?, cancelled: Bool) {
+        switch limit {
+        case nil: self = cancelled ? .cancelled : .none
+        case .wallTime: self = .wallTime
+        case .cpuTime: self = .cpuTime
+        case .memory: self = .memory
+        case .pids: self = .pids
+        case .output: self = .output
+        case .fileSize: self = .fileSize
+        }
+    }
+}

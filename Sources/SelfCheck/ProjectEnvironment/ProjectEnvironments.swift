@@ -45,7 +45,7 @@ public struct ProjectEnvironments: Sendable {
         step.name = Self.stepName
         var notes: [String] = []
         var key: String?
-        func finish(_ status: String, _ note: String, runner: (any JobRunner)?) -> Outcome {
+        func finish(_ status: StepResult.Status, _ note: String, runner: (any JobRunner)?) -> Outcome {
             step.status = status
             step.note = note
             step.durationMs = UInt64((ContinuousClock.now - clock).milliseconds)
@@ -56,14 +56,14 @@ public struct ProjectEnvironments: Sendable {
         var declarations = base
         if let change = Self.dependencyChange(base: base, workspace: workspace, patchFiles: patchFiles) {
             let finding = Finding.with {
-                $0.kind = "dependencies"
+                $0.kind = .dependencies
                 $0.key = change.files.joined(separator: ", ")
                 $0.message = change.description
             }
             guard allowDependencyChange || request.allowDependencyChange else {
                 step.newFailures = [finding]
                 return finish(
-                    "failed", "the patch changes the declared dependencies; allow it with --allow-dependency-change",
+                    .failed, "the patch changes the declared dependencies; allow it with --allow-dependency-change",
                     runner: nil)
             }
             notes.append(
@@ -78,7 +78,7 @@ public struct ProjectEnvironments: Sendable {
         if !request.pythonEnv.isEmpty {
             guard let chosen = choices[request.pythonEnv] else {
                 return finish(
-                    "error",
+                    .error,
                     "python_env \"\(request.pythonEnv.prefix(64))\" is not an environment this runner was given (--python-env NAME=DIR)",
                     runner: nil)
             }
@@ -89,7 +89,7 @@ public struct ProjectEnvironments: Sendable {
             how = "named"
         } else if let builder {
             guard !declarations.isEmpty || builder.settings.pinnedRequirements != nil else {
-                return finish("skipped", "the repository declares no dependencies", runner: runner)
+                return finish(.skipped, "the repository declares no dependencies", runner: runner)
             }
             do {
                 let (built, fresh) = try await builder.environment(for: declarations, runner: runner)
@@ -97,16 +97,16 @@ public struct ProjectEnvironments: Sendable {
                 if fresh { how = "built" }
             } catch {
                 notes.append("environment: not available: \(error)")
-                return finish("error", "the project environment could not be built: \(error)", runner: nil)
+                return finish(.error, "the project environment could not be built: \(error)", runner: nil)
             }
         } else {
-            return finish("skipped", "no project environment (building is off and none is named)", runner: runner)
+            return finish(.skipped, "no project environment (building is off and none is named)", runner: runner)
         }
         notes.append(environment.summary)
         key = environment.hash == "operator" ? "operator \(environment.path)" : environment.hash
         let mounted = (runner as? any EnvironmentMounting)?.mounting(environment, srcLayout: srcLayout) ?? runner
         return finish(
-            "passed", "\(how): \(environment.path)" + (srcLayout ? " (src layout: src/ on the path)" : ""),
+            .passed, "\(how): \(environment.path)" + (srcLayout ? " (src layout: src/ on the path)" : ""),
             runner: mounted)
     }
 

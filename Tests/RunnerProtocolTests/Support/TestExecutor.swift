@@ -48,11 +48,11 @@ final class TestExecutor: CheckExecutor {
         var report = CheckReport()
         do {
             try await Task.sleep(for: .milliseconds(Int(request.limits.wallTimeMs)))
-            report.verdict = "pass"
+            report.verdict = .pass
             report.reason = "checked \(id)"
             outcomes.withLock { $0[id] = .finished }
         } catch {
-            report.verdict = "error"
+            report.verdict = .error
             report.reason = "cancelled"
             outcomes.withLock { $0[id] = .cancelled }
         }
