@@ -57,9 +57,12 @@ import Testing
         let graph = try PackageGraph.shared.get()
         let runnerTargets = graph.targetClosure(of: "selfcheck-runner")
         let runnerPackages = try graph.packageClosure(of: "selfcheck-runner")
-        #expect(runnerTargets.isDisjoint(with: sides.names(.agent)), "\(runnerTargets.intersection(sides.names(.agent)))")
+        #expect(
+            runnerTargets.isDisjoint(with: sides.names(.agent)), "\(runnerTargets.intersection(sides.names(.agent)))")
         #expect(!runnerTargets.contains("Kafka") && !runnerTargets.contains("CRdKafka"))
-        #expect(runnerPackages.isDisjoint(with: Self.agentOnlyPackages), "\(runnerPackages.intersection(Self.agentOnlyPackages))")
+        #expect(
+            runnerPackages.isDisjoint(with: Self.agentOnlyPackages),
+            "\(runnerPackages.intersection(Self.agentOnlyPackages))")
         // The same walk finds them from the agent, so it is not blind to them.
         let agentTargets = graph.targetClosure(of: "coding-agent")
         #expect(try graph.packageClosure(of: "coding-agent").isSuperset(of: Self.agentOnlyPackages))
@@ -69,15 +72,21 @@ import Testing
     @Test func theAgentLinksNoServerOrSandbox() throws {
         let sides = try PackageSides()
         let agentTargets = try PackageGraph.shared.get().targetClosure(of: "coding-agent")
-        #expect(agentTargets.isDisjoint(with: sides.names(.runner)), "\(agentTargets.intersection(sides.names(.runner)))")
-        #expect(sides.names(.runner).isSuperset(of: ["Sandbox", "CSandbox", "CSeccomp", "RunnerProtocolServer", "SelfCheck"]))
+        #expect(
+            agentTargets.isDisjoint(with: sides.names(.runner)), "\(agentTargets.intersection(sides.names(.runner)))")
+        #expect(
+            sides.names(.runner).isSuperset(of: [
+                "Sandbox", "CSandbox", "CSeccomp", "RunnerProtocolServer", "SelfCheck",
+            ]))
     }
 
     /// The built debug executables: Swift's mangled symbols name their module (`8GRPCCore`), C
     /// functions their own name. Each name must be in its own side's executable, so a renamed module
     /// fails here rather than passing unseen.
     @Test func theBuiltExecutablesCarryOnlyTheirSide() throws {
-        let agentOnly = ["8GRPCCore", "15AsyncHTTPClient", "14AgentContracts", "20RunnerProtocolClient", "rd_kafka_new"]
+        let agentOnly = [
+            "8GRPCCore", "15AsyncHTTPClient", "14AgentContracts", "20RunnerProtocolClient", "rd_kafka_new",
+        ]
         let runnerOnly = ["20RunnerProtocolServer", "9SelfCheck", "7Sandbox", "csb_spawn", "seccomp_init"]
         let runner = try names(agentOnly + runnerOnly, foundIn: Paths.product("selfcheck-runner"))
         let agent = try names(agentOnly + runnerOnly, foundIn: Paths.product("coding-agent"))
