@@ -9,6 +9,310 @@ let packageSwiftSettings: [SwiftSetting] = [
     .unsafeFlags(["-warnings-as-errors"]),
 ]
 
+// The trust boundary is a module boundary: every target belongs to one side, and a side depends only on
+// its own targets and the shared ones (DeployTests reads these arrays and checks the graph).
+
+// MARK: Shared: linked by both executables; nothing here may bring gRPC, HTTP clients, Kafka or the sandbox
+let sharedTargets: [Target] = [
+    // The runner's protocol messages (runner.proto): plain protobuf, no gRPC.
+    .target(
+        name: "Contracts",
+        dependencies: [
+            .product(name: "SwiftProtobuf", package: "swift-protobuf")
+        ],
+        exclude: ["Generated/protos.sha256"],
+        swiftSettings: packageSwiftSettings
+    ),
+    // The runner protocol's wire format: framing, frame validation, the Unix socket calls.
+    .target(
+        name: "RunnerProtocol",
+        dependencies: [
+            "Contracts",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ],
+        swiftSettings: packageSwiftSettings
+    ),
+    .target(
+        name: "Patch",
+        swiftSettings: packageSwiftSettings
+    ),
+    // What both executables run beside their work: log set-up (human or JSON lines) and the
+    // Prometheus /metrics endpoint. The only place that knows Prometheus; libraries use swift-metrics.
+    .target(
+        name: "Telemetry",
+        dependencies: [
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        swiftSettings: packageSwiftSettings
+    ),
+]
+
+// MARK: Agent side: coding-agent and what only it links
+let agentTargets: [Target] = [
+    .systemLibrary(
+        name: "CRdKafka",
+        pkgConfig: "rdkafka",
+        providers: [.apt(["librdkafka-dev"])]
+    ),
+    // The agent's messages (Kafka tasks and results, RAG, SRM) and the RAG and SRM gRPC services.
+    .target(
+        name: "AgentContracts",
+        dependencies: [
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+        ],
+        exclude: ["Generated/protos.sha256"],
+        swiftSettings: packageSwiftSettings
+    ),
+    // The runner protocol's client: one check over the runner's socket.
+    .target(
+        name: "RunnerProtocolClient",
+        dependencies: ["Contracts", "RunnerProtocol"],
+        swiftSettings: packageSwiftSettings
+    ),
+    .target(
+        name: "AgentCore",
+        dependencies: [
+            "AgentContracts", "Contracts", "GitWorkspace", "Kafka", "LLM", "Patch", "RunnerProtocol",
+            "RunnerProtocolClient",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ],
+        swiftSettings: packageSwiftSettings
+    ),
+    // The gRPC clients for RAG and SRM (plaintext HTTP/2) and the development SRM.
+    .target(
+        name: "AgentServices",
+        dependencies: [
+            "AgentContracts", "AgentCore", "LLM",
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: packageSwiftSettings
+    ),
+    .target(
+        name: "Kafka",
+        dependencies: [
+            "CRdKafka",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ],
+        swiftSettings: packageSwiftSettings
+    ),
+    .target(
+        name: "GitWorkspace",
+        dependencies: [
+            .product(name: "Logging", package: "swift-log")
+        ],
+        swiftSettings: packageSwiftSettings
+    ),
+    .target(
+        name: "LLM",
+        dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ],
+        swiftSettings: packageSwiftSettings
+    ),
+    .executableTarget(
+        name: "coding-agent",
+        dependencies: [
+            "AgentContracts",
+            "AgentCore",
+            "AgentServices",
+            "Contracts",
+            "GitWorkspace",
+            "Kafka",
+            "LLM",
+            "Telemetry",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ],
+        swiftSettings: packageSwiftSettings
+    ),
+]
+
+// MARK: Runner side: selfcheck-runner and what only it links (the sandbox, the protocol's server)
+let runnerTargets: [Target] = [
+    .systemLibrary(
+        name: "CSeccomp",
+        pkgConfig: "libseccomp",
+        providers: [.apt(["libseccomp-dev"])]
+    ),
+    // The child side of clone(): async-signal-safe C only, no Swift runtime after clone.
+    .target(
+        name: "CSandbox",
+        dependencies: ["CSeccomp"],
+        cSettings: [.define("_GNU_SOURCE"), .unsafeFlags(["-Wall", "-Wextra", "-Werror"])],
+        linkerSettings: [.linkedLibrary("seccomp")]
+    ),
+    .target(
+        name: "Sandbox",
+        dependencies: [
+            "CSandbox",
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: packageSwiftSettings
+    ),
+    // The runner protocol's server: connections, access policy, job admission and cancellation.
+    .target(
+        name: "RunnerProtocolServer",
+        dependencies: [
+            "Contracts", "RunnerProtocol",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ],
+        swiftSettings: packageSwiftSettings
+    ),
+    .target(
+        name: "SelfCheck",
+        dependencies: [
+            "Contracts", "Patch", "Sandbox", "RunnerProtocolServer",
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: packageSwiftSettings
+    ),
+    .executableTarget(
+        name: "selfcheck-runner",
+        dependencies: [
+            "Contracts",
+            "Patch",
+            "Sandbox",
+            "SelfCheck",
+            "RunnerProtocolServer",
+            "Telemetry",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ],
+        swiftSettings: packageSwiftSettings
+    ),
+]
+
+// MARK: Development: benchmarks and tests, part of neither executable
+let developmentTargets: [Target] = [
+    // Benchmarks print figures next to a baseline measured in the same run (scripts/bench).
+    .executableTarget(
+        name: "bench",
+        dependencies: [
+            "Patch", "Sandbox", "Kafka", "AgentContracts", "Contracts", "RunnerProtocolClient",
+            "RunnerProtocolServer", "AgentCore", "AgentServices", "GitWorkspace", "LLM",
+            "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: packageSwiftSettings
+    ),
+    .target(
+        name: "TestSupport",
+        dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ],
+        path: "Tests/TestSupport",
+        swiftSettings: packageSwiftSettings
+    ),
+    .testTarget(
+        name: "ContractsTests",
+        dependencies: ["AgentContracts", "Contracts", "TestSupport"],
+        swiftSettings: packageSwiftSettings
+    ),
+    .testTarget(
+        name: "PatchTests",
+        dependencies: ["Patch", "TestSupport"],
+        swiftSettings: packageSwiftSettings
+    ),
+    .testTarget(
+        name: "SandboxTests",
+        dependencies: ["Sandbox", "TestSupport"],
+        swiftSettings: packageSwiftSettings
+    ),
+    .testTarget(
+        name: "SelfCheckTests",
+        dependencies: [
+            "SelfCheck", "Contracts", "Patch", "RunnerProtocol", "RunnerProtocolClient", "TestSupport",
+        ],
+        swiftSettings: packageSwiftSettings
+    ),
+    .testTarget(
+        name: "AgentCoreTests",
+        dependencies: [
+            "AgentContracts", "AgentCore", "AgentServices", "Contracts", "GitWorkspace", "Kafka", "LLM",
+            "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+        ],
+        swiftSettings: packageSwiftSettings
+    ),
+    .testTarget(
+        name: "KafkaTests",
+        dependencies: ["Kafka", "AgentContracts", "Contracts", "TestSupport"],
+        swiftSettings: packageSwiftSettings
+    ),
+    .testTarget(
+        name: "GitWorkspaceTests",
+        dependencies: ["GitWorkspace", "TestSupport"],
+        swiftSettings: packageSwiftSettings
+    ),
+    .testTarget(
+        name: "RunnerProtocolTests",
+        dependencies: [
+            "RunnerProtocol", "RunnerProtocolClient", "RunnerProtocolServer", "Contracts", "TestSupport",
+        ],
+        swiftSettings: packageSwiftSettings
+    ),
+    // Issue #9's fault and load suite: the real executables under injected faults (1.5-3 min).
+    .testTarget(
+        name: "FaultTests",
+        dependencies: [
+            "AgentContracts", "AgentServices", "Contracts", "Kafka", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: packageSwiftSettings
+    ),
+    // Reads deploy/, README.md, scripts/ and Sources/ as text: the deployment files must agree with
+    // the configuration table and with the code (Docker cannot run here, so this stops drift).
+    .testTarget(
+        name: "DeployTests",
+        dependencies: ["AgentContracts", "TestSupport", .product(name: "Yams", package: "Yams")],
+        swiftSettings: packageSwiftSettings
+    ),
+    // The executables as processes: metrics scraped, JSON logs read, SIGTERM mid-task and mid-check.
+    .testTarget(
+        name: "OperationsTests",
+        dependencies: [
+            "AgentContracts", "Contracts", "Kafka", "RunnerProtocolClient", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: packageSwiftSettings
+    ),
+    // Talks to a real SwiftNIO HTTP/1.1 server on 127.0.0.1, scripted per test.
+    .testTarget(
+        name: "LLMTests",
+        dependencies: [
+            "LLM", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ],
+        swiftSettings: packageSwiftSettings
+    ),
+]
+
 let package = Package(
     name: "coding-agent",
     platforms: [.macOS(.v15)],
@@ -31,263 +335,5 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
-    targets: [
-        // MARK: C libraries and shims
-        .systemLibrary(
-            name: "CRdKafka",
-            pkgConfig: "rdkafka",
-            providers: [.apt(["librdkafka-dev"])]
-        ),
-        .systemLibrary(
-            name: "CSeccomp",
-            pkgConfig: "libseccomp",
-            providers: [.apt(["libseccomp-dev"])]
-        ),
-        // The child side of clone(): async-signal-safe C only, no Swift runtime after clone.
-        .target(
-            name: "CSandbox",
-            dependencies: ["CSeccomp"],
-            cSettings: [.define("_GNU_SOURCE"), .unsafeFlags(["-Wall", "-Wextra", "-Werror"])],
-            linkerSettings: [.linkedLibrary("seccomp")]
-        ),
-
-        // MARK: Libraries, one per concern
-        .target(
-            name: "Contracts",
-            dependencies: [
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
-            ],
-            exclude: ["Generated/protos.sha256"],
-            swiftSettings: packageSwiftSettings
-        ),
-        .target(
-            name: "Patch",
-            swiftSettings: packageSwiftSettings
-        ),
-        .target(
-            name: "Sandbox",
-            dependencies: [
-                "CSandbox",
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: packageSwiftSettings
-        ),
-        // What both executables run beside their work: log set-up (human or JSON lines) and the
-        // Prometheus /metrics endpoint. The only place that knows Prometheus; libraries use swift-metrics.
-        .target(
-            name: "Telemetry",
-            dependencies: [
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: packageSwiftSettings
-        ),
-        .target(
-            name: "SelfCheck",
-            dependencies: [
-                "Contracts", "Patch", "Sandbox", "RunnerProtocol",
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: packageSwiftSettings
-        ),
-        .target(
-            name: "AgentCore",
-            dependencies: [
-                "Contracts", "GitWorkspace", "Kafka", "LLM", "Patch", "RunnerProtocol",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: packageSwiftSettings
-        ),
-        // The gRPC clients for RAG and SRM (plaintext HTTP/2) and the development SRM.
-        .target(
-            name: "AgentServices",
-            dependencies: [
-                "AgentCore", "Contracts", "LLM",
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: packageSwiftSettings
-        ),
-        .target(
-            name: "Kafka",
-            dependencies: [
-                "CRdKafka",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ],
-            swiftSettings: packageSwiftSettings
-        ),
-        .target(
-            name: "GitWorkspace",
-            dependencies: [
-                .product(name: "Logging", package: "swift-log")
-            ],
-            swiftSettings: packageSwiftSettings
-        ),
-        .target(
-            name: "RunnerProtocol",
-            dependencies: [
-                "Contracts",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-            ],
-            swiftSettings: packageSwiftSettings
-        ),
-        .target(
-            name: "LLM",
-            dependencies: [
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-            ],
-            swiftSettings: packageSwiftSettings
-        ),
-
-        // MARK: Executables (thin)
-        .executableTarget(
-            name: "coding-agent",
-            dependencies: [
-                "AgentCore",
-                "AgentServices",
-                "Contracts",
-                "GitWorkspace",
-                "Kafka",
-                "LLM",
-                "Telemetry",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: packageSwiftSettings
-        ),
-        .executableTarget(
-            name: "selfcheck-runner",
-            dependencies: [
-                "Contracts",
-                "Patch",
-                "Sandbox",
-                "SelfCheck",
-                "RunnerProtocol",
-                "Telemetry",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: packageSwiftSettings
-        ),
-        // Benchmarks print figures next to a baseline measured in the same run (scripts/bench).
-        .executableTarget(
-            name: "bench",
-            dependencies: [
-                "Patch", "Sandbox", "Kafka", "Contracts", "RunnerProtocol", "AgentCore", "AgentServices",
-                "GitWorkspace", "LLM",
-                "TestSupport",
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: packageSwiftSettings
-        ),
-
-        // MARK: Tests
-        .target(
-            name: "TestSupport",
-            dependencies: [
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
-            path: "Tests/TestSupport",
-            swiftSettings: packageSwiftSettings
-        ),
-        .testTarget(
-            name: "ContractsTests",
-            dependencies: ["Contracts", "TestSupport"],
-            swiftSettings: packageSwiftSettings
-        ),
-        .testTarget(
-            name: "PatchTests",
-            dependencies: ["Patch", "TestSupport"],
-            swiftSettings: packageSwiftSettings
-        ),
-        .testTarget(
-            name: "SandboxTests",
-            dependencies: ["Sandbox", "TestSupport"],
-            swiftSettings: packageSwiftSettings
-        ),
-        .testTarget(
-            name: "SelfCheckTests",
-            dependencies: ["SelfCheck", "Contracts", "Patch", "RunnerProtocol", "TestSupport"],
-            swiftSettings: packageSwiftSettings
-        ),
-        .testTarget(
-            name: "AgentCoreTests",
-            dependencies: [
-                "AgentCore", "AgentServices", "Contracts", "GitWorkspace", "Kafka", "LLM", "TestSupport",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-            ],
-            swiftSettings: packageSwiftSettings
-        ),
-        .testTarget(
-            name: "KafkaTests",
-            dependencies: ["Kafka", "Contracts", "TestSupport"],
-            swiftSettings: packageSwiftSettings
-        ),
-        .testTarget(
-            name: "GitWorkspaceTests",
-            dependencies: ["GitWorkspace", "TestSupport"],
-            swiftSettings: packageSwiftSettings
-        ),
-        .testTarget(
-            name: "RunnerProtocolTests",
-            dependencies: ["RunnerProtocol", "Contracts", "TestSupport"],
-            swiftSettings: packageSwiftSettings
-        ),
-        // Issue #9's fault and load suite: the real executables under injected faults (1.5-3 min).
-        .testTarget(
-            name: "FaultTests",
-            dependencies: [
-                "AgentServices", "Contracts", "Kafka", "TestSupport", .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: packageSwiftSettings
-        ),
-        // Reads deploy/, README.md, scripts/ and Sources/ as text: the deployment files must agree with
-        // the configuration table and with the code (Docker cannot run here, so this stops drift).
-        .testTarget(
-            name: "DeployTests",
-            dependencies: ["Contracts", "TestSupport", .product(name: "Yams", package: "Yams")],
-            swiftSettings: packageSwiftSettings
-        ),
-        // The executables as processes: metrics scraped, JSON logs read, SIGTERM mid-task and mid-check.
-        .testTarget(
-            name: "OperationsTests",
-            dependencies: [
-                "Contracts", "Kafka", "RunnerProtocol", "TestSupport", .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: packageSwiftSettings
-        ),
-        // Talks to a real SwiftNIO HTTP/1.1 server on 127.0.0.1, scripted per test.
-        .testTarget(
-            name: "LLMTests",
-            dependencies: [
-                "LLM", "TestSupport",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
-            swiftSettings: packageSwiftSettings
-        ),
-    ]
+    targets: sharedTargets + agentTargets + runnerTargets + developmentTargets
 )

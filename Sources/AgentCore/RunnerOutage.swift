@@ -1,5 +1,5 @@
 import Contracts
-import RunnerProtocol
+import RunnerProtocolClient
 
 /// A runner that crashed or restarts mid-check is an outage of the agent's infrastructure, not a verdict
 /// on the patch: the same check is sent again after a pause (a check never writes the checkout, so it is

@@ -1,8 +1,9 @@
+import AgentContracts
 import Contracts
 import Foundation
 import LLM
 import Logging
-import RunnerProtocol
+import RunnerProtocolClient
 
 /// Where a task's context comes from: RagService over gRPC, or the files the task names in the checkout.
 public protocol ContextSource: Sendable {

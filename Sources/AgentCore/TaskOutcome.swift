@@ -1,3 +1,4 @@
+import AgentContracts
 import Contracts
 
 extension CommitResult {

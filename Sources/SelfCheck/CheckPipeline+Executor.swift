@@ -1,6 +1,6 @@
 import Contracts
 import Foundation
-import RunnerProtocol
+import RunnerProtocolServer
 
 /// `selfcheck-runner serve` runs the pipeline for each request that arrives on its socket.
 extension CheckPipeline: CheckExecutor {

@@ -1,6 +1,6 @@
 import Contracts
 import Foundation
-import RunnerProtocol
+import RunnerProtocolClient
 
 /// The runner's `check` on toolz against the same three tools run bare, in one run:
 /// a one-line patch, full check (apply, black, ruff, pytest) cold and with a warm baseline cache;

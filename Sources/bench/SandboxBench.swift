@@ -15,6 +15,7 @@ enum SandboxBench {
         print(
             "runner peak memory, one exec of /bin/true: \(peak.maxRSSKB) KiB (max RSS of the selfcheck-runner process)")
         Table.memoryRow("`selfcheck-runner exec -- /bin/true`", kilobytes: peak.maxRSSKB)
+        ExecutableSizes.report()
 
         let sandbox = Sandbox(profile: try SandboxProfile.named("python-selfcheck"))
         let bwrap = [

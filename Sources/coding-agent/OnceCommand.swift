@@ -1,3 +1,4 @@
+import AgentContracts
 import AgentCore
 import AgentServices
 import ArgumentParser

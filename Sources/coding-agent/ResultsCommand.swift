@@ -1,3 +1,4 @@
+import AgentContracts
 import ArgumentParser
 import Contracts
 import Foundation

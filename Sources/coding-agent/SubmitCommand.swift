@@ -1,5 +1,5 @@
+import AgentContracts
 import ArgumentParser
-import Contracts
 import Foundation
 import Kafka
 

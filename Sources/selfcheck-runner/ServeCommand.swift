@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
-import RunnerProtocol
+import RunnerProtocolServer
 import Sandbox
 import SelfCheck
 import ServiceLifecycle

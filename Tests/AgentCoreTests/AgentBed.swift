@@ -1,5 +1,5 @@
+import AgentContracts
 import AgentCore
-import Contracts
 import Foundation
 import GitWorkspace
 import LLM

@@ -1,6 +1,6 @@
+import AgentContracts
 import AgentCore
 import AgentServices
-import Contracts
 import Foundation
 import GRPCCore
 import LLM

@@ -1,5 +1,5 @@
+import AgentContracts
 import AgentServices
-import Contracts
 import Foundation
 import GRPCCore
 import LLM

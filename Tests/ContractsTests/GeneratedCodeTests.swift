@@ -10,10 +10,10 @@ import Testing
     }
 
     @Test func staleCheckFailsWhenAProtoChanges() throws {
-        // Copy the two folders the check reads, change a proto, and expect the check to refuse.
+        // Copy the folders the check reads, change a proto, and expect the check to refuse.
         let dir = try makeTemporaryDirectory("stale")
         defer { try? FileManager.default.removeItem(at: dir) }
-        for sub in ["scripts", "Protos", "Sources/Contracts"] {
+        for sub in ["scripts", "Protos", "Sources/Contracts", "Sources/AgentContracts"] {
             let target = dir.appendingPathComponent(sub)
             try FileManager.default.createDirectory(
                 at: target.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -1,4 +1,4 @@
-import Contracts
+import AgentContracts
 import Foundation
 import TestSupport
 

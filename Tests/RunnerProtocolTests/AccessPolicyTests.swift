@@ -1,6 +1,6 @@
 import Testing
 
-@testable import RunnerProtocol
+@testable import RunnerProtocolServer
 
 extension RunnerProtocolSuite {
     @Suite struct AccessPolicyTests {

@@ -2,7 +2,8 @@ import Contracts
 import TestSupport
 import Testing
 
-@testable import RunnerProtocol
+@testable import RunnerProtocolClient
+@testable import RunnerProtocolServer
 
 extension RunnerProtocolSuite {
     @Suite struct CancellationTests {

@@ -5,6 +5,8 @@ import TestSupport
 import Testing
 
 @testable import RunnerProtocol
+@testable import RunnerProtocolClient
+@testable import RunnerProtocolServer
 
 extension RunnerProtocolSuite {
     @Suite struct LifecycleTests {

@@ -1,5 +1,5 @@
 import Contracts
-import RunnerProtocol
+import RunnerProtocolServer
 import Synchronization
 import Testing
 

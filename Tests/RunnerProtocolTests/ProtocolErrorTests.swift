@@ -1,5 +1,4 @@
 import Contracts
-import RunnerProtocol
 import Testing
 
 extension RunnerProtocolSuite {

@@ -1,7 +1,7 @@
 import Contracts
 import Foundation
 import Glibc
-import RunnerProtocol
+import RunnerProtocolClient
 import TestSupport
 import Testing
 

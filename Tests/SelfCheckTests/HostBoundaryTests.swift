@@ -1,6 +1,6 @@
 import Contracts
 import Foundation
-import RunnerProtocol
+import RunnerProtocolClient
 import SwiftProtobuf
 import TestSupport
 import Testing

@@ -18,13 +18,13 @@ public enum ProtocolErrorCode: String, Sendable, CaseIterable {
 }
 
 /// A client frame the server understands.
-enum ClientMessage: Sendable {
+package enum ClientMessage: Sendable {
     case check(CheckRequest)
     case cancel(CancelRequest)
 
     /// Decodes and validates one frame payload.
     /// - Throws: `ProtocolFailure` with `bad_frame` for undecodable or empty/unknown frames.
-    init(payload: [UInt8]) throws(ProtocolFailure) {
+    package init(payload: [UInt8]) throws(ProtocolFailure) {
         let frame: ClientFrame
         do {
             frame = try ClientFrame(serializedBytes: payload)
@@ -40,18 +40,18 @@ enum ClientMessage: Sendable {
 }
 
 /// A protocol error the server reports to the peer before closing.
-struct ProtocolFailure: Error, Sendable {
-    var code: ProtocolErrorCode
-    var message: String
-    var requestID = ""
+package struct ProtocolFailure: Error, Sendable {
+    package var code: ProtocolErrorCode
+    package var message: String
+    package var requestID = ""
 
-    init(_ code: ProtocolErrorCode, _ message: String, requestID: String = "") {
+    package init(_ code: ProtocolErrorCode, _ message: String, requestID: String = "") {
         self.code = code
         self.message = message
         self.requestID = requestID
     }
 
-    init(_ error: FrameError) {
+    package init(_ error: FrameError) {
         switch error {
         case .tooLarge(let length, let limit):
             self.init(.tooLarge, "frame of \(length) bytes exceeds the \(limit)-byte limit")
@@ -60,7 +60,7 @@ struct ProtocolFailure: Error, Sendable {
         }
     }
 
-    var frame: ServerFrame {
+    package var frame: ServerFrame {
         var error = ProtocolError()
         error.code = code.rawValue
         error.message = message
@@ -71,7 +71,7 @@ struct ProtocolFailure: Error, Sendable {
 
 extension SwiftProtobuf.Message {
     /// This message serialized and framed for the socket.
-    func framed() -> [UInt8] {
+    package func framed() -> [UInt8] {
         // Serializing our own well-formed messages cannot fail (no required fields, no Any types).
         let payload: [UInt8] = (try? serializedBytes()) ?? []
         return FrameEncoder.encode(payload)

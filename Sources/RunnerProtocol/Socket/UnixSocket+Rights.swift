@@ -4,7 +4,7 @@ import Glibc
 /// so the control buffer is laid out by hand: a `cmsghdr`, then the fds, each part aligned to `size_t`.
 extension UnixSocket {
     /// Most fds accepted in one receive; more is a protocol error (the excess is closed by the kernel).
-    static let maxReceivedFDs = 4
+    package static let maxReceivedFDs = 4
 
     /// `MSG_CMSG_CLOEXEC` (Linux), hidden by Glibc without _GNU_SOURCE: received fds are close-on-exec.
     private static let receiveCloseOnExec: Int32 = 0x4000_0000
@@ -21,7 +21,8 @@ extension UnixSocket {
 
     /// Sends `bytes`, the first chunk with `fileDescriptor` attached (the kernel duplicates it into the
     /// receiver; the caller keeps its own).
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8], passing fileDescriptor: Int32) throws(RunnerSocketError) {
+    package static func writeAll(_ fd: Int32, _ bytes: [UInt8], passing fileDescriptor: Int32) throws(RunnerSocketError)
+    {
         var control = [UInt8](repeating: 0, count: controlSpace(fds: 1))
         let sent: Int = control.withUnsafeMutableBytes { controlBytes in
             let header = controlBytes.baseAddress!.assumingMemoryBound(to: cmsghdr.self)
@@ -48,7 +49,8 @@ extension UnixSocket {
 
     /// Reads up to `buffer.count` bytes (0 at end of stream) and appends any fds that came with them.
     /// - Throws: `RunnerSocketError` when the call fails or fds were dropped for lack of room (`MSG_CTRUNC`).
-    static func read(_ fd: Int32, into buffer: inout [UInt8], receivedFDs: inout [Int32]) throws(RunnerSocketError)
+    package static func read(_ fd: Int32, into buffer: inout [UInt8], receivedFDs: inout [Int32])
+        throws(RunnerSocketError)
         -> Int
     {
         var control = [UInt8](repeating: 0, count: controlSpace(fds: maxReceivedFDs))

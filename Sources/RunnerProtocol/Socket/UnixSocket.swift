@@ -2,16 +2,16 @@ import Glibc
 
 /// Thin wrappers over the POSIX calls on a Unix stream socket: EINTR retried, failures as
 /// `RunnerSocketError`. All of them may block; callers run them on dedicated threads.
-enum UnixSocket {
+package enum UnixSocket {
     /// A new `AF_UNIX` stream socket, close-on-exec so sandboxed children never inherit it.
-    static func make() throws(RunnerSocketError) -> Int32 {
+    package static func make() throws(RunnerSocketError) -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw RunnerSocketError(call: "socket", errno: errno) }
         return fd
     }
 
     /// Calls `body` with `path` as a `sockaddr_un`.
-    static func withAddress<T>(
+    package static func withAddress<T>(
         _ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T
     ) throws(RunnerSocketError) -> T {
         var address = sockaddr_un()
@@ -32,7 +32,7 @@ enum UnixSocket {
     }
 
     /// A socket connected to `path`.
-    static func connect(to path: String) throws(RunnerSocketError) -> Int32 {
+    package static func connect(to path: String) throws(RunnerSocketError) -> Int32 {
         let fd = try make()
         let result = try withAddress(path) { address, length in
             retryingEINTR { Glibc.connect(fd, address, length) }
@@ -46,7 +46,7 @@ enum UnixSocket {
     }
 
     /// Writes all of `bytes`.
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(RunnerSocketError) {
+    package static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(RunnerSocketError) {
         var offset = 0
         while offset < bytes.count {
             // MSG_NOSIGNAL: a vanished peer is an EPIPE error, not a process-killing SIGPIPE.
@@ -59,7 +59,7 @@ enum UnixSocket {
     }
 
     /// Reads up to `buffer.count` bytes; 0 at end of stream.
-    static func read(_ fd: Int32, into buffer: inout [UInt8]) throws(RunnerSocketError) -> Int {
+    package static func read(_ fd: Int32, into buffer: inout [UInt8]) throws(RunnerSocketError) -> Int {
         let count = buffer.withUnsafeMutableBytes { raw in
             retryingEINTR { recv(fd, raw.baseAddress, raw.count, 0) }
         }
@@ -69,7 +69,7 @@ enum UnixSocket {
 
     /// Waits until `fd` is readable or `timeoutMilliseconds` passes (-1: forever).
     /// - Returns: false on timeout.
-    static func waitReadable(_ fd: Int32, timeoutMilliseconds: Int32) throws(RunnerSocketError) -> Bool {
+    package static func waitReadable(_ fd: Int32, timeoutMilliseconds: Int32) throws(RunnerSocketError) -> Bool {
         var pollFD = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         let ready = retryingEINTR { poll(&pollFD, 1, timeoutMilliseconds) }
         guard ready >= 0 else { throw RunnerSocketError(call: "poll", errno: errno) }
@@ -77,29 +77,19 @@ enum UnixSocket {
     }
 
     /// Bounds each blocking send (`SO_SNDTIMEO`) or receive (`SO_RCVTIMEO`); a timed-out call fails with EAGAIN.
-    static func setTimeout(_ fd: Int32, _ option: Int32, _ timeout: Duration) {
+    package static func setTimeout(_ fd: Int32, _ option: Int32, _ timeout: Duration) {
         let (seconds, attoseconds) = timeout.components
         var value = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
         if value.tv_sec == 0 && value.tv_usec == 0 { value.tv_usec = 1 }  // zero would mean "no timeout"
         _ = setsockopt(fd, SOL_SOCKET, option, &value, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    /// The connected peer's process credentials (`getsockopt(SO_PEERCRED)`), taken by the kernel at connect.
-    static func peerCredentials(_ fd: Int32) throws(RunnerSocketError) -> PeerCredentials {
-        var credentials = PeerCredentialsC()
-        var length = socklen_t(MemoryLayout<PeerCredentialsC>.size)
-        guard getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0 else {
-            throw RunnerSocketError(call: "getsockopt(SO_PEERCRED)", errno: errno)
-        }
-        return PeerCredentials(pid: credentials.pid, uid: credentials.uid, gid: credentials.gid)
-    }
-
-    static func setCloseOnExec(_ fd: Int32) {
+    package static func setCloseOnExec(_ fd: Int32) {
         _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC)
     }
 
     /// Repeats `call` while it fails with EINTR.
-    static func retryingEINTR<T: BinaryInteger>(_ call: () -> T) -> T {
+    package static func retryingEINTR<T: BinaryInteger>(_ call: () -> T) -> T {
         while true {
             let result = call()
             if result >= 0 || errno != EINTR { return result }
@@ -110,16 +100,9 @@ enum UnixSocket {
 extension Duration {
     /// This duration as a poll(2) timeout: whole milliseconds rounded up (so a wait never spins at 0),
     /// 0 when already past.
-    var pollMilliseconds: Int32 {
+    package var pollMilliseconds: Int32 {
         guard self > .zero else { return 0 }
         let (seconds, attoseconds) = components
         return Int32(clamping: seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
     }
-}
-
-/// `struct ucred` from <sys/socket.h> (pid_t, uid_t, gid_t), which Glibc only exports with _GNU_SOURCE.
-private struct PeerCredentialsC {
-    var pid: Int32 = 0
-    var uid: UInt32 = 0
-    var gid: UInt32 = 0
 }

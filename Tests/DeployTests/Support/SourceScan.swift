@@ -2,16 +2,8 @@ import Foundation
 
 /// What the code under Sources/ reads from the environment, and by which executable.
 struct SourceScan {
-    /// Modules only `selfcheck-runner` links, and only `coding-agent` links. Any other module (shared
-    /// ones such as RunnerProtocol, and modules added later) counts for both.
-    static let runnerOnlyModules: Set<String> = [
-        "selfcheck-runner", "Sandbox", "SelfCheck", "Patch", "CSandbox", "CSeccomp",
-    ]
-    static let agentOnlyModules: Set<String> = [
-        "coding-agent", "AgentCore", "AgentServices", "GitWorkspace", "LLM", "Kafka", "CRdKafka",
-    ]
-    /// Not part of either executable.
-    static let ignoredModules: Set<String> = ["bench"]
+    /// Modules under Sources/ that Package.swift groups with neither executable (benchmarks).
+    static let ignoredSides: Set<PackageSides.Side> = [.development]
 
     /// Standard variables read by the platform's conventions, not configuration: git's search path.
     static let standardVariables: Set<String> = ["PATH"]
@@ -21,11 +13,11 @@ struct SourceScan {
     /// Variables read the ways the code reads them (`environment["X"]`, `values["X"]`, `getenv("X")`,
     /// `value("X")`) in modules only that executable links.
     let reads: [DeployedContainer.Role: Set<String>]
-    /// The same in modules both link (or that this scan does not know yet): the table must list them,
-    /// for either executable.
+    /// The same in modules both link: the table must list them, for either executable.
     let sharedReads: Set<String>
 
     init() throws {
+        let sides = try PackageSides()
         let root = DeployFiles.url("Sources")
         var agentOnly = ""
         var runnerOnly = ""
@@ -34,14 +26,15 @@ struct SourceScan {
         while let file = files?.nextObject() as? URL {
             guard ["swift", "c", "h"].contains(file.pathExtension) else { continue }
             let module = file.path.dropFirst(root.path.count + 1).split(separator: "/").first.map(String.init) ?? ""
-            guard !Self.ignoredModules.contains(module) else { continue }
+            guard let side = sides.side(of: module) else {
+                throw PackageSidesError(problem: "Sources/\(module) is in none of Package.swift's target groups")
+            }
+            guard !Self.ignoredSides.contains(side) else { continue }
             let contents = try String(contentsOf: file, encoding: .utf8)
-            if Self.agentOnlyModules.contains(module) {
-                agentOnly += contents
-            } else if Self.runnerOnlyModules.contains(module) {
-                runnerOnly += contents
-            } else {
-                shared += contents
+            switch side {
+            case .agent: agentOnly += contents
+            case .runner: runnerOnly += contents
+            case .shared, .development: shared += contents
             }
         }
         text = [.agent: agentOnly + shared, .runner: runnerOnly + shared]

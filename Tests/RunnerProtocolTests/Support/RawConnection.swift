@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 
 @testable import RunnerProtocol
+@testable import RunnerProtocolClient
 
 /// A hand-driven client socket for sending arbitrary bytes. Reads time out after 5 s so a test
 /// cannot hang.

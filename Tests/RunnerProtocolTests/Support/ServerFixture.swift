@@ -3,6 +3,8 @@ import Logging
 import TestSupport
 
 @testable import RunnerProtocol
+@testable import RunnerProtocolClient
+@testable import RunnerProtocolServer
 
 /// A `RunnerServer` with a `TestExecutor`, serving on a socket in a fresh temporary directory.
 final class ServerFixture: Sendable {

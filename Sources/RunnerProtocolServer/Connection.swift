@@ -2,6 +2,7 @@ import Contracts
 import Dispatch
 import Foundation
 import Glibc
+import RunnerProtocol
 import Synchronization
 
 /// What the reader thread of a connection reports.

@@ -1,5 +1,6 @@
 import Contracts
 import Glibc
+import RunnerProtocol
 
 /// Which checkout a peer may have checked. The runner may read more than the peer (as root, anything), so
 /// a peer only gets what it could open itself:

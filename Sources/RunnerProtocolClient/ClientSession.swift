@@ -1,5 +1,6 @@
 import Contracts
 import Glibc
+import RunnerProtocol
 import Synchronization
 
 /// One client connection, driven by a single thread; `close()` may come from any thread and wakes it.

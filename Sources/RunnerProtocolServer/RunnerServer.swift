@@ -1,6 +1,7 @@
 import Contracts
 import Glibc
 import Logging
+import RunnerProtocol
 
 /// The runner's Unix-socket server: checks peers, frames messages, queues and runs jobs through a
 /// `CheckExecutor`, streams their events and reports, and cancels them on request or disconnect.

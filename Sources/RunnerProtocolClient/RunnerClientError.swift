@@ -1,4 +1,5 @@
 import Contracts
+import RunnerProtocol
 
 /// Why a `RunnerClient` call failed.
 public struct RunnerClientError: Error, CustomStringConvertible, Sendable {

@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Glibc
+import RunnerProtocol
 import Synchronization
 
 /// One step of a check as the client sees it: progress events, then the report.

@@ -1,5 +1,6 @@
 import Contracts
 import Logging
+import RunnerProtocol
 
 extension RunnerServer {
     /// Serves one connection: one check per connection (with cancels for it), or one cancel.

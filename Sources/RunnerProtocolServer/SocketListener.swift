@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import RunnerProtocol
 
 /// A listening Unix socket whose `accept` loop runs on a dedicated thread.
 ///
