@@ -129,7 +129,8 @@ public enum HostDoctor {
             defer { try? FileManager.default.removeItem(at: lower) }
             try Data("base\n".utf8).write(to: lower.appendingPathComponent("file"))
             let workspace = try Workspace.create(
-                lower: lower, jobUid: profile.unprivilegedUid, jobGid: profile.unprivilegedGid)
+                lower: lower, jobUid: profile.unprivilegedUid, jobGid: profile.unprivilegedGid,
+                diskBytes: profile.limits.diskBytes)
             defer { try? workspace.remove() }
             let job = SandboxJob(
                 command: ["/bin/sh", "-c", "echo changed >> file && echo new > added"], workspace: workspace,
