@@ -183,17 +183,20 @@ public final class Workspace: Sendable {
     static let minimumDiskBytes: UInt64 = 1 << 20
 
     /// rm -rf that also enters directories without permissions (overlayfs leaves `work/work` at mode 000)
-    /// and never crosses into another file system (the attached checkout, should its detach have failed).
-    static func removeTree(_ path: String, device: dev_t) throws {
+    /// and never crosses into a mount (the attached checkout or the disk tmpfs, should a detach have
+    /// failed): not into another file system, nor into any mount point, which a bind mount of the same
+    /// file system would only be by mountinfo.
+    static func removeTree(_ path: String, device: dev_t, mounts: Set<String>? = nil) throws {
+        let mounts = mounts ?? Set(MountInfo.mounts().keys)
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
         if (info.st_mode & S_IFMT) == S_IFDIR {
-            guard info.st_dev == device else {
+            guard info.st_dev == device, !mounts.contains(path) else {
                 throw SandboxError(step: "workspace", errno: EBUSY, message: "\(path) is still a mount; not removed")
             }
             chmod(path, 0o700)
             for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
-                try removeTree(path + "/" + name, device: device)
+                try removeTree(path + "/" + name, device: device, mounts: mounts)
             }
             guard rmdir(path) == 0 else {
                 throw SandboxError(step: "workspace", errno: errno, message: "rmdir \(path)")

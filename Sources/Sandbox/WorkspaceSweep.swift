@@ -45,7 +45,7 @@ extension Workspace {
 enum MountInfo {
     /// Mount point -> file system type (of the topmost mount there).
     static func mounts() -> [String: String] {
-        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [:] }
+        guard let text = text() else { return [:] }
         var result: [String: String] = [:]
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: false)
@@ -55,6 +55,22 @@ enum MountInfo {
             result[unescape(fields[4])] = String(fields[dash + 1])
         }
         return result
+    }
+
+    /// The whole file, read to its end: procfs reports a size of 0, and Foundation's readers stopped
+    /// after the first 4 KiB here (a host with a few dozen mounts has more).
+    static func text(_ path: String = "/proc/self/mountinfo") -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return n == 0 ? String(decoding: bytes, as: UTF8.self) : nil }
+            bytes += chunk[..<n]
+        }
     }
 
     /// mountinfo writes space, tab, newline and backslash as `\ooo` octal escapes.

@@ -26,7 +26,7 @@ final class CgroupV2: JobCgroup, @unchecked Sendable {  // used by one job threa
 
     /// The runner's own group when it is a delegated v2 group offering memory and pids, else nil.
     static func delegatedGroup(
-        mountinfo: String? = readSmallFile("/proc/self/mountinfo"),
+        mountinfo: String? = MountInfo.text(),
         membership: String? = readSmallFile("/proc/self/cgroup")
     ) -> String? {
         guard let mountinfo, let membership,
@@ -100,7 +100,8 @@ final class CgroupV2: JobCgroup, @unchecked Sendable {  // used by one job threa
 
     /// Removes the leaves of runners that died without cleaning up; a leaf with processes stays.
     static func sweepStale(in own: String, files: CgroupFiles) {
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: own)) ?? [] where name.hasPrefix("selfcheck-") {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: own)) ?? [] where name.hasPrefix("selfcheck-")
+        {
             let parts = name.split(separator: "-")
             guard parts.count == 3, let pid = Int32(parts[1]), kill(pid, 0) != 0, errno == ESRCH else { continue }
             _ = files.removeGroup(own + "/" + name)
