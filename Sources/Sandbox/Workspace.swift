@@ -57,7 +57,8 @@ public final class Workspace: Sendable {
         let checkout = try checkoutPath(lower, attachesCopy: identity.isRoot)
         let workspace = Workspace(
             lower: checkout, directory: directory, attachedLower: identity.isRoot,
-            diskBytes: identity.isRoot ? max(diskBytes ?? defaultDiskBytes, minimumDiskBytes) : nil)
+            diskBytes: identity.isRoot && WorkspaceDisk.tmpfsCanHoldUpper
+                ? max(diskBytes ?? defaultDiskBytes, minimumDiskBytes) : nil)
         do {
             guard !checkout.path.contains(where: { ",:\\".contains($0) }) else {
                 throw SandboxError(

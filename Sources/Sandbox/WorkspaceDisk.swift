@@ -4,6 +4,18 @@ import Foundation
 /// workspace's own, mounted inside its private 0710 directory (so no other host user reaches it) and
 /// outliving every job of the check. Its pages are charged to the job that writes them (memory cgroup).
 enum WorkspaceDisk {
+    /// overlayfs in the job's user namespace keeps its metadata in `user.*` extended attributes of the
+    /// upper layer, which tmpfs has since Linux 6.6; before that, a root runner's upper layer stays in
+    /// its folder, unbounded (doctor says so).
+    static let tmpfsCanHoldUpper: Bool = {
+        var name = utsname()
+        uname(&name)
+        let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let numbers = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+        guard numbers.count == 2 else { return false }
+        return (numbers[0], numbers[1]) >= (6, 6)
+    }()
+
     /// One inode per 16 KiB (at least 4096): many empty files cannot pin unbounded kernel memory either.
     static func inodes(for bytes: UInt64) -> UInt64 { max(bytes / 16384, 4096) }
 

@@ -50,7 +50,10 @@ extension SandboxSuites {
 
         static func allGroups(_ root: String) -> [String] {
             let below = FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []
-            return [root] + below.filter { $0.hasSuffix("cgroup.procs") }.map { root + "/" + ($0 as NSString).deletingLastPathComponent }
+            return [root]
+                + below.filter { $0.hasSuffix("cgroup.procs") }.map {
+                    root + "/" + ($0 as NSString).deletingLastPathComponent
+                }
         }
 
         /// `<mount>/system.slice/selfcheck.service` holding the runner (pid 4242) and a helper (4243).
@@ -99,7 +102,9 @@ extension SandboxSuites {
             // A dead runner's leaf (swept) and a live one's (kept: it may still run jobs).
             let stale = own + "/selfcheck-2000000000-oldjob"
             let live = own + "/selfcheck-\(getpid())-otherjob"
-            for group in [stale, live] { try FileManager.default.createDirectory(atPath: group, withIntermediateDirectories: false) }
+            for group in [stale, live] {
+                try FileManager.default.createDirectory(atPath: group, withIntermediateDirectories: false)
+            }
 
             let group = try #require(
                 CgroupV2.create(in: own, jobID: "job1", memoryBytes: 64 << 20, maxPids: 32, files: files))
@@ -135,7 +140,8 @@ extension SandboxSuites {
             #expect(!FileManager.default.fileExists(atPath: leaf))
 
             // The next job reuses the prepared group; without a memory limit no memory.max is written.
-            let second = try #require(CgroupV2.create(in: own, jobID: "job2", memoryBytes: nil, maxPids: 8, files: files))
+            let second = try #require(
+                CgroupV2.create(in: own, jobID: "job2", memoryBytes: nil, maxPids: 8, files: files))
             #expect(second.isolation == ["cgroup-v2 pids"])
             #expect(!second.limitsMemory)
             #expect(readSmallFile(second.directory + "/memory.max") == nil)

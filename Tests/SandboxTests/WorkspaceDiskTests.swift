@@ -46,7 +46,9 @@ extension SandboxSuites {
             }
             #expect(result.limitHit == "disk", "\(result.stdout)\(result.stderr)")
             #expect(result.stdout.contains("stopped ENOSPC"), "\(result.stdout)")
-            #expect(try run(["stat", "-f", "-c", "%T", upper]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "tmpfs")
+            #expect(
+                try run(["stat", "-f", "-c", "%T", upper]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                    == "tmpfs")
             let inTmpfs = try #require(UInt64(try run(["du", "-s", "-B1", upper]).stdout.split(separator: "\t")[0]))
             #expect(inTmpfs <= UInt64(Self.limit), "the tmpfs holds \(inTmpfs) bytes")
             #expect(inTmpfs >= UInt64(Self.limit) / 2, "the job did write into the workspace")
@@ -70,7 +72,9 @@ extension SandboxSuites {
             let checkout = try makeCheckout(owner: .unprivileged)
             defer { try? FileManager.default.removeItem(at: checkout) }
             let state = try makeSharedDirectory("sbx-state", owner: .unprivileged)
-            try run(["mount", "-t", "tmpfs", "-o", "size=\(Self.limit),uid=65534,gid=65534,mode=0700", "tmpfs", state.path])
+            try run([
+                "mount", "-t", "tmpfs", "-o", "size=\(Self.limit),uid=65534,gid=65534,mode=0700", "tmpfs", state.path,
+            ])
             defer {
                 _ = try? run(["umount", "-l", state.path], check: false)
                 try? FileManager.default.removeItem(at: state)

@@ -94,7 +94,8 @@ private func bytesOnTheSameFileSystem(_ root: String) -> UInt64 {
     var top = stat()
     guard lstat(root, &top) == 0 else { return 0 }
     let table = (try? run(["cat", "/proc/self/mountinfo"]).stdout) ?? ""
-    let mountPoints = Set(table.split(separator: "\n").compactMap { $0.split(separator: " ").dropFirst(4).first }.map(String.init))
+    let mountPoints = Set(
+        table.split(separator: "\n").compactMap { $0.split(separator: " ").dropFirst(4).first }.map(String.init))
     var total: UInt64 = 0
     func walk(_ path: String) {
         var info = stat()
