@@ -87,6 +87,14 @@ extension SandboxSuites {
                 CgroupV2.delegatedGroup(
                     mountinfo: Self.mountinfo(mount + "/system.slice", root: "/system.slice"),
                     membership: membership) == own)
+            // After the first job the runner sits in the leaf it made: the group is still its parent.
+            try FileManager.default.createDirectory(
+                atPath: own + "/" + CgroupV2.runnerLeaf, withIntermediateDirectories: false)
+            #expect(
+                CgroupV2.delegatedGroup(
+                    mountinfo: Self.mountinfo(mount),
+                    membership: "0::/system.slice/selfcheck.service/selfcheck-runner\n")
+                    == own)
             // A hybrid host: cgroup v1 lines only, or a v2 group without memory and pids.
             #expect(
                 CgroupV2.delegatedGroup(

@@ -24,6 +24,9 @@ final class CgroupV2: JobCgroup, @unchecked Sendable {  // used by one job threa
         self.files = files
     }
 
+    /// `delegatedGroup()` as the runner started: after the first job the runner sits in a leaf of it.
+    static let runnersDelegatedGroup = delegatedGroup()
+
     /// The runner's own group when it is a delegated v2 group offering memory and pids, else nil.
     static func delegatedGroup(
         mountinfo: String? = MountInfo.text(),
@@ -41,7 +44,9 @@ final class CgroupV2: JobCgroup, @unchecked Sendable {  // used by one job threa
             let root = MountInfo.unescape(fields[3])
             guard path == root || path.hasPrefix(root == "/" ? "/" : root + "/") else { continue }
             let relative = root == "/" ? path : String(path.dropFirst(root.count))
-            let own = MountInfo.unescape(fields[4]) + (relative == "/" ? "" : relative)
+            var own = MountInfo.unescape(fields[4]) + (relative == "/" ? "" : relative)
+            // A runner (or its child) already moved into the leaf: the delegated group is its parent.
+            if own.hasSuffix("/" + runnerLeaf) { own = String(own.dropLast(runnerLeaf.count + 1)) }
             let offered = (readSmallFile(own + "/cgroup.controllers") ?? "").split(whereSeparator: \.isWhitespace)
             guard offered.contains("memory"), offered.contains("pids"),
                 access(own + "/cgroup.subtree_control", W_OK) == 0, access(own + "/cgroup.procs", W_OK) == 0

@@ -25,16 +25,12 @@ protocol JobCgroup: AnyObject, Sendable {
 /// memory itself; RLIMIT_NPROC and pid 1 bound processes).
 enum JobCgroups {
     static func create(jobID: String, limits: SandboxLimits) -> (any JobCgroup)? {
-        if let own = CgroupV2.delegatedGroup() {
-            return CgroupV2.create(in: own, jobID: jobID, memoryBytes: limits.memoryBytes, maxPids: limits.maxPids)
+        if let own = CgroupV2.runnersDelegatedGroup,
+            let group = CgroupV2.create(in: own, jobID: jobID, memoryBytes: limits.memoryBytes, maxPids: limits.maxPids)
+        {
+            return group
         }
         return CgroupV1.create(jobID: jobID, memoryBytes: limits.memoryBytes)
-    }
-
-    /// What doctor reports: the version in use and its controllers.
-    static var available: String? {
-        if CgroupV2.delegatedGroup() != nil { return "v2" }
-        return CgroupV1.controllers.allSatisfy({ CgroupV1.ownGroup($0) != nil }) && geteuid() == 0 ? "v1" : nil
     }
 }
 
