@@ -35,7 +35,7 @@ public struct Sandbox: Sendable {
         let execution = JobExecution(job: job, profile: profile, filter: filter, cancel: cancel, logger: logger)
         let (result, cgroups) = await withTaskCancellationHandler {
             await withCheckedContinuation {
-                (continuation: CheckedContinuation<(Result<SandboxOutcome, SandboxError>, CgroupV1?), Never>) in
+                (continuation: CheckedContinuation<(Result<SandboxOutcome, SandboxError>, (any JobCgroup)?), Never>) in
                 let thread = Thread { continuation.resume(returning: execution.run()) }
                 thread.name = "sandbox-job"
                 thread.start()

@@ -3,6 +3,9 @@ import Foundation
 
 /// A copy-on-write view of a checkout: overlay lower = the checkout (never written), upper = a host
 /// directory owned by the workspace. Successive jobs on one workspace see each other's changes.
+/// A root runner keeps upper and work on a tmpfs of the workspace's own (`disk/`, `disk_bytes` in
+/// size), so the jobs cannot fill the host's disk; a runner that is not root cannot mount one, and its
+/// upper layer is bounded only by the state folder's file system (see docs/deploy.md).
 /// Run one job at a time on a workspace (overlayfs refuses two mounts sharing an upper directory).
 public final class Workspace: Sendable {
     /// The checkout (lower layer); never written.
@@ -10,16 +13,21 @@ public final class Workspace: Sendable {
     /// The private directory holding `upper/`, `work/` and a root runner's `lower/` (mode 0700; 0710 with
     /// the job's group for a root runner).
     public let directory: URL
-    public var upper: URL { directory.appendingPathComponent("upper") }
-    var work: URL { directory.appendingPathComponent("work") }
+    /// The size of the tmpfs holding upper and work (a root runner's workspace); nil: no bound of its own.
+    public let diskBytes: UInt64?
+    /// Where upper and work live: the tmpfs `disk/` when bounded, else the directory itself.
+    var layers: URL { diskBytes == nil ? directory : directory.appendingPathComponent(Self.diskName) }
+    public var upper: URL { layers.appendingPathComponent("upper") }
+    var work: URL { layers.appendingPathComponent("work") }
     /// The lower layer as the sandbox mounts it: the checkout, or its idmapped copy when the runner is root.
     let overlayLower: URL
     private let attachedLower: Bool
 
-    private init(lower: URL, directory: URL, attachedLower: Bool) {
+    private init(lower: URL, directory: URL, attachedLower: Bool, diskBytes: UInt64?) {
         self.lower = lower
         self.directory = directory
         self.attachedLower = attachedLower
+        self.diskBytes = diskBytes
         overlayLower = attachedLower ? directory.appendingPathComponent("lower") : lower
     }
 
@@ -28,9 +36,11 @@ public final class Workspace: Sendable {
     /// - Parameters:
     ///   - lower: the checkout; must be a directory.
     ///   - jobUid, jobGid: the host ids a root runner's jobs run as (the profile's `unprivileged_uid`/`gid`).
+    ///   - diskBytes: the size of a root runner's tmpfs for the upper layer (the profile's `disk_bytes`).
     /// - Throws: `SandboxError` (step `workspace`).
     public static func create(
-        lower: URL, jobUid: UInt32 = SandboxProfile.defaultJobUid, jobGid: UInt32 = SandboxProfile.defaultJobGid
+        lower: URL, jobUid: UInt32 = SandboxProfile.defaultJobUid, jobGid: UInt32 = SandboxProfile.defaultJobGid,
+        diskBytes: UInt64? = nil
     ) throws -> Workspace {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: lower.path, isDirectory: &isDirectory), isDirectory.boolValue
@@ -45,7 +55,10 @@ public final class Workspace: Sendable {
         let directory = URL(fileURLWithPath: String(cString: made))
         let identity = HostIdentity.current(unprivilegedUid: jobUid, unprivilegedGid: jobGid)
         let checkout = try checkoutPath(lower, attachesCopy: identity.isRoot)
-        let workspace = Workspace(lower: checkout, directory: directory, attachedLower: identity.isRoot)
+        let workspace = Workspace(
+            lower: checkout, directory: directory, attachedLower: identity.isRoot,
+            diskBytes: identity.isRoot && WorkspaceDisk.tmpfsCanHoldUpper
+                ? max(diskBytes ?? defaultDiskBytes, minimumDiskBytes) : nil)
         do {
             guard !checkout.path.contains(where: { ",:\\".contains($0) }) else {
                 throw SandboxError(
@@ -59,6 +72,7 @@ public final class Workspace: Sendable {
                 throw SandboxError(step: "workspace", errno: errno, message: "chown \(directory.path)")
             }
             chmod(directory.path, identity.isRoot ? 0o710 : 0o700)
+            if let size = workspace.diskBytes { try WorkspaceDisk.mount(at: workspace.layers.path, bytes: size) }
             for path in [workspace.upper.path, workspace.work.path] {
                 guard mkdir(path, 0o755) == 0 else {
                     throw SandboxError(step: "workspace", errno: errno, message: "mkdir \(path)")
@@ -155,25 +169,35 @@ public final class Workspace: Sendable {
         if attachedLower {
             _ = csb_detach(overlayLower.path)
         }
+        if diskBytes != nil { _ = csb_detach(layers.path) }
         var info = stat()
         guard lstat(directory.path, &info) == 0 else { return }
         try Self.removeTree(directory.path, device: info.st_dev)
     }
 
     static let namePrefix = "selfcheck-ws-"
+    /// The tmpfs mount point below `directory`.
+    static let diskName = "disk"
+    /// A root runner's tmpfs size when none is given: the default profile's `disk_bytes`.
+    public static let defaultDiskBytes: UInt64 = 1 << 30
+    /// Room for an applied patch's copied-up files at the very least.
+    static let minimumDiskBytes: UInt64 = 1 << 20
 
     /// rm -rf that also enters directories without permissions (overlayfs leaves `work/work` at mode 000)
-    /// and never crosses into another file system (the attached checkout, should its detach have failed).
-    static func removeTree(_ path: String, device: dev_t) throws {
+    /// and never crosses into a mount (the attached checkout or the disk tmpfs, should a detach have
+    /// failed): not into another file system, nor into any mount point, which a bind mount of the same
+    /// file system would only be by mountinfo.
+    static func removeTree(_ path: String, device: dev_t, mounts: Set<String>? = nil) throws {
+        let mounts = mounts ?? Set(MountInfo.mounts().keys)
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
         if (info.st_mode & S_IFMT) == S_IFDIR {
-            guard info.st_dev == device else {
+            guard info.st_dev == device, !mounts.contains(path) else {
                 throw SandboxError(step: "workspace", errno: EBUSY, message: "\(path) is still a mount; not removed")
             }
             chmod(path, 0o700)
             for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
-                try removeTree(path + "/" + name, device: device)
+                try removeTree(path + "/" + name, device: device, mounts: mounts)
             }
             guard rmdir(path) == 0 else {
                 throw SandboxError(step: "workspace", errno: errno, message: "rmdir \(path)")

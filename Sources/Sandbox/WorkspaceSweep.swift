@@ -3,18 +3,18 @@ import Foundation
 
 extension Workspace {
     /// Removes the workspaces of runners that died without cleaning up (SIGKILL, OOM kill): their
-    /// attached checkout copies are detached and their folders deleted. Workspaces of live processes
+    /// attached checkout copies and disk tmpfs are detached and their folders deleted. Workspaces of live processes
     /// are left alone, so runners sharing a TMPDIR do not disturb each other.
     ///
     /// The folder may be writable by others (a shared TMPDIR), so nothing found there is trusted: only
-    /// real directories this runner's uid owns are touched, `lower` is detached only when it is a real
-    /// directory that `/proc/self/mountinfo` lists as a mount point at exactly that path, and the detach
-    /// itself never follows a symbolic link.
+    /// real directories this runner's uid owns are touched, `lower` and `disk` are detached only when
+    /// each is a real directory that `/proc/self/mountinfo` lists as a mount point at exactly that path
+    /// (`disk` only as a tmpfs), and the detach itself never follows a symbolic link.
     /// - Returns: the folders removed.
     @discardableResult
     public static func sweepStale(in directory: URL) -> [URL] {
         var removed: [URL] = []
-        let mountPoints = MountInfo.mountPoints()
+        let mounts = MountInfo.mounts()
         // TMPDIR is the runner's own setting; mountinfo lists paths with its symbolic links resolved.
         let directory = directory.resolvingSymlinksInPath()
         for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
@@ -26,10 +26,13 @@ extension Workspace {
             guard lstat(folder.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == geteuid() else {
                 continue
             }
-            let lower = folder.appendingPathComponent("lower").path
-            var lowerInfo = stat()
-            if lstat(lower, &lowerInfo) == 0, (lowerInfo.st_mode & S_IFMT) == S_IFDIR, mountPoints.contains(lower) {
-                _ = csb_detach(lower)
+            for (name, type) in [("lower", nil), (diskName, "tmpfs")] {
+                let path = folder.appendingPathComponent(name).path
+                var pathInfo = stat()
+                guard lstat(path, &pathInfo) == 0, (pathInfo.st_mode & S_IFMT) == S_IFDIR, let mounted = mounts[path],
+                    type == nil || mounted == type
+                else { continue }
+                _ = csb_detach(path)
             }
             guard (try? removeTree(folder.path, device: info.st_dev)) != nil else { continue }
             removed.append(folder)
@@ -40,14 +43,34 @@ extension Workspace {
 
 /// The mount points of this process's mount namespace, from `/proc/self/mountinfo`.
 enum MountInfo {
-    static func mountPoints() -> Set<String> {
-        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
-        var points: Set<String> = []
+    /// Mount point -> file system type (of the topmost mount there).
+    static func mounts() -> [String: String] {
+        guard let text = text() else { return [:] }
+        var result: [String: String] = [:]
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: false)
-            if fields.count > 4 { points.insert(unescape(fields[4])) }
+            // ... mount point (5th) ... optional fields, "-", file system type, source, options
+            guard fields.count > 4, let dash = fields.dropFirst(5).firstIndex(of: "-"), dash + 1 < fields.count
+            else { continue }
+            result[unescape(fields[4])] = String(fields[dash + 1])
         }
-        return points
+        return result
+    }
+
+    /// The whole file, read to its end: procfs reports a size of 0, and Foundation's readers stopped
+    /// after the first 4 KiB here (a host with a few dozen mounts has more).
+    static func text(_ path: String = "/proc/self/mountinfo") -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return n == 0 ? String(decoding: bytes, as: UTF8.self) : nil }
+            bytes += chunk[..<n]
+        }
     }
 
     /// mountinfo writes space, tab, newline and backslash as `\ooo` octal escapes.

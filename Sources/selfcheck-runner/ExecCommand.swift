@@ -39,6 +39,9 @@ struct ExecCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Largest file the command may write, in bytes.")
     var fileSizeBytes: UInt64?
 
+    @Option(name: .long, help: "Everything the command may write in the workspace, in bytes (root: its tmpfs size).")
+    var diskBytes: UInt64?
+
     @Option(name: .customLong("env"), help: "Extra environment variable NAME=VALUE (repeatable).")
     var environment: [String] = []
 
@@ -68,7 +71,8 @@ struct ExecCommand: AsyncParsableCommand {
             let sandbox = Sandbox(profile: profile)
             let workspace = try workspace.map {
                 try Workspace.create(
-                    lower: URL(fileURLWithPath: $0), jobUid: profile.unprivilegedUid, jobGid: profile.unprivilegedGid)
+                    lower: URL(fileURLWithPath: $0), jobUid: profile.unprivilegedUid, jobGid: profile.unprivilegedGid,
+                    diskBytes: SandboxLimits(diskBytes: diskBytes).capped(by: profile.limits).diskBytes)
             }
             var env: [String: String] = [:]
             for item in environment {
@@ -78,7 +82,7 @@ struct ExecCommand: AsyncParsableCommand {
             let limits = SandboxLimits(
                 wallTimeMs: timeout.map { UInt64($0 * 1000) }, cpuTimeMs: cpu.map { UInt64($0 * 1000) },
                 memoryBytes: memoryMb.map { $0 << 20 }, maxPids: pids, outputBytes: outputBytes,
-                fileSizeBytes: fileSizeBytes)
+                fileSizeBytes: fileSizeBytes, diskBytes: diskBytes)
             let stdin = isatty(0) == 0 ? FileHandle.standardInput.readDataToEndOfFile() : Data()
             let job = SandboxJob(
                 command: command, workspace: workspace, environment: env, limits: limits,

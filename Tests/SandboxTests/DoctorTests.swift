@@ -17,6 +17,15 @@ extension SandboxSuites {
             if user == .unprivileged && geteuid() == 0 {
                 #expect(output.stdout.contains("DEGRADED  cgroups"), "\(output.stdout)")
             }
+            // What bounds the workspace: its own tmpfs as root, else the state folder's file system.
+            let disk = output.stdout.split(separator: "\n").first { $0.contains(" disk: ") } ?? ""
+            if user == .root {
+                #expect(disk.hasPrefix("OK        disk: each workspace's changes live on a tmpfs"), "\(output.stdout)")
+            } else {
+                #expect(
+                    disk.hasPrefix("OK        disk: not root, so no tmpfs per workspace: the state folder")
+                        || disk.hasPrefix("DEGRADED  disk: none of its own"), "\(output.stdout)")
+            }
         }
 
         @Test func exec125WhenTheSandboxCannotBeBuilt() throws {

@@ -121,9 +121,13 @@ extension SandboxSuites {
                 "\(result.stderr)")
             if let upper = result.stderr.split(separator: "\n").first(where: { $0.hasPrefix("workspace upper layer: ") }
             ) {
-                let directory = URL(fileURLWithPath: String(upper.dropFirst(23))).deletingLastPathComponent()
-                let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
-                #expect(!mounts.contains(directory.path), "the checkout copy is still attached")
+                // A root runner's upper layer is on the workspace's tmpfs, `<workspace>/disk/upper`, which
+                // --keep-changes keeps mounted; the checkout copy is detached all the same.
+                var directory = URL(fileURLWithPath: String(upper.dropFirst(23))).deletingLastPathComponent()
+                if directory.lastPathComponent == "disk" { directory.deleteLastPathComponent() }
+                let mounts = try TestSupport.run(["cat", "/proc/self/mountinfo"]).stdout
+                #expect(!mounts.contains(directory.path + "/lower "), "the checkout copy is still attached")
+                _ = try? TestSupport.run(["umount", "-l", directory.path + "/disk"], check: false)
                 _ = try? TestSupport.run(["rm", "-rf", directory.path])
             }
         }

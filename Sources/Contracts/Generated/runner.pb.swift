@@ -48,6 +48,9 @@ public nonisolated struct Limits: Sendable {
 
   public var fileSizeBytes: UInt64 = 0
 
+  /// the workspace's upper layer in total (tmpfs size; root runner)
+  public var diskBytes: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -748,7 +751,7 @@ fileprivate nonisolated let _protobuf_package = "selfcheck"
 
 nonisolated extension Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Limits"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}wall_time_ms\0\u{3}cpu_time_ms\0\u{3}memory_bytes\0\u{3}max_pids\0\u{3}output_bytes\0\u{3}file_size_bytes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}wall_time_ms\0\u{3}cpu_time_ms\0\u{3}memory_bytes\0\u{3}max_pids\0\u{3}output_bytes\0\u{3}file_size_bytes\0\u{4}^\u{1}disk_bytes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -762,6 +765,7 @@ nonisolated extension Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImple
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.maxPids) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.outputBytes) }()
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self.fileSizeBytes) }()
+      case 100: try { try decoder.decodeSingularUInt64Field(value: &self.diskBytes) }()
       default: break
       }
     }
@@ -786,6 +790,9 @@ nonisolated extension Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImple
     if self.fileSizeBytes != 0 {
       try visitor.visitSingularUInt64Field(value: self.fileSizeBytes, fieldNumber: 6)
     }
+    if self.diskBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.diskBytes, fieldNumber: 100)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -796,6 +803,7 @@ nonisolated extension Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImple
     if lhs.maxPids != rhs.maxPids {return false}
     if lhs.outputBytes != rhs.outputBytes {return false}
     if lhs.fileSizeBytes != rhs.fileSizeBytes {return false}
+    if lhs.diskBytes != rhs.diskBytes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -28,6 +28,7 @@ public enum HostDoctor {
         checks.append(Check(name: "profile \(profileName)", state: .ok, detail: "loaded"))
         checks.append(await endToEnd(profile))
         checks.append(await overlay(profile))
+        checks.append(disk(profile))
         checks.append(await tools(profile))
         return Report(checks: checks)
     }
@@ -68,44 +69,86 @@ public enum HostDoctor {
         return Check(name: "seccomp", state: .ok, detail: "filters built with libseccomp; \(audit)")
     }
 
-    /// Which limits hold here and by what: the cgroup (memory) and what every runner has (rlimits, pid 1).
+    /// Which limits hold here and by what: the cgroup (memory, pids) and what every runner has (rlimits,
+    /// pid 1).
     static func cgroups() -> Check {
         let everywhere =
-            "processes: RLIMIT_NPROC per user namespace and pid 1's count; CPU: RLIMIT_CPU and pid 1's sum; "
-            + "file size: RLIMIT_FSIZE; /tmp and /dev/shm: tmpfs sizes; a request's limits are capped at the profile's"
-        let controllers = CgroupV1.controllers.filter { CgroupV1.ownGroup($0) != nil }
-        if controllers.count == CgroupV1.controllers.count {
+            "CPU: RLIMIT_CPU and pid 1's sum; file size: RLIMIT_FSIZE; /tmp and /dev/shm: tmpfs sizes; "
+            + "a request's limits are capped at the profile's"
+        let processes = "processes: RLIMIT_NPROC per user namespace and pid 1's count"
+        if let own = CgroupV2.delegatedGroup() {
+            return Check(
+                name: "cgroups", state: .ok,
+                detail:
+                    "memory and pids: a cgroup v2 leaf per job in the delegated group \(own) (memory.max, memory.swap.max 0, pids.max, memory.oom.group; RSS, page cache, tmpfs, memfds and shared memory are all charged; oom_kill in memory.events = limit_hit memory); "
+                    + processes + " as well; " + everywhere)
+        }
+        if geteuid() == 0, CgroupV1.controllers.allSatisfy({ CgroupV1.ownGroup($0) != nil }) {
             return Check(
                 name: "cgroups", state: .ok,
                 detail:
                     "memory: a cgroup v1 memory group per job (RSS, page cache, tmpfs, memfds and shared memory are all charged; no swap beyond it; OOM kill = limit_hit memory); "
-                    + everywhere)
+                    + processes + "; " + everywhere)
         }
         let accounting =
             "memory: pid 1's accounting every 50 ms (the job's RSS plus tmpfs files, open memfds and System V segments; a job can overshoot for up to 50 ms) — bound the runner as a whole too (container memory limit, systemd MemoryMax=)"
-        if isDelegatedCgroup2() {
-            return Check(
-                name: "cgroups", state: .degraded,
-                detail: "a delegated cgroup v2 exists, but this runner uses only cgroup v1; " + accounting + "; "
-                    + everywhere)
-        }
-        let why = geteuid() == 0 ? "no writable cgroup v1 memory hierarchy" : "not root, so no per-job cgroup"
-        return Check(name: "cgroups", state: .degraded, detail: "\(why): " + accounting + "; " + everywhere)
+        var why = geteuid() == 0 ? "no writable cgroup v1 memory hierarchy" : "not root, so no cgroup v1 group"
+        why += "; " + (undelegatedCgroup2() ?? "no cgroup v2 group with memory and pids delegated to the runner")
+        return Check(
+            name: "cgroups", state: .degraded, detail: "\(why): " + accounting + "; " + processes + "; " + everywhere)
     }
 
-    private static func isDelegatedCgroup2() -> Bool {
+    /// The runner's cgroup v2 group when it has one it may not use (not writable, or without memory and
+    /// pids), with what would make it usable.
+    private static func undelegatedCgroup2() -> String? {
         guard
             let line = readSmallFile("/proc/self/cgroup")?.split(separator: "\n").first(where: { $0.hasPrefix("0::") })
-        else { return false }
+        else { return nil }
         for root in ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"] {
-            let directory = root + String(line.dropFirst(3))
-            if let controllers = readSmallFile(directory + "/cgroup.controllers"), controllers.contains("memory"),
-                access(directory, W_OK) == 0
-            {
-                return true
+            let path = String(line.dropFirst(3))
+            let directory = root + (path == "/" ? "" : path)
+            guard let controllers = readSmallFile(directory + "/cgroup.controllers") else { continue }
+            let missing = ["memory", "pids"].filter {
+                !controllers.split(whereSeparator: \.isWhitespace).contains(Substring($0))
             }
+            if !missing.isEmpty {
+                return "the cgroup v2 group \(directory) lacks \(missing.joined(separator: " and "))"
+            }
+            return "the cgroup v2 group \(directory) is not writable by the runner: delegate it (systemd Delegate=yes)"
         }
-        return false
+        return nil
+    }
+
+    /// How much the jobs of one workspace may write, and what bounds it.
+    static func disk(_ profile: SandboxProfile) -> Check {
+        let size = profile.limits.diskBytes ?? Workspace.defaultDiskBytes
+        if geteuid() == 0 && WorkspaceDisk.tmpfsCanHoldUpper {
+            return Check(
+                name: "disk", state: .ok,
+                detail:
+                    "each workspace's changes live on a tmpfs of its own, \(size) bytes (the profile's disk_bytes; a request may lower it), in its private folder; full = limit_hit disk; RLIMIT_FSIZE per file as well"
+            )
+        }
+        let who = geteuid() == 0 ? "Linux before 6.6 (tmpfs without user xattrs)" : "not root"
+        let folder: URL
+        do { folder = try WorkspaceFolder.resolve() } catch {
+            return Check(name: "disk", state: .degraded, detail: "no workspace folder: \(error)")
+        }
+        guard let system = WorkspaceDisk.fileSystem(of: folder.path) else {
+            return Check(name: "disk", state: .degraded, detail: "cannot read the file system of \(folder.path)")
+        }
+        if system.type == "tmpfs" {
+            return Check(
+                name: "disk", state: .ok,
+                detail:
+                    "\(who), so no tmpfs per workspace: the state folder \(folder.path) is a tmpfs of \(system.bytes) bytes that all jobs' changes share; full = limit_hit disk; RLIMIT_FSIZE per file as well"
+            )
+        }
+        return Check(
+            name: "disk", state: .degraded,
+            detail:
+                "none of its own: \(who), so the jobs' changes go to \(folder.path) (\(system.type), \(system.bytes) bytes) with only RLIMIT_FSIZE per file; give the runner a size-limited tmpfs as its state folder (compose tmpfs with size=, Kubernetes emptyDir medium Memory with sizeLimit)"
+        )
     }
 
     static func endToEnd(_ profile: SandboxProfile) async -> Check {
@@ -129,7 +172,8 @@ public enum HostDoctor {
             defer { try? FileManager.default.removeItem(at: lower) }
             try Data("base\n".utf8).write(to: lower.appendingPathComponent("file"))
             let workspace = try Workspace.create(
-                lower: lower, jobUid: profile.unprivilegedUid, jobGid: profile.unprivilegedGid)
+                lower: lower, jobUid: profile.unprivilegedUid, jobGid: profile.unprivilegedGid,
+                diskBytes: profile.limits.diskBytes)
             defer { try? workspace.remove() }
             let job = SandboxJob(
                 command: ["/bin/sh", "-c", "echo changed >> file && echo new > added"], workspace: workspace,

@@ -41,7 +41,8 @@ enum EmbeddedProfiles {
             "memory_bytes": 4294967296,
             "max_pids": 512,
             "output_bytes": 67108864,
-            "file_size_bytes": 1073741824
+            "file_size_bytes": 1073741824,
+            "disk_bytes": 1073741824
           },
           "rlimits": {
             "address_space_bytes": 17179869184,

@@ -12,10 +12,13 @@ public struct SandboxLimits: Codable, Sendable, Equatable {
     public var outputBytes: UInt64?
     /// Largest file the job may write (RLIMIT_FSIZE).
     public var fileSizeBytes: UInt64?
+    /// Everything the jobs of one workspace may write (its upper layer): the size of the workspace's
+    /// tmpfs for a root runner; a runner that is not root has only its state folder's own size.
+    public var diskBytes: UInt64?
 
     public init(
         wallTimeMs: UInt64? = nil, cpuTimeMs: UInt64? = nil, memoryBytes: UInt64? = nil, maxPids: UInt32? = nil,
-        outputBytes: UInt64? = nil, fileSizeBytes: UInt64? = nil
+        outputBytes: UInt64? = nil, fileSizeBytes: UInt64? = nil, diskBytes: UInt64? = nil
     ) {
         self.wallTimeMs = wallTimeMs
         self.cpuTimeMs = cpuTimeMs
@@ -23,6 +26,7 @@ public struct SandboxLimits: Codable, Sendable, Equatable {
         self.maxPids = maxPids
         self.outputBytes = outputBytes
         self.fileSizeBytes = fileSizeBytes
+        self.diskBytes = diskBytes
     }
 
     enum CodingKeys: String, CodingKey {
@@ -32,6 +36,7 @@ public struct SandboxLimits: Codable, Sendable, Equatable {
         case maxPids = "max_pids"
         case outputBytes = "output_bytes"
         case fileSizeBytes = "file_size_bytes"
+        case diskBytes = "disk_bytes"
     }
 
     /// These limits with every unset (nil or 0) field taken from `defaults`.
@@ -41,7 +46,7 @@ public struct SandboxLimits: Codable, Sendable, Equatable {
             wallTimeMs: pick(wallTimeMs, defaults.wallTimeMs), cpuTimeMs: pick(cpuTimeMs, defaults.cpuTimeMs),
             memoryBytes: pick(memoryBytes, defaults.memoryBytes), maxPids: pick(maxPids, defaults.maxPids),
             outputBytes: pick(outputBytes, defaults.outputBytes),
-            fileSizeBytes: pick(fileSizeBytes, defaults.fileSizeBytes))
+            fileSizeBytes: pick(fileSizeBytes, defaults.fileSizeBytes), diskBytes: pick(diskBytes, defaults.diskBytes))
     }
 }
 
@@ -59,7 +64,7 @@ extension SandboxLimits {
             wallTimeMs: pick(wallTimeMs, ceiling.wallTimeMs), cpuTimeMs: pick(cpuTimeMs, ceiling.cpuTimeMs),
             memoryBytes: pick(memoryBytes, ceiling.memoryBytes), maxPids: pick(maxPids, ceiling.maxPids),
             outputBytes: pick(outputBytes, ceiling.outputBytes),
-            fileSizeBytes: pick(fileSizeBytes, ceiling.fileSizeBytes))
+            fileSizeBytes: pick(fileSizeBytes, ceiling.fileSizeBytes), diskBytes: pick(diskBytes, ceiling.diskBytes))
     }
 }
 
@@ -69,4 +74,6 @@ public enum LimitKind: String, Sendable, Codable {
     case cpuTime = "cpu_time"
     case memory, pids, output
     case fileSize = "file_size"
+    /// The workspace's upper layer is full (its tmpfs, or the state folder's file system).
+    case disk
 }

@@ -4,7 +4,7 @@ import Foundation
 /// it (started as root on a v1 or hybrid host); otherwise memory falls back to pid 1's accounting, and
 /// `SandboxOutcome.isolation` says so. No pids group: moving a process into a v1 group waits for an RCU
 /// grace period (6-12 ms here) and RLIMIT_NPROC, counted per user namespace, already bounds the job exactly.
-final class CgroupV1: @unchecked Sendable {  // used by one job thread only
+final class CgroupV1: JobCgroup, @unchecked Sendable {  // used by one job thread only
     private(set) var directories: [String: String] = [:]  // controller -> directory
 
     /// The controllers used per job.
@@ -56,6 +56,12 @@ final class CgroupV1: @unchecked Sendable {  // used by one job thread only
     }
 
     var activeControllers: [String] { directories.keys.sorted() }
+    var isolation: [String] { activeControllers.map { "cgroup-v1 \($0)" } }
+    var limitsMemory: Bool { directories["memory"] != nil }
+    var pidsRefused: Int { 0 }
+
+    func beforeSpawn() throws { try joinCurrentThread() }
+    func afterSpawn(pid: Int32) throws {}
 
     /// Moves the calling thread into the groups, so the job cloned from it is born there. Writing "0" to
     /// `tasks` migrates just this thread, which skips the global lock a process move takes (an RCU grace
@@ -68,21 +74,12 @@ final class CgroupV1: @unchecked Sendable {  // used by one job thread only
 
     /// The OOM killer fired in the job's memory group.
     var oomKills: Int {
-        counter(in: directories["memory"].map { $0 + "/memory.oom_control" }, named: "oom_kill")
+        cgroupCounter(in: directories["memory"].map { $0 + "/memory.oom_control" }, named: "oom_kill")
     }
 
     var peakMemoryBytes: UInt64? {
         directories["memory"].flatMap { readSmallFile($0 + "/memory.max_usage_in_bytes") }
             .flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-    }
-
-    private func counter(in file: String?, named name: String) -> Int {
-        guard let file, let text = readSmallFile(file) else { return 0 }
-        for line in text.split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            if parts.count == 2, parts[0] == name { return Int(parts[1]) ?? 0 }
-        }
-        return 0
     }
 
     /// Removes the groups once empty: after pid 1 of the job was reaped and the job's thread has exited.

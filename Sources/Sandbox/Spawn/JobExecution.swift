@@ -12,8 +12,8 @@ struct JobExecution: Sendable {
     let logger: Logger
 
     /// Runs the job; the returned cgroups are to be removed once this thread has exited (it is a member).
-    func run() -> (Result<SandboxOutcome, SandboxError>, CgroupV1?) {
-        var cgroups: CgroupV1?
+    func run() -> (Result<SandboxOutcome, SandboxError>, (any JobCgroup)?) {
+        var cgroups: (any JobCgroup)?
         do {
             return (.success(try execute(&cgroups)), cgroups)
         } catch let error as SandboxError {
@@ -23,7 +23,7 @@ struct JobExecution: Sendable {
         }
     }
 
-    private func execute(_ cgroupsOut: inout CgroupV1?) throws -> SandboxOutcome {
+    private func execute(_ cgroupsOut: inout (any JobCgroup)?) throws -> SandboxOutcome {
         guard !job.command.isEmpty else { throw SandboxError(step: "command", errno: EINVAL, message: "empty command") }
         let limits = job.limits.capped(by: profile.limits)
         let identity = HostIdentity.current(
@@ -42,6 +42,10 @@ struct JobExecution: Sendable {
                 isolation.append("idmapped read-only lower (the checkout owner's files appear as the job user's)")
             }
         }
+        if let workspace = job.workspace {
+            workspace.limitDisk(to: limits.diskBytes)
+            isolation.append(workspace.diskDescription(for: limits.diskBytes))
+        }
         let plan = try MountPlan(profile: profile, config: config, workspace: job.workspace)
 
         let status = try Pipe2()
@@ -51,13 +55,12 @@ struct JobExecution: Sendable {
         let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { if devNull >= 0 { close(devNull) } }
 
-        let cgroups = CgroupV1.create(
-            jobID: String(UUID().uuidString.filter { $0 != "-" }.prefix(12)).lowercased(),
-            memoryBytes: limits.memoryBytes)
+        let cgroups = JobCgroups.create(
+            jobID: String(UUID().uuidString.filter { $0 != "-" }.prefix(12)).lowercased(), limits: limits)
         cgroupsOut = cgroups
-        try cgroups?.joinCurrentThread()
-        cgroups?.activeControllers.forEach { isolation.append("cgroup-v1 \($0)") }
-        let memoryByCgroup = cgroups?.directories["memory"] != nil
+        try cgroups?.beforeSpawn()
+        isolation += cgroups?.isolation ?? []
+        let memoryByCgroup = cgroups?.limitsMemory ?? false
 
         let rlimits = Rlimits.plan(limits: limits, profile: profile)
         isolation.append("rlimit " + rlimits.names.joined(separator: " "))
@@ -112,7 +115,10 @@ struct JobExecution: Sendable {
         do {
             try identity.writeMaps(pid: pid)
             try send("G")
-            try send("C")  // the child was born in the cgroups (see joinCurrentThread)
+            // v1: the child was born in its group (see joinCurrentThread); v2: it moves there now, while it
+            // sets up its mounts, before it runs anything of the job.
+            try cgroups?.afterSpawn(pid: pid)
+            try send("C")
         } catch {
             _ = csb_pidfd_kill(pidfd, SIGKILL)
             var st: Int32 = 0
@@ -156,7 +162,9 @@ struct JobExecution: Sendable {
         return result
     }
 
-    private func finish(_ result: JobMonitor.Result, limits: SandboxLimits, isolation: [String], cgroups: CgroupV1?)
+    private func finish(
+        _ result: JobMonitor.Result, limits: SandboxLimits, isolation: [String], cgroups: (any JobCgroup)?
+    )
         -> SandboxOutcome
     {
         var exitCode: Int32?
@@ -170,6 +178,8 @@ struct JobExecution: Sendable {
         if limit == nil, signal == SIGXCPU { limit = .cpuTime }
         if limit == nil, signal == SIGXFSZ { limit = .fileSize }
         if limit == nil, (cgroups?.oomKills ?? 0) > 0 { limit = .memory }
+        if limit == nil, exitCode != 0, (cgroups?.pidsRefused ?? 0) > 0 { limit = .pids }
+        if limit == nil, exitCode != 0, job.workspace?.diskIsFull == true { limit = .disk }  // ENOSPC in the upper
         if limit == nil, exitCode != 0, let cap = limits.fileSizeBytes, let workspace = job.workspace,
             workspace.largestChangedFile() >= cap
         {

@@ -33,7 +33,7 @@ struct JobMonitor {
     let cancel: Int32
     let limits: SandboxLimits
     let tailBytes: Int
-    let cgroups: CgroupV1?
+    let cgroups: (any JobCgroup)?
     let onOutput: (@Sendable ([UInt8]) -> Void)?
     let started: ContinuousClock.Instant
 
@@ -44,7 +44,7 @@ struct JobMonitor {
 
     init(
         pid: Int32, pidfd: Int32, status: Int32, output: Int32, input: Int32?, stdinBytes: [UInt8], cancel: Int32,
-        limits: SandboxLimits, tailBytes: Int, cgroups: CgroupV1?, onOutput: (@Sendable ([UInt8]) -> Void)?,
+        limits: SandboxLimits, tailBytes: Int, cgroups: (any JobCgroup)?, onOutput: (@Sendable ([UInt8]) -> Void)?,
         started: ContinuousClock.Instant
     ) {
         self.pid = pid

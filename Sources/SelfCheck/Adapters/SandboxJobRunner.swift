@@ -20,7 +20,8 @@ public struct SandboxJobRunner: JobRunner {
         let profile = sandbox.profile
         return OverlayWorkspace(
             workspace: try Workspace.create(
-                lower: checkout, jobUid: profile.unprivilegedUid, jobGid: profile.unprivilegedGid))
+                lower: checkout, jobUid: profile.unprivilegedUid, jobGid: profile.unprivilegedGid,
+                diskBytes: profile.limits.diskBytes))
     }
 
     public func run(
@@ -49,7 +50,8 @@ extension SandboxLimits {
         self.init(
             wallTimeMs: value(limits.wallTimeMs), cpuTimeMs: value(limits.cpuTimeMs),
             memoryBytes: value(limits.memoryBytes), maxPids: value(limits.maxPids),
-            outputBytes: value(limits.outputBytes), fileSizeBytes: value(limits.fileSizeBytes))
+            outputBytes: value(limits.outputBytes), fileSizeBytes: value(limits.fileSizeBytes),
+            diskBytes: value(limits.diskBytes))
     }
 }
 
@@ -116,6 +118,7 @@ extension StepResult.LimitHit {
         case .pids: self = .pids
         case .output: self = .output
         case .fileSize: self = .fileSize
+        case .disk: self = .disk
         }
     }
 }
