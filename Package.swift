@@ -50,6 +50,11 @@ let package = Package(
             cSettings: [.define("_GNU_SOURCE"), .unsafeFlags(["-Wall", "-Wextra", "-Werror"])],
             linkerSettings: [.linkedLibrary("seccomp")]
         ),
+        // Opens a directory as a socket peer (a forked helper with the peer's ids), for RunnerProtocol.
+        .target(
+            name: "CPeerOpen",
+            cSettings: [.unsafeFlags(["-Wall", "-Wextra", "-Werror"])]
+        ),
 
         // MARK: Libraries, one per concern
         .target(
@@ -138,7 +143,7 @@ let package = Package(
         .target(
             name: "RunnerProtocol",
             dependencies: [
-                "Contracts",
+                "Contracts", "CPeerOpen",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
