@@ -50,9 +50,15 @@ extension RunnerProtocolSuite {
             let repo = try Self.folder("repo", in: scratch, mode: 0o755)
             try denyByACL(repo.path, uids: [Self.peer.uid])
             let results = Self.opened(repo.path, as: Self.peer)
-            guard case .failure(let kernel) = results[0] else { Issue.record("kernel: opened"); return }
+            guard case .failure(let kernel) = results[0] else {
+                Issue.record("kernel: opened")
+                return
+            }
             #expect(kernel.reason == String(cString: strerror(EACCES)))
-            guard case .failure(let bits) = results[1] else { Issue.record("mode bits: opened"); return }
+            guard case .failure(let bits) = results[1] else {
+                Issue.record("mode bits: opened")
+                return
+            }
             #expect(bits.reason.contains("ACL"))
             // Another uid, which the ACL does not name, still gets it from the kernel.
             let other = PeerCredentials(pid: 1, uid: 65533, gid: 65533)
