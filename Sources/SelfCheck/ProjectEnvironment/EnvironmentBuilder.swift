@@ -49,17 +49,18 @@ public struct EnvironmentBuilder: Sendable {
         var skipped: [String]
     }
 
-    /// The environment for `declarations` from the cache, or built now (`built` says which).
+    /// The environment for `declarations` from the cache, or built now (`built` says which), with a lease
+    /// that keeps the cache trim from removing it: hold it until the check's jobs are done.
     public func environment(for declarations: Declarations, runner: any JobRunner) async throws -> (
-        ProjectEnvironment, built: Bool
+        ProjectEnvironment, built: Bool, lease: EnvironmentLease?
     ) {
         let key = try cacheKey(declarations)
         let root = settings.cacheDirectory
         let final = root.appendingPathComponent(key)
-        if let cached = load(final) {
+        if let lease = EnvironmentLease.acquire(final), let cached = load(final) {
             // The mtime is the LRU clock.
             try? FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: final.path)
-            return (cached.environment, false)
+            return (cached.environment, false, lease)
         }
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         chmod(root.path, 0o755)
@@ -100,8 +101,9 @@ public struct EnvironmentBuilder: Sendable {
         if rename(building.path, final.path) != 0, load(final) == nil {
             throw EnvironmentError("could not publish the environment at \(final.path): errno \(errno)")
         }
+        let lease = EnvironmentLease.acquire(final)
         EnvironmentCache(directory: root).trim(toBytes: settings.capBytes, keeping: key)
-        return (load(final)?.environment ?? environment, true)
+        return (load(final)?.environment ?? environment, true, lease)
     }
 
     func load(_ directory: URL) -> Metadata? {
@@ -148,10 +150,11 @@ public struct EnvironmentBuilder: Sendable {
             pythonModule: "pip", arguments, python: settings.tools.python,
             timeoutSeconds: settings.timeoutSeconds)
         guard output.status == 0 else {
-            let tail = String(output.text.suffix(1500))
+            // pip masks passwords in what it prints, but not everywhere: redact its output too.
+            let tail = CredentialRedaction.redacting(String(output.text.suffix(1500)), secretsOf: settings.packageIndex)
             if tail.contains("No matching distribution") || tail.contains("Could not find a version") {
                 throw EnvironmentError(
-                    "a dependency has no wheel for this interpreter on \(settings.packageIndex) — source-only distributions (sdists) are not built, because their build code would have to run; pin a version that ships a wheel or name an environment with --python-env. pip said: \(tail)"
+                    "a dependency has no wheel for this interpreter on \(settings.displayedPackageIndex) — source-only distributions (sdists) are not built, because their build code would have to run; pin a version that ships a wheel or name an environment with --python-env. pip said: \(tail)"
                 )
             }
             throw EnvironmentError("pip download failed (exit \(output.status)): \(tail)")

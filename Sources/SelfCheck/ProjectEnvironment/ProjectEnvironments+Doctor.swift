@@ -21,7 +21,7 @@ extension ProjectEnvironments {
         let cache = EnvironmentCache(directory: settings.cacheDirectory)
         let cached = cache.entries()
         lines.append(
-            "project environments: built from the repository's declarations, wheels only from \(settings.packageIndex), installed in the sandbox with \(settings.tools.python)"
+            "project environments: built from the repository's declarations, wheels only from \(settings.displayedPackageIndex), installed in the sandbox with \(settings.tools.python)"
         )
         lines.append(
             "project environment cache: \(settings.cacheDirectory.path), \(cached.count) environment(s), \(cached.reduce(0) { $0 + $1.bytes } >> 20) MiB of \(settings.capBytes >> 20) MiB"
