@@ -24,7 +24,8 @@ struct CredentialRedactionTests {
             #expect(CredentialRedaction.redacting(text) == expected)
         }
         #expect(
-            CredentialRedaction.redacting("pip said: auth for user:p%40ss failed (p@ss)", secretsOf: "https://user:p%40ss@h/")
+            CredentialRedaction.redacting(
+                "pip said: auth for user:p%40ss failed (p@ss)", secretsOf: "https://user:p%40ss@h/")
                 == "pip said: auth for *** failed (***)")
     }
 

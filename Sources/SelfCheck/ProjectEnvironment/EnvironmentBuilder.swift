@@ -54,7 +54,7 @@ public struct EnvironmentBuilder: Sendable {
     public func environment(for declarations: Declarations, runner: any JobRunner) async throws -> (
         ProjectEnvironment, built: Bool, lease: EnvironmentLease?
     ) {
-        let key = try cacheKey(declarations)
+        let key = cacheKey(declarations)
         let root = settings.cacheDirectory
         let final = root.appendingPathComponent(key)
         if let lease = EnvironmentLease.acquire(final), let cached = load(final) {
@@ -113,14 +113,14 @@ public struct EnvironmentBuilder: Sendable {
     }
 
     /// sha256 of everything that decides the environment's content.
-    func cacheKey(_ declarations: Declarations) throws -> String {
+    func cacheKey(_ declarations: Declarations) -> String {
         let pins =
             (try? String(contentsOfFile: settings.tools.toolEnvironment + "/.pins", encoding: .utf8)) ?? "unknown-tools"
         let pinned = settings.pinnedRequirements.flatMap { try? String(contentsOf: $0, encoding: .utf8) } ?? ""
         let text =
             ["project-environment v1", settings.tools.python, pins, settings.packageIndex, pinned]
             + declarations.requirements
-        return try HostProcess.sha256(Data(text.joined(separator: "\n").utf8))
+        return SHA256.hex(text.joined(separator: "\n").utf8)
     }
 
     // MARK: Host: download files only

@@ -40,14 +40,13 @@ extension ProjectEnvironments {
             "\(repository.path): declares \(declarations.requirements.joined(separator: ", ")) (from \(declarations.sources.joined(separator: ", ")))"
         )
         lines += declarations.refused.map { "\(repository.path): refused \($0)" }
-        if let key = try? builder.cacheKey(declarations) {
-            let path = settings.cacheDirectory.appendingPathComponent(key)
-            if let metadata = builder.load(path) {
-                lines.append("\(repository.path): \(metadata.environment.summary)")
-            } else {
-                lines.append(
-                    "\(repository.path): environment \(key.prefix(16)) is not built yet; the first check builds it")
-            }
+        let key = builder.cacheKey(declarations)
+        let path = settings.cacheDirectory.appendingPathComponent(key)
+        if let metadata = builder.load(path) {
+            lines.append("\(repository.path): \(metadata.environment.summary)")
+        } else {
+            lines.append(
+                "\(repository.path): environment \(key.prefix(16)) is not built yet; the first check builds it")
         }
         return lines
     }
