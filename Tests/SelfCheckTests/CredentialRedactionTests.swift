@@ -41,6 +41,20 @@ struct CredentialRedactionTests {
         #expect(!lines.contains("ci-bot"))
     }
 
+    /// The real binary, with the index in PIP_INDEX_URL as a CI would set it.
+    @Test func theRunnersDoctorNeverPrintsTheIndexCredentials() throws {
+        let scratch = try makeTemporaryDirectory("redaction")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        var environment = ProcessInfo.processInfo.environment
+        environment["PIP_INDEX_URL"] = "https://ci-bot:\(Self.password)@pypi.example.org/simple"
+        let doctor = try run(
+            [Paths.product("selfcheck-runner").path, "doctor", "--cache-dir", scratch.path],
+            environment: environment, check: false)
+        let printed = doctor.stdout + doctor.stderr
+        #expect(printed.contains("wheels only from https://***@pypi.example.org/simple"), "\(printed)")
+        #expect(!printed.contains(Self.password))
+    }
+
     /// The real pip, against an index (a local HTTP server) that has nothing: the error names the index
     /// without its credentials, and pip's quoted output does not carry them either.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: ToolCommands().python)))
