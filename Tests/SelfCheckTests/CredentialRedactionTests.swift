@@ -41,6 +41,17 @@ struct CredentialRedactionTests {
         #expect(!lines.contains("ci-bot"))
     }
 
+    @Test func anIndexWithCredentialsReachesPipThroughAPrivateFile() throws {
+        let scratch = try makeTemporaryDirectory("redaction")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let index = "https://ci-bot:\(Self.password)@pypi.example.org/simple"
+        let file = try EnvironmentBuilder.indexFile(index, beside: scratch.appendingPathComponent("wheels"))
+        var info = stat()
+        #expect(lstat(file.path, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o600)
+        #expect(try String(contentsOf: file, encoding: .utf8) == "--index-url \(index)\n")
+    }
+
     /// The real binary, with the index in PIP_INDEX_URL as a CI would set it.
     @Test func theRunnersDoctorNeverPrintsTheIndexCredentials() throws {
         let scratch = try makeTemporaryDirectory("redaction")
@@ -76,6 +87,11 @@ struct CredentialRedactionTests {
         let message = "\(error.map { "\($0)" } ?? "")"
         #expect(message.contains("http://***@127.0.0.1:\(server.port)/simple"), "\(message)")
         #expect(!message.contains(Self.password), "\(message)")
-        #expect(!server.requests.isEmpty, "pip never asked the index")
+        // pip found the index (and its credentials) in the 0600 file, not in its argv; the file is gone.
+        let asked = try #require(server.requests.first, "pip never asked the index")
+        let basic = Data("ci-bot:\(Self.password)".utf8).base64EncodedString()
+        #expect(server.requests.contains { $0.headers["authorization"] == "Basic \(basic)" }, "\(asked.headers)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: scratch.path)
+        #expect(!left.contains { $0.hasPrefix(".index-url-") }, "\(left)")
     }
 }

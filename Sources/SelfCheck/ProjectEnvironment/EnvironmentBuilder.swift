@@ -131,14 +131,22 @@ public struct EnvironmentBuilder: Sendable {
             "--only-binary=:all:", "--dest", wheels.path,
             "--cache-dir", settings.cacheDirectory.appendingPathComponent(".pip-cache").path,
         ]
+        var indexFile: URL?
+        defer { if let indexFile { unlink(indexFile.path) } }
         var isDirectory: ObjCBool = false
         if settings.packageIndex.hasPrefix("/"),
             FileManager.default.fileExists(atPath: settings.packageIndex, isDirectory: &isDirectory),
             isDirectory.boolValue
         {
             arguments += ["--no-index", "--find-links", settings.packageIndex]
-        } else {
+        } else if CredentialRedaction.secrets(of: settings.packageIndex).isEmpty {
             arguments += ["--index-url", settings.packageIndex]
+        } else {
+            // Credentials stay out of pip's argv (/proc/PID/cmdline is world-readable): a 0600 file beside
+            // the download folder names the index instead.
+            let file = try Self.indexFile(settings.packageIndex, beside: wheels)
+            indexFile = file
+            arguments += ["-r", file.path]
         }
         if let pinned = settings.pinnedRequirements {
             arguments += ["--require-hashes", "-r", pinned.path]
@@ -159,6 +167,21 @@ public struct EnvironmentBuilder: Sendable {
             }
             throw EnvironmentError("pip download failed (exit \(output.status)): \(tail)")
         }
+    }
+
+    /// A requirements file (mode 0600) that holds only `--index-url URL`, next to `folder`.
+    static func indexFile(_ index: String, beside folder: URL) throws -> URL {
+        let file = folder.deletingLastPathComponent().appendingPathComponent(".index-url-\(UUID().uuidString)")
+        let descriptor = open(file.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw EnvironmentError("could not write the index file at \(file.path): errno \(errno)")
+        }
+        defer { close(descriptor) }
+        let line = Array("--index-url \(index)\n".utf8)
+        guard write(descriptor, line, line.count) == line.count else {
+            throw EnvironmentError("could not write the index file at \(file.path): errno \(errno)")
+        }
+        return file
     }
 
     /// Distributions the tool environment provides (pytest and its plugins, black, ruff…): they stay the
