@@ -104,6 +104,8 @@ enum UnixSocket {
             if getsockopt(fd, SOL_SOCKET, soPeerGroups, &groups, &length) == 0 {
                 return Array(groups.prefix(Int(length) / MemoryLayout<UInt32>.size))
             }
+            // A kernel without it: no supplementary groups, so a peer is only ever allowed less.
+            if errno == ENOPROTOOPT { return [] }
             // ERANGE: `length` now says how much room the list needs.
             guard errno == ERANGE, Int(length) > groups.count * MemoryLayout<UInt32>.size else {
                 throw RunnerSocketError(call: "getsockopt(SO_PEERGROUPS)", errno: errno)
