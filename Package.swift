@@ -159,6 +159,11 @@ let runnerTargets: [Target] = [
         cSettings: [.define("_GNU_SOURCE"), .unsafeFlags(["-Wall", "-Wextra", "-Werror"])],
         linkerSettings: [.linkedLibrary("seccomp")]
     ),
+    // Opens a directory as a socket peer (a forked helper with the peer's ids), for RunnerProtocolServer.
+    .target(
+        name: "CPeerOpen",
+        cSettings: [.unsafeFlags(["-Wall", "-Wextra", "-Werror"])]
+    ),
     .target(
         name: "Sandbox",
         dependencies: [
@@ -171,7 +176,7 @@ let runnerTargets: [Target] = [
     .target(
         name: "RunnerProtocolServer",
         dependencies: [
-            "Contracts", "RunnerProtocol",
+            "CPeerOpen", "Contracts", "RunnerProtocol",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ],

@@ -1,15 +1,18 @@
 import Glibc
 
-/// Who is at the other end of a connection, as the kernel recorded it at `connect` (SO_PEERCRED).
+/// Who is at the other end of a connection, as the kernel recorded it at `connect` (SO_PEERCRED, and
+/// SO_PEERGROUPS for the supplementary groups: no /proc lookup by a pid that may have been reused).
 public struct PeerCredentials: Sendable, Equatable {
     public var pid: Int32
     public var uid: UInt32
     public var gid: UInt32
+    public var groups: [UInt32]
 
-    public init(pid: Int32, uid: UInt32, gid: UInt32) {
+    public init(pid: Int32, uid: UInt32, gid: UInt32, groups: [UInt32] = []) {
         self.pid = pid
         self.uid = uid
         self.gid = gid
+        self.groups = groups
     }
 }
 

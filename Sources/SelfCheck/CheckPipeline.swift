@@ -122,6 +122,8 @@ public struct CheckPipeline: Sendable {
 
         // The project environment: later steps run with it mounted (a new runner), or the check stops.
         var active = self
+        var environmentLease: EnvironmentLease?
+        defer { withExtendedLifetime(environmentLease) {} }  // the cache trim skips it until the check ends
         if let environments = configuration.environments {
             emit(.stepStarted(.with { $0.name = ProjectEnvironments.stepName }))
             let outcome = await environments.prepare(
@@ -132,6 +134,7 @@ public struct CheckPipeline: Sendable {
                 emit(.stepFinished(outcome.step))
             }
             run.notes += outcome.notes
+            environmentLease = outcome.lease
             guard let mounted = outcome.runner else {
                 report.verdict = outcome.step.status == .failed ? .fail : .error
                 report.reason = outcome.step.note

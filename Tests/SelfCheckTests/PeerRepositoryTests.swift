@@ -41,14 +41,17 @@ struct PeerRepositoryTests {
         var error: ProtocolError? { frames.first { !$0.error.code.isEmpty }?.error }
     }
 
-    static func check(_ socket: String, _ request: CheckRequest, passing directory: URL? = nil) throws -> Answer {
+    static func check(
+        _ socket: String, _ request: CheckRequest, passing directory: URL? = nil, groups: [UInt32] = []
+    ) throws -> Answer {
         let frame = FrameEncoder.encode(try ClientFrame.with { $0.check = request }.serializedBytes() as [UInt8])
         let hex = frame.map { String(format: "%02x", $0) }.joined()
+        let identity: [String] =
+            ["setpriv", "--reuid", "\(nobody)", "--regid", "\(nobody)"]
+            + (groups.isEmpty ? ["--clear-groups"] : ["--groups", groups.map(String.init).joined(separator: ",")])
+        let client: [String] = ["/usr/bin/python3", "-c", script, socket, hex] + (directory.map { [$0.path] } ?? [])
         let output = try run(
-            [
-                "setpriv", "--reuid", "\(nobody)", "--regid", "\(nobody)", "--clear-groups",
-                "/usr/bin/python3", "-c", script, socket, hex,
-            ] + (directory.map { [$0.path] } ?? []),
+            identity + client,
             in: URL(fileURLWithPath: "/"))
         let text = output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         var bytes: [UInt8] = []

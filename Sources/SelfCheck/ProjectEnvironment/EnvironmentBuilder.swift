@@ -49,17 +49,18 @@ public struct EnvironmentBuilder: Sendable {
         var skipped: [String]
     }
 
-    /// The environment for `declarations` from the cache, or built now (`built` says which).
+    /// The environment for `declarations` from the cache, or built now (`built` says which), with a lease
+    /// that keeps the cache trim from removing it: hold it until the check's jobs are done.
     public func environment(for declarations: Declarations, runner: any JobRunner) async throws -> (
-        ProjectEnvironment, built: Bool
+        ProjectEnvironment, built: Bool, lease: EnvironmentLease?
     ) {
-        let key = try cacheKey(declarations)
+        let key = cacheKey(declarations)
         let root = settings.cacheDirectory
         let final = root.appendingPathComponent(key)
-        if let cached = load(final) {
+        if let lease = EnvironmentLease.acquire(final), let cached = load(final) {
             // The mtime is the LRU clock.
             try? FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: final.path)
-            return (cached.environment, false)
+            return (cached.environment, false, lease)
         }
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         chmod(root.path, 0o755)
@@ -100,8 +101,9 @@ public struct EnvironmentBuilder: Sendable {
         if rename(building.path, final.path) != 0, load(final) == nil {
             throw EnvironmentError("could not publish the environment at \(final.path): errno \(errno)")
         }
+        let lease = EnvironmentLease.acquire(final)
         EnvironmentCache(directory: root).trim(toBytes: settings.capBytes, keeping: key)
-        return (load(final)?.environment ?? environment, true)
+        return (load(final)?.environment ?? environment, true, lease)
     }
 
     func load(_ directory: URL) -> Metadata? {
@@ -111,14 +113,14 @@ public struct EnvironmentBuilder: Sendable {
     }
 
     /// sha256 of everything that decides the environment's content.
-    func cacheKey(_ declarations: Declarations) throws -> String {
+    func cacheKey(_ declarations: Declarations) -> String {
         let pins =
             (try? String(contentsOfFile: settings.tools.toolEnvironment + "/.pins", encoding: .utf8)) ?? "unknown-tools"
         let pinned = settings.pinnedRequirements.flatMap { try? String(contentsOf: $0, encoding: .utf8) } ?? ""
         let text =
             ["project-environment v1", settings.tools.python, pins, settings.packageIndex, pinned]
             + declarations.requirements
-        return try HostProcess.sha256(Data(text.joined(separator: "\n").utf8))
+        return SHA256.hex(text.joined(separator: "\n").utf8)
     }
 
     // MARK: Host: download files only
@@ -129,14 +131,22 @@ public struct EnvironmentBuilder: Sendable {
             "--only-binary=:all:", "--dest", wheels.path,
             "--cache-dir", settings.cacheDirectory.appendingPathComponent(".pip-cache").path,
         ]
+        var indexFile: URL?
+        defer { if let indexFile { unlink(indexFile.path) } }
         var isDirectory: ObjCBool = false
         if settings.packageIndex.hasPrefix("/"),
             FileManager.default.fileExists(atPath: settings.packageIndex, isDirectory: &isDirectory),
             isDirectory.boolValue
         {
             arguments += ["--no-index", "--find-links", settings.packageIndex]
-        } else {
+        } else if CredentialRedaction.secrets(of: settings.packageIndex).isEmpty {
             arguments += ["--index-url", settings.packageIndex]
+        } else {
+            // Credentials stay out of pip's argv (/proc/PID/cmdline is world-readable): a 0600 file beside
+            // the download folder names the index instead.
+            let file = try Self.indexFile(settings.packageIndex, beside: wheels)
+            indexFile = file
+            arguments += ["-r", file.path]
         }
         if let pinned = settings.pinnedRequirements {
             arguments += ["--require-hashes", "-r", pinned.path]
@@ -148,14 +158,30 @@ public struct EnvironmentBuilder: Sendable {
             pythonModule: "pip", arguments, python: settings.tools.python,
             timeoutSeconds: settings.timeoutSeconds)
         guard output.status == 0 else {
-            let tail = String(output.text.suffix(1500))
+            // pip masks passwords in what it prints, but not everywhere: redact its output too.
+            let tail = CredentialRedaction.redacting(String(output.text.suffix(1500)), secretsOf: settings.packageIndex)
             if tail.contains("No matching distribution") || tail.contains("Could not find a version") {
                 throw EnvironmentError(
-                    "a dependency has no wheel for this interpreter on \(settings.packageIndex) — source-only distributions (sdists) are not built, because their build code would have to run; pin a version that ships a wheel or name an environment with --python-env. pip said: \(tail)"
+                    "a dependency has no wheel for this interpreter on \(settings.displayedPackageIndex) — source-only distributions (sdists) are not built, because their build code would have to run; pin a version that ships a wheel or name an environment with --python-env. pip said: \(tail)"
                 )
             }
             throw EnvironmentError("pip download failed (exit \(output.status)): \(tail)")
         }
+    }
+
+    /// A requirements file (mode 0600) that holds only `--index-url URL`, next to `folder`.
+    static func indexFile(_ index: String, beside folder: URL) throws -> URL {
+        let file = folder.deletingLastPathComponent().appendingPathComponent(".index-url-\(UUID().uuidString)")
+        let descriptor = open(file.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw EnvironmentError("could not write the index file at \(file.path): errno \(errno)")
+        }
+        defer { close(descriptor) }
+        let line = Array("--index-url \(index)\n".utf8)
+        guard write(descriptor, line, line.count) == line.count else {
+            throw EnvironmentError("could not write the index file at \(file.path): errno \(errno)")
+        }
+        return file
     }
 
     /// Distributions the tool environment provides (pytest and its plugins, black, ruff…): they stay the

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The environments directory, trimmed by size: least recently used (directory mtime, touched on every
-/// use) first, never the one just built or used.
+/// use) first, never the one just built or used, never one a running check holds (`EnvironmentLease`).
 struct EnvironmentCache {
     let directory: URL
 
@@ -18,8 +18,9 @@ struct EnvironmentCache {
         var total = entries.reduce(0) { $0 + $1.bytes }
         entries.sort { $0.used < $1.used }
         for entry in entries where total > cap && entry.name != key {
-            try? FileManager.default.removeItem(at: directory.appendingPathComponent(entry.name))
-            total -= entry.bytes
+            if EnvironmentLease.removeUnlessInUse(directory.appendingPathComponent(entry.name)) {
+                total -= entry.bytes
+            }
         }
     }
 

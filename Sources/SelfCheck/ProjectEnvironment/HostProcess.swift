@@ -1,7 +1,7 @@
 import Foundation
 import Patch
 
-/// The few host processes the environment builder runs: pip *download* (files only) and sha256sum.
+/// The one host process the environment builder runs: pip *download* (files only).
 /// A clean environment: no PIP_* variables, no user configuration (pip also gets `--isolated`).
 enum HostProcess {
     struct Output {
@@ -28,15 +28,6 @@ enum HostProcess {
         }
         return try run(
             [python, "-I", "-c", bootstrap] + arguments, environment: environment, timeoutSeconds: timeoutSeconds)
-    }
-
-    static func sha256(_ data: Data) throws -> String {
-        let output = try run(
-            ["/usr/bin/sha256sum"], environment: ["PATH": "/usr/bin:/bin"], input: data, timeoutSeconds: 30)
-        guard output.status == 0, let hash = output.text.split(separator: " ").first, hash.count == 64 else {
-            throw EnvironmentError("sha256sum failed: \(output.text)")
-        }
-        return String(hash)
     }
 
     static func run(_ command: [String], environment: [String: String], input: Data? = nil, timeoutSeconds: Double)

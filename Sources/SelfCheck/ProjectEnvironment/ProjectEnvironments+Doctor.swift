@@ -21,7 +21,7 @@ extension ProjectEnvironments {
         let cache = EnvironmentCache(directory: settings.cacheDirectory)
         let cached = cache.entries()
         lines.append(
-            "project environments: built from the repository's declarations, wheels only from \(settings.packageIndex), installed in the sandbox with \(settings.tools.python)"
+            "project environments: built from the repository's declarations, wheels only from \(settings.displayedPackageIndex), installed in the sandbox with \(settings.tools.python)"
         )
         lines.append(
             "project environment cache: \(settings.cacheDirectory.path), \(cached.count) environment(s), \(cached.reduce(0) { $0 + $1.bytes } >> 20) MiB of \(settings.capBytes >> 20) MiB"
@@ -40,14 +40,13 @@ extension ProjectEnvironments {
             "\(repository.path): declares \(declarations.requirements.joined(separator: ", ")) (from \(declarations.sources.joined(separator: ", ")))"
         )
         lines += declarations.refused.map { "\(repository.path): refused \($0)" }
-        if let key = try? builder.cacheKey(declarations) {
-            let path = settings.cacheDirectory.appendingPathComponent(key)
-            if let metadata = builder.load(path) {
-                lines.append("\(repository.path): \(metadata.environment.summary)")
-            } else {
-                lines.append(
-                    "\(repository.path): environment \(key.prefix(16)) is not built yet; the first check builds it")
-            }
+        let key = builder.cacheKey(declarations)
+        let path = settings.cacheDirectory.appendingPathComponent(key)
+        if let metadata = builder.load(path) {
+            lines.append("\(repository.path): \(metadata.environment.summary)")
+        } else {
+            lines.append(
+                "\(repository.path): environment \(key.prefix(16)) is not built yet; the first check builds it")
         }
         return lines
     }

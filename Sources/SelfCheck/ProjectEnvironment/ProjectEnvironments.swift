@@ -34,6 +34,8 @@ public struct ProjectEnvironments: Sendable {
         var notes: [String]
         /// Part of the baseline-cache key of the tests.
         var environmentKey: String?
+        /// Keeps a built environment in the cache while the check runs; hold it until the check ends.
+        var lease: EnvironmentLease?
     }
 
     func prepare(
@@ -45,11 +47,12 @@ public struct ProjectEnvironments: Sendable {
         step.name = Self.stepName
         var notes: [String] = []
         var key: String?
+        var lease: EnvironmentLease?
         func finish(_ status: StepResult.Status, _ note: String, runner: (any JobRunner)?) -> Outcome {
             step.status = status
             step.note = note
             step.durationMs = UInt64((ContinuousClock.now - clock).milliseconds)
-            return Outcome(step: step, runner: runner, notes: notes, environmentKey: key)
+            return Outcome(step: step, runner: runner, notes: notes, environmentKey: key, lease: lease)
         }
 
         let base = Declarations.read(checkout: checkout)
@@ -92,8 +95,9 @@ public struct ProjectEnvironments: Sendable {
                 return finish(.skipped, "the repository declares no dependencies", runner: runner)
             }
             do {
-                let (built, fresh) = try await builder.environment(for: declarations, runner: runner)
+                let (built, fresh, held) = try await builder.environment(for: declarations, runner: runner)
                 environment = built
+                lease = held
                 if fresh { how = "built" }
             } catch {
                 notes.append("environment: not available: \(error)")
