@@ -143,6 +143,12 @@ public nonisolated struct CheckRequest: @unchecked Sendable {
     set {_uniqueStorage()._pythonEnv = newValue}
   }
 
+  /// run every test: no selection by what the patch touches
+  public var allTests: Bool {
+    get {_storage._allTests}
+    set {_uniqueStorage()._allTests = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -281,46 +287,106 @@ public nonisolated struct PatchSummary: Sendable {
   public init() {}
 }
 
-public nonisolated struct CheckReport: Sendable {
+public nonisolated struct CheckReport: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var requestID: String = String()
+  public var requestID: String {
+    get {_storage._requestID}
+    set {_uniqueStorage()._requestID = newValue}
+  }
 
   /// pass | fail | rejected | error
-  public var verdict: String = String()
+  public var verdict: String {
+    get {_storage._verdict}
+    set {_uniqueStorage()._verdict = newValue}
+  }
 
-  public var reason: String = String()
+  public var reason: String {
+    get {_storage._reason}
+    set {_uniqueStorage()._reason = newValue}
+  }
 
   public var patch: PatchSummary {
-    get {_patch ?? PatchSummary()}
-    set {_patch = newValue}
+    get {_storage._patch ?? PatchSummary()}
+    set {_uniqueStorage()._patch = newValue}
   }
   /// Returns true if `patch` has been explicitly set.
-  public var hasPatch: Bool {self._patch != nil}
+  public var hasPatch: Bool {_storage._patch != nil}
   /// Clears the value of `patch`. Subsequent reads from it will return its default value.
-  public mutating func clearPatch() {self._patch = nil}
+  public mutating func clearPatch() {_uniqueStorage()._patch = nil}
 
-  public var steps: [StepResult] = []
+  public var steps: [StepResult] {
+    get {_storage._steps}
+    set {_uniqueStorage()._steps = newValue}
+  }
 
-  public var tamper: [Finding] = []
+  public var tamper: [Finding] {
+    get {_storage._tamper}
+    set {_uniqueStorage()._tamper = newValue}
+  }
 
   /// the sandbox layers in force, e.g. "seccomp", "cgroup-v1 memory"
-  public var isolation: [String] = []
+  public var isolation: [String] {
+    get {_storage._isolation}
+    set {_uniqueStorage()._isolation = newValue}
+  }
 
-  public var notes: [String] = []
+  public var notes: [String] {
+    get {_storage._notes}
+    set {_uniqueStorage()._notes = newValue}
+  }
 
-  public var durationMs: UInt64 = 0
+  public var durationMs: UInt64 {
+    get {_storage._durationMs}
+    set {_uniqueStorage()._durationMs = newValue}
+  }
 
   /// kind config: the patch changed a tool's configuration
-  public var configChanges: [Finding] = []
+  public var configChanges: [Finding] {
+    get {_storage._configChanges}
+    set {_uniqueStorage()._configChanges = newValue}
+  }
+
+  /// which tests pytest ran (docs/selfcheck.md, "Selecting tests")
+  public var testSelection: TestSelection {
+    get {_storage._testSelection ?? TestSelection()}
+    set {_uniqueStorage()._testSelection = newValue}
+  }
+  /// Returns true if `testSelection` has been explicitly set.
+  public var hasTestSelection: Bool {_storage._testSelection != nil}
+  /// Clears the value of `testSelection`. Subsequent reads from it will return its default value.
+  public mutating func clearTestSelection() {_uniqueStorage()._testSelection = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _patch: PatchSummary? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// The tests a check ran: those that executed a changed function at the base, or every test (and why).
+public nonisolated struct TestSelection: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// false: every test ran
+  public var used: Bool = false
+
+  /// why every test ran, or what the selection was based on
+  public var reason: String = String()
+
+  /// node ids of the tests run, when used
+  public var selected: [String] = []
+
+  /// tests that ran at the base and were left out
+  public var deselected: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct StepStarted: Sendable {
@@ -535,7 +601,7 @@ nonisolated extension Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImple
 
 nonisolated extension CheckRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CheckRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}repo_path\0\u{1}diff\0\u{1}steps\0\u{1}limits\0\u{1}profile\0\u{3}keep_going\0\u{3}allow_test_removal\0\u{4}\u{2}pytest_args\0\u{3}step_timeouts_ms\0\u{3}base_commit\0\u{4}D\u{1}allow_config_change\0\u{4}\u{a}allow_dependency_change\0\u{3}python_env\0\u{b}autofix\0\u{c}\u{9}\u{1}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}repo_path\0\u{1}diff\0\u{1}steps\0\u{1}limits\0\u{1}profile\0\u{3}keep_going\0\u{3}allow_test_removal\0\u{4}\u{2}pytest_args\0\u{3}step_timeouts_ms\0\u{3}base_commit\0\u{4}D\u{1}allow_config_change\0\u{4}\u{a}allow_dependency_change\0\u{3}python_env\0\u{4}\u{13}all_tests\0\u{b}autofix\0\u{c}\u{9}\u{1}")
 
   fileprivate class _StorageClass {
     var _requestID: String = String()
@@ -552,6 +618,7 @@ nonisolated extension CheckRequest: SwiftProtobuf.Message, SwiftProtobuf._Messag
     var _allowConfigChange: Bool = false
     var _allowDependencyChange: Bool = false
     var _pythonEnv: String = String()
+    var _allTests: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -576,6 +643,7 @@ nonisolated extension CheckRequest: SwiftProtobuf.Message, SwiftProtobuf._Messag
       _allowConfigChange = source._allowConfigChange
       _allowDependencyChange = source._allowDependencyChange
       _pythonEnv = source._pythonEnv
+      _allTests = source._allTests
     }
   }
 
@@ -608,6 +676,7 @@ nonisolated extension CheckRequest: SwiftProtobuf.Message, SwiftProtobuf._Messag
         case 80: try { try decoder.decodeSingularBoolField(value: &_storage._allowConfigChange) }()
         case 90: try { try decoder.decodeSingularBoolField(value: &_storage._allowDependencyChange) }()
         case 91: try { try decoder.decodeSingularStringField(value: &_storage._pythonEnv) }()
+        case 110: try { try decoder.decodeSingularBoolField(value: &_storage._allTests) }()
         default: break
         }
       }
@@ -662,6 +731,9 @@ nonisolated extension CheckRequest: SwiftProtobuf.Message, SwiftProtobuf._Messag
       if !_storage._pythonEnv.isEmpty {
         try visitor.visitSingularStringField(value: _storage._pythonEnv, fieldNumber: 91)
       }
+      if _storage._allTests != false {
+        try visitor.visitSingularBoolField(value: _storage._allTests, fieldNumber: 110)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -685,6 +757,7 @@ nonisolated extension CheckRequest: SwiftProtobuf.Message, SwiftProtobuf._Messag
         if _storage._allowConfigChange != rhs_storage._allowConfigChange {return false}
         if _storage._allowDependencyChange != rhs_storage._allowDependencyChange {return false}
         if _storage._pythonEnv != rhs_storage._pythonEnv {return false}
+        if _storage._allTests != rhs_storage._allTests {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -978,7 +1051,147 @@ nonisolated extension PatchSummary: SwiftProtobuf.Message, SwiftProtobuf._Messag
 
 nonisolated extension CheckReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CheckReport"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{1}verdict\0\u{1}reason\0\u{1}patch\0\u{1}steps\0\u{1}tamper\0\u{1}isolation\0\u{1}notes\0\u{3}duration_ms\0\u{4}G\u{1}config_changes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{1}verdict\0\u{1}reason\0\u{1}patch\0\u{1}steps\0\u{1}tamper\0\u{1}isolation\0\u{1}notes\0\u{3}duration_ms\0\u{4}G\u{1}config_changes\0\u{4}\u{1f}test_selection\0")
+
+  fileprivate class _StorageClass {
+    var _requestID: String = String()
+    var _verdict: String = String()
+    var _reason: String = String()
+    var _patch: PatchSummary? = nil
+    var _steps: [StepResult] = []
+    var _tamper: [Finding] = []
+    var _isolation: [String] = []
+    var _notes: [String] = []
+    var _durationMs: UInt64 = 0
+    var _configChanges: [Finding] = []
+    var _testSelection: TestSelection? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _requestID = source._requestID
+      _verdict = source._verdict
+      _reason = source._reason
+      _patch = source._patch
+      _steps = source._steps
+      _tamper = source._tamper
+      _isolation = source._isolation
+      _notes = source._notes
+      _durationMs = source._durationMs
+      _configChanges = source._configChanges
+      _testSelection = source._testSelection
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._requestID) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._verdict) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._reason) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._patch) }()
+        case 5: try { try decoder.decodeRepeatedMessageField(value: &_storage._steps) }()
+        case 6: try { try decoder.decodeRepeatedMessageField(value: &_storage._tamper) }()
+        case 7: try { try decoder.decodeRepeatedStringField(value: &_storage._isolation) }()
+        case 8: try { try decoder.decodeRepeatedStringField(value: &_storage._notes) }()
+        case 9: try { try decoder.decodeSingularUInt64Field(value: &_storage._durationMs) }()
+        case 80: try { try decoder.decodeRepeatedMessageField(value: &_storage._configChanges) }()
+        case 111: try { try decoder.decodeSingularMessageField(value: &_storage._testSelection) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._requestID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._requestID, fieldNumber: 1)
+      }
+      if !_storage._verdict.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._verdict, fieldNumber: 2)
+      }
+      if !_storage._reason.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._reason, fieldNumber: 3)
+      }
+      try { if let v = _storage._patch {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      } }()
+      if !_storage._steps.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._steps, fieldNumber: 5)
+      }
+      if !_storage._tamper.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._tamper, fieldNumber: 6)
+      }
+      if !_storage._isolation.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._isolation, fieldNumber: 7)
+      }
+      if !_storage._notes.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._notes, fieldNumber: 8)
+      }
+      if _storage._durationMs != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._durationMs, fieldNumber: 9)
+      }
+      if !_storage._configChanges.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._configChanges, fieldNumber: 80)
+      }
+      try { if let v = _storage._testSelection {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 111)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: CheckReport, rhs: CheckReport) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._requestID != rhs_storage._requestID {return false}
+        if _storage._verdict != rhs_storage._verdict {return false}
+        if _storage._reason != rhs_storage._reason {return false}
+        if _storage._patch != rhs_storage._patch {return false}
+        if _storage._steps != rhs_storage._steps {return false}
+        if _storage._tamper != rhs_storage._tamper {return false}
+        if _storage._isolation != rhs_storage._isolation {return false}
+        if _storage._notes != rhs_storage._notes {return false}
+        if _storage._durationMs != rhs_storage._durationMs {return false}
+        if _storage._configChanges != rhs_storage._configChanges {return false}
+        if _storage._testSelection != rhs_storage._testSelection {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension TestSelection: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TestSelection"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}n\u{1}used\0\u{1}reason\0\u{1}selected\0\u{1}deselected\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -986,70 +1199,36 @@ nonisolated extension CheckReport: SwiftProtobuf.Message, SwiftProtobuf._Message
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.requestID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.verdict) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.reason) }()
-      case 4: try { try decoder.decodeSingularMessageField(value: &self._patch) }()
-      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.steps) }()
-      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.tamper) }()
-      case 7: try { try decoder.decodeRepeatedStringField(value: &self.isolation) }()
-      case 8: try { try decoder.decodeRepeatedStringField(value: &self.notes) }()
-      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.durationMs) }()
-      case 80: try { try decoder.decodeRepeatedMessageField(value: &self.configChanges) }()
+      case 110: try { try decoder.decodeSingularBoolField(value: &self.used) }()
+      case 111: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 112: try { try decoder.decodeRepeatedStringField(value: &self.selected) }()
+      case 113: try { try decoder.decodeSingularUInt32Field(value: &self.deselected) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.requestID.isEmpty {
-      try visitor.visitSingularStringField(value: self.requestID, fieldNumber: 1)
-    }
-    if !self.verdict.isEmpty {
-      try visitor.visitSingularStringField(value: self.verdict, fieldNumber: 2)
+    if self.used != false {
+      try visitor.visitSingularBoolField(value: self.used, fieldNumber: 110)
     }
     if !self.reason.isEmpty {
-      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 3)
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 111)
     }
-    try { if let v = self._patch {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-    } }()
-    if !self.steps.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.steps, fieldNumber: 5)
+    if !self.selected.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.selected, fieldNumber: 112)
     }
-    if !self.tamper.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.tamper, fieldNumber: 6)
-    }
-    if !self.isolation.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.isolation, fieldNumber: 7)
-    }
-    if !self.notes.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.notes, fieldNumber: 8)
-    }
-    if self.durationMs != 0 {
-      try visitor.visitSingularUInt64Field(value: self.durationMs, fieldNumber: 9)
-    }
-    if !self.configChanges.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.configChanges, fieldNumber: 80)
+    if self.deselected != 0 {
+      try visitor.visitSingularUInt32Field(value: self.deselected, fieldNumber: 113)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: CheckReport, rhs: CheckReport) -> Bool {
-    if lhs.requestID != rhs.requestID {return false}
-    if lhs.verdict != rhs.verdict {return false}
+  public static func ==(lhs: TestSelection, rhs: TestSelection) -> Bool {
+    if lhs.used != rhs.used {return false}
     if lhs.reason != rhs.reason {return false}
-    if lhs._patch != rhs._patch {return false}
-    if lhs.steps != rhs.steps {return false}
-    if lhs.tamper != rhs.tamper {return false}
-    if lhs.isolation != rhs.isolation {return false}
-    if lhs.notes != rhs.notes {return false}
-    if lhs.durationMs != rhs.durationMs {return false}
-    if lhs.configChanges != rhs.configChanges {return false}
+    if lhs.selected != rhs.selected {return false}
+    if lhs.deselected != rhs.deselected {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
