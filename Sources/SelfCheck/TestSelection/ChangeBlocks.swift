@@ -76,7 +76,8 @@ struct FileChanges: Sendable {
                 } else if let what = ["new file", "deleted file", "rename ", "copy ", "old mode", "new mode", "Binary"]
                     .first(where: { line.hasPrefix($0) })
                 {
-                    files[index].kindChange = "the patch changes the file itself (\(what.trimmingCharacters(in: .whitespaces)))"
+                    files[index].kindChange =
+                        "the patch changes the file itself (\(what.trimmingCharacters(in: .whitespaces)))"
                 }
             }
         }

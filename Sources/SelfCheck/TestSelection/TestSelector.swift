@@ -31,7 +31,9 @@ enum TestSelector {
             if let why = change.kindChange { return "\(change.path): \(why)" }
             // A changed line at column 0 is never inside a function body: known before any base run.
             for block in change.blocks {
-                if let line = (block.removedText + block.added).first(where: { !isBlankOrComment($0) && indentation($0) == 0 }) {
+                if let line = (block.removedText + block.added).first(where: {
+                    !isBlankOrComment($0) && indentation($0) == 0
+                }) {
                     return "\(change.path): a changed line is module-level code: \(line.prefix(80))"
                 }
             }
@@ -101,7 +103,8 @@ enum TestSelector {
             let anchors = block.removed.isEmpty ? [block.before, block.after] : block.removed
             let inBody = { (line: Int) in functions.filter { $0.1.bodyFirst <= line && line <= $0.1.last } }
             if !block.removed.isEmpty, let outside = block.removed.first(where: { inBody($0).isEmpty }) {
-                return .failure(.all("\(file):\(outside) is module-level code (imports, globals, class bodies, signatures)"))
+                return .failure(
+                    .all("\(file):\(outside) is module-level code (imports, globals, class bodies, signatures)"))
             }
             let around = anchors.flatMap(inBody)
             guard let outermost = around.map(\.1.column).min() else {
