@@ -190,9 +190,17 @@ import Testing
                 "test code"
             ),
             ("conftest.py", { try append("\n", to: "conftest.py", in: $0) }, "test code"),
-            ("a non-Python file", { try "x\n".write(to: $0.appendingPathComponent("data.txt"), atomically: false, encoding: .utf8) }, "not Python"),
             (
-                "a new module", { try "def f():\n    return 1\n".write(to: $0.appendingPathComponent("calc/new.py"), atomically: false, encoding: .utf8) },
+                "a non-Python file",
+                { try "x\n".write(to: $0.appendingPathComponent("data.txt"), atomically: false, encoding: .utf8) },
+                "not Python"
+            ),
+            (
+                "a new module",
+                {
+                    try "def f():\n    return 1\n".write(
+                        to: $0.appendingPathComponent("calc/new.py"), atomically: false, encoding: .utf8)
+                },
                 "new file"
             ),
         ]
@@ -225,15 +233,17 @@ import Testing
     // MARK: The map is untrusted data
 
     @Test func anUnusableMapRunsEveryTest() {
-        for data in [nil, Data("not json".utf8), Data(#"{"version": 2}"#.utf8), Data(#"{"version": 1, "files": 3}"#.utf8)]
-        {
+        for data in [
+            nil, Data("not json".utf8), Data(#"{"version": 2}"#.utf8), Data(#"{"version": 1, "files": 3}"#.utf8),
+        ] {
             guard case .failure(let why) = TestMap.parse(data) else {
                 Issue.record("accepted \(String(describing: data))")
                 continue
             }
             #expect(!why.used)
         }
-        let lost = #"{"version":1,"lost":"t replaced the trace function","files":{},"shared":{},"tests":{},"always":[]}"#
+        let lost =
+            #"{"version":1,"lost":"t replaced the trace function","files":{},"shared":{},"tests":{},"always":[]}"#
         guard case .failure(let why) = TestMap.parse(Data(lost.utf8)) else {
             Issue.record("lost map accepted")
             return
