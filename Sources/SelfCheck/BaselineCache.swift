@@ -5,6 +5,10 @@ import Foundation
 struct Baseline: Codable, Sendable {
     var lint: [String: [LintFinding]] = [:]
     var tests: [TestOutcome]?
+    /// Which tests executed which functions in the run that gave `tests` (TestSelection/).
+    var testMap: TestMap?
+    /// Why that run gave no usable map.
+    var testMapProblem: String?
 }
 
 /// One JSON file per base in a cache folder; writes are atomic (rename), so concurrent checks on the

@@ -187,6 +187,7 @@ public struct CheckPipeline: Sendable {
         report.tamper = run.tamper + (testRun?.tamper ?? [])
         report.isolation = run.isolation
         report.notes = run.notes + (testRun?.notes ?? [])
+        if let selection = testRun?.selectionReport ?? run.selectionReport { report.testSelection = selection }
         let failed = report.steps.filter { $0.status == .failed }.map(\.name)
         let errored = report.steps.filter { $0.status == .error }.map(\.name)
         if !errored.isEmpty {

@@ -15,10 +15,14 @@ struct CheckRun: Sendable {
     var isolation: [String] = []
     var notes: [String] = []
     var tamper: [Finding] = []
+    /// The tests the pytest step ran (TestSelection/); nil until it ran.
+    var selection: TestChoice?
+    /// The base's test map, once the base's tests ran or came from the cache.
+    var baseMap: Result<TestMap, TestChoice>?
     private var baseWorkspace: (any CheckWorkspace)?
     private var touchedPythonFiles: [String]?
-    private var facts: CheckFacts
-    private let cache: BaselineCache
+    private(set) var facts: CheckFacts
+    let cache: BaselineCache
 
     init(
         pipeline: CheckPipeline, request: CheckRequest, checkout: URL, workspace: any CheckWorkspace,
@@ -157,12 +161,13 @@ struct CheckRun: Sendable {
         return finished
     }
 
-    mutating func pytestStep() async -> StepResult {
+    /// One run of pytest on the tests `choice` names (all of them when it names none).
+    mutating func pytestStep(_ choice: TestChoice) async -> StepResult {
         let arguments = facts.pytestArguments
         let channel = ResultChannel()
         let (result, step) = await execute(
             "pytest", pipeline.configuration.tools.pytest(arguments),
-            stdin: channel.request(touched: patch.files), channel: channel)
+            stdin: channel.request(touched: patch.files, select: choice.selected), channel: channel)
         guard let result else { return step }
         var finished = step
         if !request.pytestArgs.isEmpty {
@@ -190,7 +195,7 @@ struct CheckRun: Sendable {
         tamper = Self.unique(tamper)
         let patched = results.outcomes
         let failing = patched.contains(where: \.failed)
-        let nothingRan = TestsThatRan.executed(patched) == 0
+        let nothingRan = TestsThatRan.executed(patched) == 0 && choice.selected?.isEmpty != true
         let base = failing || nothingRan || touchesTestsOrConfiguration ? await baseTests(arguments) : nil
         let judged = TestJudge.judge(patched: patched, base: base)
         finished.newFailures = session.failures + judged.new
@@ -199,7 +204,11 @@ struct CheckRun: Sendable {
         if failing && base == nil {
             finished.note = "pytest could not be run at the base; every failure counts as new"
         }
-        if let base, touchesTestsOrConfiguration || nothingRan { guardAgainstTampering(patched: patched, base: base) }
+        if let base, touchesTestsOrConfiguration || nothingRan {
+            // Tests the selection left out did not vanish.
+            let selected = choice.selected.map(Set.init)
+            guardAgainstTampering(patched: patched, base: base.filter { selected?.contains($0.id) ?? true })
+        }
         if nothingRan && base?.isEmpty == true && judged.new.isEmpty {
             finished.note = "no tests collected, at the base either"
         }
@@ -265,22 +274,37 @@ struct CheckRun: Sendable {
         return files.flatMap { cached.lint[$0] ?? [] }
     }
 
-    private mutating func baseTests(_ arguments: [String]) async -> [TestOutcome]? {
-        if let cached = cache.load(facts.testKey)?.tests {
+    /// The base's test outcomes (cached, or run now). Unless the request turns selection off, the run
+    /// also maps which tests execute which functions; `needMap` runs the base again for a cached
+    /// baseline recorded without one.
+    mutating func baseTests(_ arguments: [String], needMap: Bool = false) async -> [TestOutcome]? {
+        if let cached = cache.load(facts.testKey), let tests = cached.tests,
+            !needMap || cached.testMap != nil || cached.testMapProblem != nil
+        {
             notes.append("pytest baseline from cache")
-            return cached
+            if baseMap == nil {
+                baseMap = cached.testMap.map { .success($0) } ?? cached.testMapProblem.map { .failure(.all($0)) }
+            }
+            return tests
         }
         guard let base = await base() else { return nil }
         let channel = ResultChannel()
+        let recordMap = !request.allTests
         let (result, _) = await execute(
             "pytest (base)", pipeline.configuration.tools.pytest(arguments),
-            stdin: channel.request(touched: []), in: base, streaming: false, channel: channel)
+            stdin: channel.request(touched: [], map: recordMap), in: base, streaming: false, channel: channel)
         let results = channel.results()
         guard let result, result.finishedNormally, results.finish != nil else { return nil }
         let outcomes = results.outcomes
         notes.append("pytest ran at the base to tell new failures from pre-existing ones")
         var record = cache.load(facts.testKey) ?? Baseline()
         record.tests = outcomes
+        if recordMap {
+            let map = TestMap.parse((try? base.read(TestMap.path)) ?? nil)
+            baseMap = map
+            record.testMap = try? map.get()
+            if case .failure(let why) = map { record.testMapProblem = why.reason }
+        }
         cache.store(record, for: facts.testKey)
         return outcomes
     }
@@ -387,8 +411,9 @@ struct CheckFacts: Sendable {
         }
         var pins = (try? String(contentsOfFile: tools.toolEnvironment + "/.pins", encoding: .utf8)) ?? "unknown-tools"
         // The entry point decides what a result is: a new one must not reuse baselines of the old.
-        let entryPoint =
-            FileManager.default.contents(atPath: tools.toolEnvironment + "/selfcheck/selfcheck_pytest.py") ?? Data()
+        let entryPoint = ["selfcheck_pytest.py", "selfcheck_testmap.py"].reduce(into: Data()) {
+            $0 += FileManager.default.contents(atPath: tools.toolEnvironment + "/selfcheck/" + $1) ?? Data()
+        }
         pins +=
             " entry-point-"
             + String(

@@ -16,10 +16,13 @@ final class ResultChannel: @unchecked Sendable {
 
     init(token: String = UUID().uuidString.lowercased()) { self.token = token }
 
-    /// What the entry point reads on stdin: the token and the files the patch touched.
-    func request(touched: [String]) -> [UInt8] {
-        let json = try? JSONSerialization.data(
-            withJSONObject: ["token": token, "files": touched], options: [.sortedKeys])
+    /// What the entry point reads on stdin: the token, the files the patch touched, the tests to run
+    /// (nil: all) and whether to record the test map (TestSelection/).
+    func request(touched: [String], select: [String]? = nil, map: Bool = false) -> [UInt8] {
+        var fields: [String: Any] = ["token": token, "files": touched]
+        if let select { fields["select"] = select }
+        if map { fields["map"] = true }
+        let json = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
         return Array(json ?? Data()) + [10]
     }
 

@@ -1,6 +1,6 @@
 import Foundation
 
-// `bench [patch|sandbox|kafka|check|environment|agent|all]`: every figure is printed next to a baseline measured in
+// `bench [patch|sandbox|kafka|check|environment|agent|selection|all]`: every figure is printed next to a baseline measured in
 // the same run, and as a table row (Table.swift) for scripts/bench.
 let which = CommandLine.arguments.dropFirst().first ?? "all"
 let suites: [(String, () async throws -> Void)] = [
@@ -10,6 +10,7 @@ let suites: [(String, () async throws -> Void)] = [
     ("check", CheckBench.run),
     ("environment", EnvironmentBench.run),
     ("agent", AgentBench.run),
+    ("selection", SelectionBench.run),
 ]
 guard which == "all" || suites.contains(where: { $0.0 == which }) else {
     print("usage: bench [\(suites.map(\.0).joined(separator: "|"))|all]")

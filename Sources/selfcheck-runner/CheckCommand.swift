@@ -28,6 +28,7 @@ struct CheckCommand: AsyncParsableCommand {
         separator: ",")
     @Flag(help: "Run later steps after a failing one.") var keepGoing = false
     @Flag(help: "Allow the patch to remove or skip tests that ran at the base.") var allowTestRemoval = false
+    @Flag(help: "Run every test, not only those that executed the functions the patch changes.") var allTests = false
     @Flag(help: "Allow the patch to change black's, ruff's or pytest's configuration (still judged by the base's).")
     var allowConfigChange = false
     // `.unconditional`: every pytest argument starts with `-`, which would otherwise read as an option.
@@ -70,6 +71,7 @@ struct CheckCommand: AsyncParsableCommand {
         request.steps = steps.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         request.keepGoing = keepGoing
         request.allowTestRemoval = allowTestRemoval
+        request.allTests = allTests
         request.allowConfigChange = allowConfigChange
         if let pytestArgs { request.pytestArgs = pytestArgs.split(separator: " ").map(String.init) }
         for item in stepTimeout {

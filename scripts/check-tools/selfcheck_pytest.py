@@ -35,6 +35,11 @@ sys.path[:] = _saved_path
 _request = json.loads(sys.stdin.buffer.readline() or b"{}")
 _TOKEN = _request.get("token", "")
 _TOUCHED = set(_request.get("files", []))
+# Test selection (docs/selfcheck.md, "Selecting tests"): the node ids to run, or None for every test;
+# and whether to record which tests execute which code (the base run only).
+_SELECT = _request.get("select")
+_SELECT = set(_SELECT) if isinstance(_SELECT, list) else None
+_RECORD_MAP = _request.get("map") is True
 _devnull = os.open(os.devnull, os.O_RDONLY)
 os.dup2(_devnull, 0)
 os.close(_devnull)
@@ -129,6 +134,16 @@ class SelfCheckPlugin:
                     impls.append({"hook": hook, "file": path, "first": code.co_firstlineno, "last": last})
         self.send({"e": "hooks", "impls": impls, "self": config.pluginmanager.is_registered(self)})
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config, items):
+        if _SELECT is None:
+            return
+        kept = [item for item in items if item.nodeid in _SELECT]
+        dropped = [item for item in items if item.nodeid not in _SELECT]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_finish(self, session):
         self._report_hooks(session.config)
@@ -177,6 +192,8 @@ class SelfCheckPlugin:
         yield
         self._report_hooks(session.config)
         self._check_internals()
+        if _MAP is not None:
+            _MAP.write()
         self.finished = True
         self.send({"e": "finish", "exitstatus": int(session.exitstatus), "collected": session.testscollected})
 
@@ -191,4 +208,16 @@ _INTERNALS.update({
 })
 _ORIGINAL = {name: get() for name, get in _INTERNALS.items()}
 _send({"e": "start", "pytest": pytest.__version__})
-sys.exit(pytest.main(sys.argv[1:], plugins=[SelfCheckPlugin()]))
+_plugins = [SelfCheckPlugin()]
+_MAP = None
+if _RECORD_MAP:
+    import importlib.util  # noqa: E402
+
+    _spec = importlib.util.spec_from_file_location(
+        "selfcheck_testmap", os.path.join(os.path.dirname(os.path.abspath(__file__)), "selfcheck_testmap.py"))
+    _testmap = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(_testmap)
+    _MAP = _testmap.TestMap(os.getcwd(), _PREFIXES + (os.path.realpath(_ENV),))
+    _plugins.append(_MAP)
+    _MAP.start()
+sys.exit(pytest.main(sys.argv[1:], plugins=_plugins))

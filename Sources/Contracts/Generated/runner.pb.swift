@@ -11,7 +11,7 @@
 /// The self-check runner's protocol: the agent (client) sends ClientFrames over a Unix stream socket,
 /// each a 4-byte big-endian length followed by the serialized message; the runner answers with
 /// ServerFrames the same way. CheckReport is also what `selfcheck-runner check --format json` prints
-/// (with the proto field names; enum values are lowercase so that JSON shows them as readable names).
+/// (with the proto field names).
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -47,9 +47,6 @@ public nonisolated struct Limits: Sendable {
   public var outputBytes: UInt64 = 0
 
   public var fileSizeBytes: UInt64 = 0
-
-  /// the workspace's upper layer in total (tmpfs size; root runner)
-  public var diskBytes: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -146,6 +143,12 @@ public nonisolated struct CheckRequest: @unchecked Sendable {
     set {_uniqueStorage()._pythonEnv = newValue}
   }
 
+  /// run every test: no selection by what the patch touches
+  public var allTests: Bool {
+    get {_storage._allTests}
+    set {_uniqueStorage()._allTests = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -206,105 +209,14 @@ public nonisolated struct Finding: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var kind: Finding.Kind = .unspecified
+  /// format | lint | test | collection | tamper | apply | config
+  public var kind: String = String()
 
   public var key: String = String()
 
   public var message: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public nonisolated enum Kind: SwiftProtobuf.Enum, Swift.CaseIterable {
-    public typealias RawValue = Int
-
-    /// never sent
-    case unspecified // = 0
-
-    /// black would reformat a touched line
-    case format // = 1
-
-    /// a ruff finding
-    case lint // = 2
-
-    /// a failing test
-    case test // = 3
-
-    /// a test module that does not import or collect
-    case collection // = 4
-
-    /// the patch changed what is tested or how results are reported
-    case tamper // = 5
-
-    /// the patch does not apply
-    case apply // = 6
-
-    /// the patch changed a tool's configuration
-    case config // = 7
-
-    /// the patch changed the declared dependencies
-    case dependencies // = 8
-
-    /// the step was killed by a signal
-    case signal // = 9
-
-    /// the step was stopped by a resource limit
-    case limit // = 10
-    case UNRECOGNIZED(Int)
-
-    public init() {
-      self = .unspecified
-    }
-
-    public init?(rawValue: Int) {
-      switch rawValue {
-      case 0: self = .unspecified
-      case 1: self = .format
-      case 2: self = .lint
-      case 3: self = .test
-      case 4: self = .collection
-      case 5: self = .tamper
-      case 6: self = .apply
-      case 7: self = .config
-      case 8: self = .dependencies
-      case 9: self = .signal
-      case 10: self = .limit
-      default: self = .UNRECOGNIZED(rawValue)
-      }
-    }
-
-    public var rawValue: Int {
-      switch self {
-      case .unspecified: return 0
-      case .format: return 1
-      case .lint: return 2
-      case .test: return 3
-      case .collection: return 4
-      case .tamper: return 5
-      case .apply: return 6
-      case .config: return 7
-      case .dependencies: return 8
-      case .signal: return 9
-      case .limit: return 10
-      case .UNRECOGNIZED(let i): return i
-      }
-    }
-
-    // The compiler won't synthesize support with the UNRECOGNIZED case.
-    public static let allCases: [Finding.Kind] = [
-      .unspecified,
-      .format,
-      .lint,
-      .test,
-      .collection,
-      .tamper,
-      .apply,
-      .config,
-      .dependencies,
-      .signal,
-      .limit,
-    ]
-
-  }
 
   public init() {}
 }
@@ -317,14 +229,16 @@ public nonisolated struct StepResult: Sendable {
   /// apply | black | ruff | pytest
   public var name: String = String()
 
-  public var status: StepResult.Status = .unspecified
+  /// passed | failed | skipped | error
+  public var status: String = String()
 
   public var exitCode: Int32 = 0
 
   /// 0 when it exited normally
   public var signal: Int32 = 0
 
-  public var limitHit: StepResult.LimitHit = .none
+  /// "" | wall_time | cpu_time | memory | pids | output | file_size
+  public var limitHit: String = String()
 
   public var durationMs: UInt64 = 0
 
@@ -342,128 +256,6 @@ public nonisolated struct StepResult: Sendable {
   public var note: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public nonisolated enum Status: SwiftProtobuf.Enum, Swift.CaseIterable {
-    public typealias RawValue = Int
-
-    /// never sent
-    case unspecified // = 0
-    case passed // = 1
-    case failed // = 2
-    case skipped // = 3
-
-    /// the step could not judge the patch (a crash, a limit, no report)
-    case error // = 4
-
-    /// the tests that matter could not run at the base
-    case inconclusive // = 5
-    case UNRECOGNIZED(Int)
-
-    public init() {
-      self = .unspecified
-    }
-
-    public init?(rawValue: Int) {
-      switch rawValue {
-      case 0: self = .unspecified
-      case 1: self = .passed
-      case 2: self = .failed
-      case 3: self = .skipped
-      case 4: self = .error
-      case 5: self = .inconclusive
-      default: self = .UNRECOGNIZED(rawValue)
-      }
-    }
-
-    public var rawValue: Int {
-      switch self {
-      case .unspecified: return 0
-      case .passed: return 1
-      case .failed: return 2
-      case .skipped: return 3
-      case .error: return 4
-      case .inconclusive: return 5
-      case .UNRECOGNIZED(let i): return i
-      }
-    }
-
-    // The compiler won't synthesize support with the UNRECOGNIZED case.
-    public static let allCases: [StepResult.Status] = [
-      .unspecified,
-      .passed,
-      .failed,
-      .skipped,
-      .error,
-      .inconclusive,
-    ]
-
-  }
-
-  public nonisolated enum LimitHit: SwiftProtobuf.Enum, Swift.CaseIterable {
-    public typealias RawValue = Int
-
-    /// no limit stopped the step
-    case none // = 0
-    case wallTime // = 1
-    case cpuTime // = 2
-    case memory // = 3
-    case pids // = 4
-    case output // = 5
-    case fileSize // = 6
-    case disk // = 7
-
-    /// not a limit: the check was cancelled
-    case cancelled // = 8
-    case UNRECOGNIZED(Int)
-
-    public init() {
-      self = .none
-    }
-
-    public init?(rawValue: Int) {
-      switch rawValue {
-      case 0: self = .none
-      case 1: self = .wallTime
-      case 2: self = .cpuTime
-      case 3: self = .memory
-      case 4: self = .pids
-      case 5: self = .output
-      case 6: self = .fileSize
-      case 7: self = .disk
-      case 8: self = .cancelled
-      default: self = .UNRECOGNIZED(rawValue)
-      }
-    }
-
-    public var rawValue: Int {
-      switch self {
-      case .none: return 0
-      case .wallTime: return 1
-      case .cpuTime: return 2
-      case .memory: return 3
-      case .pids: return 4
-      case .output: return 5
-      case .fileSize: return 6
-      case .disk: return 7
-      case .cancelled: return 8
-      case .UNRECOGNIZED(let i): return i
-      }
-    }
-
-    // The compiler won't synthesize support with the UNRECOGNIZED case.
-    public static let allCases: [StepResult.LimitHit] = [
-      .none,
-      .wallTime,
-      .cpuTime,
-      .memory,
-      .pids,
-      .output,
-      .fileSize,
-      .disk,
-      .cancelled,
-    ]
-
-  }
 
   public init() {}
 }
@@ -495,103 +287,106 @@ public nonisolated struct PatchSummary: Sendable {
   public init() {}
 }
 
-public nonisolated struct CheckReport: Sendable {
+public nonisolated struct CheckReport: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var requestID: String = String()
+  public var requestID: String {
+    get {_storage._requestID}
+    set {_uniqueStorage()._requestID = newValue}
+  }
 
-  public var verdict: CheckReport.Verdict = .unspecified
+  /// pass | fail | rejected | error
+  public var verdict: String {
+    get {_storage._verdict}
+    set {_uniqueStorage()._verdict = newValue}
+  }
 
-  public var reason: String = String()
+  public var reason: String {
+    get {_storage._reason}
+    set {_uniqueStorage()._reason = newValue}
+  }
 
   public var patch: PatchSummary {
-    get {_patch ?? PatchSummary()}
-    set {_patch = newValue}
+    get {_storage._patch ?? PatchSummary()}
+    set {_uniqueStorage()._patch = newValue}
   }
   /// Returns true if `patch` has been explicitly set.
-  public var hasPatch: Bool {self._patch != nil}
+  public var hasPatch: Bool {_storage._patch != nil}
   /// Clears the value of `patch`. Subsequent reads from it will return its default value.
-  public mutating func clearPatch() {self._patch = nil}
+  public mutating func clearPatch() {_uniqueStorage()._patch = nil}
 
-  public var steps: [StepResult] = []
+  public var steps: [StepResult] {
+    get {_storage._steps}
+    set {_uniqueStorage()._steps = newValue}
+  }
 
-  public var tamper: [Finding] = []
+  public var tamper: [Finding] {
+    get {_storage._tamper}
+    set {_uniqueStorage()._tamper = newValue}
+  }
 
   /// the sandbox layers in force, e.g. "seccomp", "cgroup-v1 memory"
-  public var isolation: [String] = []
+  public var isolation: [String] {
+    get {_storage._isolation}
+    set {_uniqueStorage()._isolation = newValue}
+  }
 
-  public var notes: [String] = []
+  public var notes: [String] {
+    get {_storage._notes}
+    set {_uniqueStorage()._notes = newValue}
+  }
 
-  public var durationMs: UInt64 = 0
+  public var durationMs: UInt64 {
+    get {_storage._durationMs}
+    set {_uniqueStorage()._durationMs = newValue}
+  }
 
   /// kind config: the patch changed a tool's configuration
-  public var configChanges: [Finding] = []
+  public var configChanges: [Finding] {
+    get {_storage._configChanges}
+    set {_uniqueStorage()._configChanges = newValue}
+  }
+
+  /// which tests pytest ran (docs/selfcheck.md, "Selecting tests")
+  public var testSelection: TestSelection {
+    get {_storage._testSelection ?? TestSelection()}
+    set {_uniqueStorage()._testSelection = newValue}
+  }
+  /// Returns true if `testSelection` has been explicitly set.
+  public var hasTestSelection: Bool {_storage._testSelection != nil}
+  /// Clears the value of `testSelection`. Subsequent reads from it will return its default value.
+  public mutating func clearTestSelection() {_uniqueStorage()._testSelection = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public nonisolated enum Verdict: SwiftProtobuf.Enum, Swift.CaseIterable {
-    public typealias RawValue = Int
-
-    /// never sent
-    case unspecified // = 0
-    case pass // = 1
-    case fail // = 2
-
-    /// the patch was refused before it ran (rejection_rule says why)
-    case rejected // = 3
-
-    /// the check could not judge the patch
-    case error // = 4
-
-    /// the tests that matter could not run at the base (see docs/selfcheck.md)
-    case inconclusive // = 5
-    case UNRECOGNIZED(Int)
-
-    public init() {
-      self = .unspecified
-    }
-
-    public init?(rawValue: Int) {
-      switch rawValue {
-      case 0: self = .unspecified
-      case 1: self = .pass
-      case 2: self = .fail
-      case 3: self = .rejected
-      case 4: self = .error
-      case 5: self = .inconclusive
-      default: self = .UNRECOGNIZED(rawValue)
-      }
-    }
-
-    public var rawValue: Int {
-      switch self {
-      case .unspecified: return 0
-      case .pass: return 1
-      case .fail: return 2
-      case .rejected: return 3
-      case .error: return 4
-      case .inconclusive: return 5
-      case .UNRECOGNIZED(let i): return i
-      }
-    }
-
-    // The compiler won't synthesize support with the UNRECOGNIZED case.
-    public static let allCases: [CheckReport.Verdict] = [
-      .unspecified,
-      .pass,
-      .fail,
-      .rejected,
-      .error,
-      .inconclusive,
-    ]
-
-  }
-
   public init() {}
 
-  fileprivate var _patch: PatchSummary? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// The tests a check ran: those that executed a changed function at the base, or every test (and why).
+public nonisolated struct TestSelection: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// false: every test ran
+  public var used: Bool = false
+
+  /// why every test ran, or what the selection was based on
+  public var reason: String = String()
+
+  /// node ids of the tests run, when used
+  public var selected: [String] = []
+
+  /// tests that ran at the base and were left out
+  public var deselected: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct StepStarted: Sendable {
@@ -751,7 +546,7 @@ fileprivate nonisolated let _protobuf_package = "selfcheck"
 
 nonisolated extension Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Limits"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}wall_time_ms\0\u{3}cpu_time_ms\0\u{3}memory_bytes\0\u{3}max_pids\0\u{3}output_bytes\0\u{3}file_size_bytes\0\u{4}^\u{1}disk_bytes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}wall_time_ms\0\u{3}cpu_time_ms\0\u{3}memory_bytes\0\u{3}max_pids\0\u{3}output_bytes\0\u{3}file_size_bytes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -765,7 +560,6 @@ nonisolated extension Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImple
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.maxPids) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.outputBytes) }()
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self.fileSizeBytes) }()
-      case 100: try { try decoder.decodeSingularUInt64Field(value: &self.diskBytes) }()
       default: break
       }
     }
@@ -790,9 +584,6 @@ nonisolated extension Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImple
     if self.fileSizeBytes != 0 {
       try visitor.visitSingularUInt64Field(value: self.fileSizeBytes, fieldNumber: 6)
     }
-    if self.diskBytes != 0 {
-      try visitor.visitSingularUInt64Field(value: self.diskBytes, fieldNumber: 100)
-    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -803,7 +594,6 @@ nonisolated extension Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImple
     if lhs.maxPids != rhs.maxPids {return false}
     if lhs.outputBytes != rhs.outputBytes {return false}
     if lhs.fileSizeBytes != rhs.fileSizeBytes {return false}
-    if lhs.diskBytes != rhs.diskBytes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -811,7 +601,7 @@ nonisolated extension Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImple
 
 nonisolated extension CheckRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CheckRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}repo_path\0\u{1}diff\0\u{1}steps\0\u{1}limits\0\u{1}profile\0\u{3}keep_going\0\u{3}allow_test_removal\0\u{4}\u{2}pytest_args\0\u{3}step_timeouts_ms\0\u{3}base_commit\0\u{4}D\u{1}allow_config_change\0\u{4}\u{a}allow_dependency_change\0\u{3}python_env\0\u{b}autofix\0\u{c}\u{9}\u{1}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}repo_path\0\u{1}diff\0\u{1}steps\0\u{1}limits\0\u{1}profile\0\u{3}keep_going\0\u{3}allow_test_removal\0\u{4}\u{2}pytest_args\0\u{3}step_timeouts_ms\0\u{3}base_commit\0\u{4}D\u{1}allow_config_change\0\u{4}\u{a}allow_dependency_change\0\u{3}python_env\0\u{4}\u{13}all_tests\0\u{b}autofix\0\u{c}\u{9}\u{1}")
 
   fileprivate class _StorageClass {
     var _requestID: String = String()
@@ -828,6 +618,7 @@ nonisolated extension CheckRequest: SwiftProtobuf.Message, SwiftProtobuf._Messag
     var _allowConfigChange: Bool = false
     var _allowDependencyChange: Bool = false
     var _pythonEnv: String = String()
+    var _allTests: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -852,6 +643,7 @@ nonisolated extension CheckRequest: SwiftProtobuf.Message, SwiftProtobuf._Messag
       _allowConfigChange = source._allowConfigChange
       _allowDependencyChange = source._allowDependencyChange
       _pythonEnv = source._pythonEnv
+      _allTests = source._allTests
     }
   }
 
@@ -884,6 +676,7 @@ nonisolated extension CheckRequest: SwiftProtobuf.Message, SwiftProtobuf._Messag
         case 80: try { try decoder.decodeSingularBoolField(value: &_storage._allowConfigChange) }()
         case 90: try { try decoder.decodeSingularBoolField(value: &_storage._allowDependencyChange) }()
         case 91: try { try decoder.decodeSingularStringField(value: &_storage._pythonEnv) }()
+        case 110: try { try decoder.decodeSingularBoolField(value: &_storage._allTests) }()
         default: break
         }
       }
@@ -938,6 +731,9 @@ nonisolated extension CheckRequest: SwiftProtobuf.Message, SwiftProtobuf._Messag
       if !_storage._pythonEnv.isEmpty {
         try visitor.visitSingularStringField(value: _storage._pythonEnv, fieldNumber: 91)
       }
+      if _storage._allTests != false {
+        try visitor.visitSingularBoolField(value: _storage._allTests, fieldNumber: 110)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -961,6 +757,7 @@ nonisolated extension CheckRequest: SwiftProtobuf.Message, SwiftProtobuf._Messag
         if _storage._allowConfigChange != rhs_storage._allowConfigChange {return false}
         if _storage._allowDependencyChange != rhs_storage._allowDependencyChange {return false}
         if _storage._pythonEnv != rhs_storage._pythonEnv {return false}
+        if _storage._allTests != rhs_storage._allTests {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1077,7 +874,7 @@ nonisolated extension Finding: SwiftProtobuf.Message, SwiftProtobuf._MessageImpl
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.kind) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.key) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.message) }()
       default: break
@@ -1086,8 +883,8 @@ nonisolated extension Finding: SwiftProtobuf.Message, SwiftProtobuf._MessageImpl
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.kind != .unspecified {
-      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 1)
+    if !self.kind.isEmpty {
+      try visitor.visitSingularStringField(value: self.kind, fieldNumber: 1)
     }
     if !self.key.isEmpty {
       try visitor.visitSingularStringField(value: self.key, fieldNumber: 2)
@@ -1107,10 +904,6 @@ nonisolated extension Finding: SwiftProtobuf.Message, SwiftProtobuf._MessageImpl
   }
 }
 
-nonisolated extension Finding.Kind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0unspecified\0\u{1}format\0\u{1}lint\0\u{1}test\0\u{1}collection\0\u{1}tamper\0\u{1}apply\0\u{1}config\0\u{1}dependencies\0\u{1}signal\0\u{1}limit\0")
-}
-
 nonisolated extension StepResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StepResult"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}status\0\u{3}exit_code\0\u{1}signal\0\u{3}limit_hit\0\u{3}duration_ms\0\u{3}cpu_ms\0\u{3}peak_rss_kb\0\u{3}output_tail\0\u{3}new_failures\0\u{3}preexisting_failures\0\u{1}note\0")
@@ -1122,10 +915,10 @@ nonisolated extension StepResult: SwiftProtobuf.Message, SwiftProtobuf._MessageI
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
-      case 2: try { try decoder.decodeSingularEnumField(value: &self.status) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.status) }()
       case 3: try { try decoder.decodeSingularInt32Field(value: &self.exitCode) }()
       case 4: try { try decoder.decodeSingularInt32Field(value: &self.signal) }()
-      case 5: try { try decoder.decodeSingularEnumField(value: &self.limitHit) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.limitHit) }()
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self.durationMs) }()
       case 7: try { try decoder.decodeSingularUInt64Field(value: &self.cpuMs) }()
       case 8: try { try decoder.decodeSingularUInt64Field(value: &self.peakRssKb) }()
@@ -1142,8 +935,8 @@ nonisolated extension StepResult: SwiftProtobuf.Message, SwiftProtobuf._MessageI
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
     }
-    if self.status != .unspecified {
-      try visitor.visitSingularEnumField(value: self.status, fieldNumber: 2)
+    if !self.status.isEmpty {
+      try visitor.visitSingularStringField(value: self.status, fieldNumber: 2)
     }
     if self.exitCode != 0 {
       try visitor.visitSingularInt32Field(value: self.exitCode, fieldNumber: 3)
@@ -1151,8 +944,8 @@ nonisolated extension StepResult: SwiftProtobuf.Message, SwiftProtobuf._MessageI
     if self.signal != 0 {
       try visitor.visitSingularInt32Field(value: self.signal, fieldNumber: 4)
     }
-    if self.limitHit != .none {
-      try visitor.visitSingularEnumField(value: self.limitHit, fieldNumber: 5)
+    if !self.limitHit.isEmpty {
+      try visitor.visitSingularStringField(value: self.limitHit, fieldNumber: 5)
     }
     if self.durationMs != 0 {
       try visitor.visitSingularUInt64Field(value: self.durationMs, fieldNumber: 6)
@@ -1194,14 +987,6 @@ nonisolated extension StepResult: SwiftProtobuf.Message, SwiftProtobuf._MessageI
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
-}
-
-nonisolated extension StepResult.Status: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0unspecified\0\u{1}passed\0\u{1}failed\0\u{1}skipped\0\u{1}error\0\u{1}inconclusive\0")
-}
-
-nonisolated extension StepResult.LimitHit: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0none\0\u{1}wall_time\0\u{1}cpu_time\0\u{1}memory\0\u{1}pids\0\u{1}output\0\u{1}file_size\0\u{1}disk\0\u{1}cancelled\0")
 }
 
 nonisolated extension PatchSummary: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1266,7 +1051,147 @@ nonisolated extension PatchSummary: SwiftProtobuf.Message, SwiftProtobuf._Messag
 
 nonisolated extension CheckReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CheckReport"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{1}verdict\0\u{1}reason\0\u{1}patch\0\u{1}steps\0\u{1}tamper\0\u{1}isolation\0\u{1}notes\0\u{3}duration_ms\0\u{4}G\u{1}config_changes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{1}verdict\0\u{1}reason\0\u{1}patch\0\u{1}steps\0\u{1}tamper\0\u{1}isolation\0\u{1}notes\0\u{3}duration_ms\0\u{4}G\u{1}config_changes\0\u{4}\u{1f}test_selection\0")
+
+  fileprivate class _StorageClass {
+    var _requestID: String = String()
+    var _verdict: String = String()
+    var _reason: String = String()
+    var _patch: PatchSummary? = nil
+    var _steps: [StepResult] = []
+    var _tamper: [Finding] = []
+    var _isolation: [String] = []
+    var _notes: [String] = []
+    var _durationMs: UInt64 = 0
+    var _configChanges: [Finding] = []
+    var _testSelection: TestSelection? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _requestID = source._requestID
+      _verdict = source._verdict
+      _reason = source._reason
+      _patch = source._patch
+      _steps = source._steps
+      _tamper = source._tamper
+      _isolation = source._isolation
+      _notes = source._notes
+      _durationMs = source._durationMs
+      _configChanges = source._configChanges
+      _testSelection = source._testSelection
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._requestID) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._verdict) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._reason) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._patch) }()
+        case 5: try { try decoder.decodeRepeatedMessageField(value: &_storage._steps) }()
+        case 6: try { try decoder.decodeRepeatedMessageField(value: &_storage._tamper) }()
+        case 7: try { try decoder.decodeRepeatedStringField(value: &_storage._isolation) }()
+        case 8: try { try decoder.decodeRepeatedStringField(value: &_storage._notes) }()
+        case 9: try { try decoder.decodeSingularUInt64Field(value: &_storage._durationMs) }()
+        case 80: try { try decoder.decodeRepeatedMessageField(value: &_storage._configChanges) }()
+        case 111: try { try decoder.decodeSingularMessageField(value: &_storage._testSelection) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._requestID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._requestID, fieldNumber: 1)
+      }
+      if !_storage._verdict.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._verdict, fieldNumber: 2)
+      }
+      if !_storage._reason.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._reason, fieldNumber: 3)
+      }
+      try { if let v = _storage._patch {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      } }()
+      if !_storage._steps.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._steps, fieldNumber: 5)
+      }
+      if !_storage._tamper.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._tamper, fieldNumber: 6)
+      }
+      if !_storage._isolation.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._isolation, fieldNumber: 7)
+      }
+      if !_storage._notes.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._notes, fieldNumber: 8)
+      }
+      if _storage._durationMs != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._durationMs, fieldNumber: 9)
+      }
+      if !_storage._configChanges.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._configChanges, fieldNumber: 80)
+      }
+      try { if let v = _storage._testSelection {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 111)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: CheckReport, rhs: CheckReport) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._requestID != rhs_storage._requestID {return false}
+        if _storage._verdict != rhs_storage._verdict {return false}
+        if _storage._reason != rhs_storage._reason {return false}
+        if _storage._patch != rhs_storage._patch {return false}
+        if _storage._steps != rhs_storage._steps {return false}
+        if _storage._tamper != rhs_storage._tamper {return false}
+        if _storage._isolation != rhs_storage._isolation {return false}
+        if _storage._notes != rhs_storage._notes {return false}
+        if _storage._durationMs != rhs_storage._durationMs {return false}
+        if _storage._configChanges != rhs_storage._configChanges {return false}
+        if _storage._testSelection != rhs_storage._testSelection {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension TestSelection: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TestSelection"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}n\u{1}used\0\u{1}reason\0\u{1}selected\0\u{1}deselected\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1274,77 +1199,39 @@ nonisolated extension CheckReport: SwiftProtobuf.Message, SwiftProtobuf._Message
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.requestID) }()
-      case 2: try { try decoder.decodeSingularEnumField(value: &self.verdict) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.reason) }()
-      case 4: try { try decoder.decodeSingularMessageField(value: &self._patch) }()
-      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.steps) }()
-      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.tamper) }()
-      case 7: try { try decoder.decodeRepeatedStringField(value: &self.isolation) }()
-      case 8: try { try decoder.decodeRepeatedStringField(value: &self.notes) }()
-      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.durationMs) }()
-      case 80: try { try decoder.decodeRepeatedMessageField(value: &self.configChanges) }()
+      case 110: try { try decoder.decodeSingularBoolField(value: &self.used) }()
+      case 111: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 112: try { try decoder.decodeRepeatedStringField(value: &self.selected) }()
+      case 113: try { try decoder.decodeSingularUInt32Field(value: &self.deselected) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.requestID.isEmpty {
-      try visitor.visitSingularStringField(value: self.requestID, fieldNumber: 1)
-    }
-    if self.verdict != .unspecified {
-      try visitor.visitSingularEnumField(value: self.verdict, fieldNumber: 2)
+    if self.used != false {
+      try visitor.visitSingularBoolField(value: self.used, fieldNumber: 110)
     }
     if !self.reason.isEmpty {
-      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 3)
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 111)
     }
-    try { if let v = self._patch {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-    } }()
-    if !self.steps.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.steps, fieldNumber: 5)
+    if !self.selected.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.selected, fieldNumber: 112)
     }
-    if !self.tamper.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.tamper, fieldNumber: 6)
-    }
-    if !self.isolation.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.isolation, fieldNumber: 7)
-    }
-    if !self.notes.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.notes, fieldNumber: 8)
-    }
-    if self.durationMs != 0 {
-      try visitor.visitSingularUInt64Field(value: self.durationMs, fieldNumber: 9)
-    }
-    if !self.configChanges.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.configChanges, fieldNumber: 80)
+    if self.deselected != 0 {
+      try visitor.visitSingularUInt32Field(value: self.deselected, fieldNumber: 113)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: CheckReport, rhs: CheckReport) -> Bool {
-    if lhs.requestID != rhs.requestID {return false}
-    if lhs.verdict != rhs.verdict {return false}
+  public static func ==(lhs: TestSelection, rhs: TestSelection) -> Bool {
+    if lhs.used != rhs.used {return false}
     if lhs.reason != rhs.reason {return false}
-    if lhs._patch != rhs._patch {return false}
-    if lhs.steps != rhs.steps {return false}
-    if lhs.tamper != rhs.tamper {return false}
-    if lhs.isolation != rhs.isolation {return false}
-    if lhs.notes != rhs.notes {return false}
-    if lhs.durationMs != rhs.durationMs {return false}
-    if lhs.configChanges != rhs.configChanges {return false}
+    if lhs.selected != rhs.selected {return false}
+    if lhs.deselected != rhs.deselected {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
-}
-
-nonisolated extension CheckReport.Verdict: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0unspecified\0\u{1}pass\0\u{1}fail\0\u{1}rejected\0\u{1}error\0\u{1}inconclusive\0")
 }
 
 nonisolated extension StepStarted: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
