@@ -11,7 +11,7 @@
 /// The self-check runner's protocol: the agent (client) sends ClientFrames over a Unix stream socket,
 /// each a 4-byte big-endian length followed by the serialized message; the runner answers with
 /// ServerFrames the same way. CheckReport is also what `selfcheck-runner check --format json` prints
-/// (with the proto field names).
+/// (with the proto field names; enum values are lowercase so that JSON shows them as readable names).
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -47,6 +47,9 @@ public nonisolated struct Limits: Sendable {
   public var outputBytes: UInt64 = 0
 
   public var fileSizeBytes: UInt64 = 0
+
+  /// the workspace's upper layer in total (tmpfs size; root runner)
+  public var diskBytes: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -209,14 +212,105 @@ public nonisolated struct Finding: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// format | lint | test | collection | tamper | apply | config
-  public var kind: String = String()
+  public var kind: Finding.Kind = .unspecified
 
   public var key: String = String()
 
   public var message: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Kind: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+
+    /// never sent
+    case unspecified // = 0
+
+    /// black would reformat a touched line
+    case format // = 1
+
+    /// a ruff finding
+    case lint // = 2
+
+    /// a failing test
+    case test // = 3
+
+    /// a test module that does not import or collect
+    case collection // = 4
+
+    /// the patch changed what is tested or how results are reported
+    case tamper // = 5
+
+    /// the patch does not apply
+    case apply // = 6
+
+    /// the patch changed a tool's configuration
+    case config // = 7
+
+    /// the patch changed the declared dependencies
+    case dependencies // = 8
+
+    /// the step was killed by a signal
+    case signal // = 9
+
+    /// the step was stopped by a resource limit
+    case limit // = 10
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .unspecified
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .format
+      case 2: self = .lint
+      case 3: self = .test
+      case 4: self = .collection
+      case 5: self = .tamper
+      case 6: self = .apply
+      case 7: self = .config
+      case 8: self = .dependencies
+      case 9: self = .signal
+      case 10: self = .limit
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .format: return 1
+      case .lint: return 2
+      case .test: return 3
+      case .collection: return 4
+      case .tamper: return 5
+      case .apply: return 6
+      case .config: return 7
+      case .dependencies: return 8
+      case .signal: return 9
+      case .limit: return 10
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Finding.Kind] = [
+      .unspecified,
+      .format,
+      .lint,
+      .test,
+      .collection,
+      .tamper,
+      .apply,
+      .config,
+      .dependencies,
+      .signal,
+      .limit,
+    ]
+
+  }
 
   public init() {}
 }
@@ -229,16 +323,14 @@ public nonisolated struct StepResult: Sendable {
   /// apply | black | ruff | pytest
   public var name: String = String()
 
-  /// passed | failed | skipped | error
-  public var status: String = String()
+  public var status: StepResult.Status = .unspecified
 
   public var exitCode: Int32 = 0
 
   /// 0 when it exited normally
   public var signal: Int32 = 0
 
-  /// "" | wall_time | cpu_time | memory | pids | output | file_size
-  public var limitHit: String = String()
+  public var limitHit: StepResult.LimitHit = .none
 
   public var durationMs: UInt64 = 0
 
@@ -256,6 +348,128 @@ public nonisolated struct StepResult: Sendable {
   public var note: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Status: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+
+    /// never sent
+    case unspecified // = 0
+    case passed // = 1
+    case failed // = 2
+    case skipped // = 3
+
+    /// the step could not judge the patch (a crash, a limit, no report)
+    case error // = 4
+
+    /// the tests that matter could not run at the base
+    case inconclusive // = 5
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .unspecified
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .passed
+      case 2: self = .failed
+      case 3: self = .skipped
+      case 4: self = .error
+      case 5: self = .inconclusive
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .passed: return 1
+      case .failed: return 2
+      case .skipped: return 3
+      case .error: return 4
+      case .inconclusive: return 5
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [StepResult.Status] = [
+      .unspecified,
+      .passed,
+      .failed,
+      .skipped,
+      .error,
+      .inconclusive,
+    ]
+
+  }
+
+  public nonisolated enum LimitHit: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+
+    /// no limit stopped the step
+    case none // = 0
+    case wallTime // = 1
+    case cpuTime // = 2
+    case memory // = 3
+    case pids // = 4
+    case output // = 5
+    case fileSize // = 6
+    case disk // = 7
+
+    /// not a limit: the check was cancelled
+    case cancelled // = 8
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .none
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .none
+      case 1: self = .wallTime
+      case 2: self = .cpuTime
+      case 3: self = .memory
+      case 4: self = .pids
+      case 5: self = .output
+      case 6: self = .fileSize
+      case 7: self = .disk
+      case 8: self = .cancelled
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .none: return 0
+      case .wallTime: return 1
+      case .cpuTime: return 2
+      case .memory: return 3
+      case .pids: return 4
+      case .output: return 5
+      case .fileSize: return 6
+      case .disk: return 7
+      case .cancelled: return 8
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [StepResult.LimitHit] = [
+      .none,
+      .wallTime,
+      .cpuTime,
+      .memory,
+      .pids,
+      .output,
+      .fileSize,
+      .disk,
+      .cancelled,
+    ]
+
+  }
 
   public init() {}
 }
@@ -297,8 +511,7 @@ public nonisolated struct CheckReport: @unchecked Sendable {
     set {_uniqueStorage()._requestID = newValue}
   }
 
-  /// pass | fail | rejected | error
-  public var verdict: String {
+  public var verdict: CheckReport.Verdict {
     get {_storage._verdict}
     set {_uniqueStorage()._verdict = newValue}
   }
@@ -360,6 +573,64 @@ public nonisolated struct CheckReport: @unchecked Sendable {
   public mutating func clearTestSelection() {_uniqueStorage()._testSelection = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Verdict: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+
+    /// never sent
+    case unspecified // = 0
+    case pass // = 1
+    case fail // = 2
+
+    /// the patch was refused before it ran (rejection_rule says why)
+    case rejected // = 3
+
+    /// the check could not judge the patch
+    case error // = 4
+
+    /// the tests that matter could not run at the base (see docs/selfcheck.md)
+    case inconclusive // = 5
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .unspecified
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .pass
+      case 2: self = .fail
+      case 3: self = .rejected
+      case 4: self = .error
+      case 5: self = .inconclusive
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .pass: return 1
+      case .fail: return 2
+      case .rejected: return 3
+      case .error: return 4
+      case .inconclusive: return 5
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [CheckReport.Verdict] = [
+      .unspecified,
+      .pass,
+      .fail,
+      .rejected,
+      .error,
+      .inconclusive,
+    ]
+
+  }
 
   public init() {}
 
@@ -546,7 +817,7 @@ fileprivate nonisolated let _protobuf_package = "selfcheck"
 
 nonisolated extension Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Limits"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}wall_time_ms\0\u{3}cpu_time_ms\0\u{3}memory_bytes\0\u{3}max_pids\0\u{3}output_bytes\0\u{3}file_size_bytes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}wall_time_ms\0\u{3}cpu_time_ms\0\u{3}memory_bytes\0\u{3}max_pids\0\u{3}output_bytes\0\u{3}file_size_bytes\0\u{4}^\u{1}disk_bytes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -560,6 +831,7 @@ nonisolated extension Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImple
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.maxPids) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.outputBytes) }()
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self.fileSizeBytes) }()
+      case 100: try { try decoder.decodeSingularUInt64Field(value: &self.diskBytes) }()
       default: break
       }
     }
@@ -584,6 +856,9 @@ nonisolated extension Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImple
     if self.fileSizeBytes != 0 {
       try visitor.visitSingularUInt64Field(value: self.fileSizeBytes, fieldNumber: 6)
     }
+    if self.diskBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.diskBytes, fieldNumber: 100)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -594,6 +869,7 @@ nonisolated extension Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImple
     if lhs.maxPids != rhs.maxPids {return false}
     if lhs.outputBytes != rhs.outputBytes {return false}
     if lhs.fileSizeBytes != rhs.fileSizeBytes {return false}
+    if lhs.diskBytes != rhs.diskBytes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -874,7 +1150,7 @@ nonisolated extension Finding: SwiftProtobuf.Message, SwiftProtobuf._MessageImpl
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.kind) }()
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.key) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.message) }()
       default: break
@@ -883,8 +1159,8 @@ nonisolated extension Finding: SwiftProtobuf.Message, SwiftProtobuf._MessageImpl
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.kind.isEmpty {
-      try visitor.visitSingularStringField(value: self.kind, fieldNumber: 1)
+    if self.kind != .unspecified {
+      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 1)
     }
     if !self.key.isEmpty {
       try visitor.visitSingularStringField(value: self.key, fieldNumber: 2)
@@ -904,6 +1180,10 @@ nonisolated extension Finding: SwiftProtobuf.Message, SwiftProtobuf._MessageImpl
   }
 }
 
+nonisolated extension Finding.Kind: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0unspecified\0\u{1}format\0\u{1}lint\0\u{1}test\0\u{1}collection\0\u{1}tamper\0\u{1}apply\0\u{1}config\0\u{1}dependencies\0\u{1}signal\0\u{1}limit\0")
+}
+
 nonisolated extension StepResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StepResult"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}status\0\u{3}exit_code\0\u{1}signal\0\u{3}limit_hit\0\u{3}duration_ms\0\u{3}cpu_ms\0\u{3}peak_rss_kb\0\u{3}output_tail\0\u{3}new_failures\0\u{3}preexisting_failures\0\u{1}note\0")
@@ -915,10 +1195,10 @@ nonisolated extension StepResult: SwiftProtobuf.Message, SwiftProtobuf._MessageI
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.status) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.status) }()
       case 3: try { try decoder.decodeSingularInt32Field(value: &self.exitCode) }()
       case 4: try { try decoder.decodeSingularInt32Field(value: &self.signal) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.limitHit) }()
+      case 5: try { try decoder.decodeSingularEnumField(value: &self.limitHit) }()
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self.durationMs) }()
       case 7: try { try decoder.decodeSingularUInt64Field(value: &self.cpuMs) }()
       case 8: try { try decoder.decodeSingularUInt64Field(value: &self.peakRssKb) }()
@@ -935,8 +1215,8 @@ nonisolated extension StepResult: SwiftProtobuf.Message, SwiftProtobuf._MessageI
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
     }
-    if !self.status.isEmpty {
-      try visitor.visitSingularStringField(value: self.status, fieldNumber: 2)
+    if self.status != .unspecified {
+      try visitor.visitSingularEnumField(value: self.status, fieldNumber: 2)
     }
     if self.exitCode != 0 {
       try visitor.visitSingularInt32Field(value: self.exitCode, fieldNumber: 3)
@@ -944,8 +1224,8 @@ nonisolated extension StepResult: SwiftProtobuf.Message, SwiftProtobuf._MessageI
     if self.signal != 0 {
       try visitor.visitSingularInt32Field(value: self.signal, fieldNumber: 4)
     }
-    if !self.limitHit.isEmpty {
-      try visitor.visitSingularStringField(value: self.limitHit, fieldNumber: 5)
+    if self.limitHit != .none {
+      try visitor.visitSingularEnumField(value: self.limitHit, fieldNumber: 5)
     }
     if self.durationMs != 0 {
       try visitor.visitSingularUInt64Field(value: self.durationMs, fieldNumber: 6)
@@ -987,6 +1267,14 @@ nonisolated extension StepResult: SwiftProtobuf.Message, SwiftProtobuf._MessageI
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
+}
+
+nonisolated extension StepResult.Status: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0unspecified\0\u{1}passed\0\u{1}failed\0\u{1}skipped\0\u{1}error\0\u{1}inconclusive\0")
+}
+
+nonisolated extension StepResult.LimitHit: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0none\0\u{1}wall_time\0\u{1}cpu_time\0\u{1}memory\0\u{1}pids\0\u{1}output\0\u{1}file_size\0\u{1}disk\0\u{1}cancelled\0")
 }
 
 nonisolated extension PatchSummary: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1055,7 +1343,7 @@ nonisolated extension CheckReport: SwiftProtobuf.Message, SwiftProtobuf._Message
 
   fileprivate class _StorageClass {
     var _requestID: String = String()
-    var _verdict: String = String()
+    var _verdict: CheckReport.Verdict = .unspecified
     var _reason: String = String()
     var _patch: PatchSummary? = nil
     var _steps: [StepResult] = []
@@ -1105,7 +1393,7 @@ nonisolated extension CheckReport: SwiftProtobuf.Message, SwiftProtobuf._Message
         // enabled. https://github.com/apple/swift-protobuf/issues/1034
         switch fieldNumber {
         case 1: try { try decoder.decodeSingularStringField(value: &_storage._requestID) }()
-        case 2: try { try decoder.decodeSingularStringField(value: &_storage._verdict) }()
+        case 2: try { try decoder.decodeSingularEnumField(value: &_storage._verdict) }()
         case 3: try { try decoder.decodeSingularStringField(value: &_storage._reason) }()
         case 4: try { try decoder.decodeSingularMessageField(value: &_storage._patch) }()
         case 5: try { try decoder.decodeRepeatedMessageField(value: &_storage._steps) }()
@@ -1130,8 +1418,8 @@ nonisolated extension CheckReport: SwiftProtobuf.Message, SwiftProtobuf._Message
       if !_storage._requestID.isEmpty {
         try visitor.visitSingularStringField(value: _storage._requestID, fieldNumber: 1)
       }
-      if !_storage._verdict.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._verdict, fieldNumber: 2)
+      if _storage._verdict != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._verdict, fieldNumber: 2)
       }
       if !_storage._reason.isEmpty {
         try visitor.visitSingularStringField(value: _storage._reason, fieldNumber: 3)
@@ -1187,6 +1475,10 @@ nonisolated extension CheckReport: SwiftProtobuf.Message, SwiftProtobuf._Message
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
+}
+
+nonisolated extension CheckReport.Verdict: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0unspecified\0\u{1}pass\0\u{1}fail\0\u{1}rejected\0\u{1}error\0\u{1}inconclusive\0")
 }
 
 nonisolated extension TestSelection: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
