@@ -4,6 +4,7 @@ import TestSupport
 import Testing
 
 @testable import RunnerProtocol
+@testable import RunnerProtocolServer
 
 extension RunnerProtocolSuite {
     /// `RepositoryAccess.open`: the kernel's judgement (a helper with the peer's ids) as root, and the

@@ -37,7 +37,7 @@ extension PeerRepositoryTests {
         let member = try Self.check(
             setup.server.socket, Self.request("member", repoPath: repo.root.path), groups: [Self.team])
         let report = try #require(member.report, "\(member.frames)")
-        #expect(report.steps.first?.status == "passed", "\(report.reason)")
+        #expect(report.steps.first?.status == .passed, "\(report.reason)")
 
         let stranger = try Self.check(setup.server.socket, Self.request("stranger", repoPath: repo.root.path))
         #expect(stranger.error?.code == "forbidden", "\(stranger.frames)")

@@ -23,7 +23,8 @@ import Testing
             name: "first takes the last item",
             edit: {
                 try replace(
-                    "    return next(iter(seq))\n", with: "    return list(seq)[-1]\n", in: "toolz/itertoolz.py", at: $0)
+                    "    return next(iter(seq))\n", with: "    return list(seq)[-1]\n", in: "toolz/itertoolz.py", at: $0
+                )
             }, narrows: true),
         Case(
             name: "a syntax error inside a function body",
@@ -77,7 +78,7 @@ import Testing
             let name = patch.name
             #expect(selected.verdict == all.verdict, "\(name): \(selected.reason) | \(all.reason)")
             #expect(Self.findings(selected) == Self.findings(all), "\(name)")
-            #expect(selected.verdict == "fail", "\(name): every case breaks a test: \(selected.reason)")
+            #expect(selected.verdict == .fail, "\(name): every case breaks a test: \(selected.reason)")
             #expect(!all.testSelection.used && all.testSelection.reason.contains("--all-tests"), "\(name)")
             if patch.narrows {
                 // The selection ran first, found the failure, and the whole suite confirmed it.

@@ -134,7 +134,7 @@ import Testing
     @Test func aChangedFunctionRunsOnlyTheTestsThatExecutedIt() async throws {
         let bed = try Bed()
         let (cold, _) = try await bed.check(Self.body("    return a + b\n", "    return b + a\n"))
-        #expect(cold.verdict == "pass", "\(cold.reason) \(cold.notes)")
+        #expect(cold.verdict == .pass, "\(cold.reason) \(cold.notes)")
         #expect(cold.notes.contains("pytest ran at the base to tell new failures from pre-existing ones"))
         // test_child started a process (not traced): it always runs. test_limit and test_plain never
         // called add.
@@ -146,7 +146,7 @@ import Testing
 
         // Warm: the map comes from the cache, the base does not run again.
         let (warm, runner) = try await bed.check(Self.body("    return a + b\n", "    return (a + b)\n"))
-        #expect(warm.verdict == "pass", "\(warm.reason)")
+        #expect(warm.verdict == .pass, "\(warm.reason)")
         #expect(Set(warm.testSelection.selected) == Set(expected))
         #expect(warm.notes.contains("pytest baseline from cache"))
         #expect(runner.commands.count == 2, "apply and one pytest run: \(runner.commands)")
@@ -156,7 +156,7 @@ import Testing
     @Test func aFunctionNoTestExecutesRunsOnlyTheAlwaysTests() async throws {
         let bed = try Bed()
         let (report, _) = try await bed.check(Self.body("    return x\n", "    return x + 0\n"))
-        #expect(report.verdict == "pass", "\(report.reason)")
+        #expect(report.verdict == .pass, "\(report.reason)")
         #expect(report.testSelection.selected == ["tests/test_ops.py::test_child"], "\(report.testSelection)")
         #expect(report.testSelection.deselected == 4)
     }
@@ -179,7 +179,7 @@ import Testing
         #expect(report.testSelection.reason.contains(reason), "\(what): \(report.testSelection.reason)")
         #expect(report.notes.contains { $0.hasPrefix("pytest: every test ran: ") })
         let ran = report.notes.first { $0.hasPrefix("pytest: tests run: ") } ?? ""
-        #expect(ran.hasPrefix("pytest: tests run: 5 after the patch") || report.verdict != "pass", "\(what): \(ran)")
+        #expect(ran.hasPrefix("pytest: tests run: 5 after the patch") || report.verdict != .pass, "\(what): \(ran)")
     }
 
     @Test func testCodeConfigurationAndNewFilesRunEveryTest() async throws {
@@ -219,7 +219,7 @@ import Testing
         let breaks = Self.body("    return a + b\n", "    return a - b\n")
         let (selected, _) = try await bed.check(breaks)
         let (all, _) = try await bed.check(breaks, allTests: true)
-        #expect(selected.verdict == "fail")
+        #expect(selected.verdict == .fail)
         #expect(!selected.testSelection.used)
         #expect(selected.testSelection.reason.contains("confirmed with every test"), "\(selected.testSelection)")
         #expect(Self.findings(selected) == Self.findings(all))

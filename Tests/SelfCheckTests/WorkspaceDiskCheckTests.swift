@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import RunnerProtocol
+import RunnerProtocolClient
 import TestSupport
 import Testing
 
@@ -61,7 +62,7 @@ import Testing
         // The same runner, the next check: unaffected.
         let good = try repo.diff { try append(PipelineTests.goodFunction, to: "toolz/itertoolz.py", in: $0) }
         let next = try await check(good, in: repo, id: "disk-2", limits: Limits())
-        #expect(next.verdict == "pass", "\(next.reason)")
+        #expect(next.verdict == .pass, "\(next.reason)")
         #expect(server.process.isRunning)
 
         func check(_ diff: String, in repo: FixtureRepo, id: String, limits: Limits) async throws -> CheckReport {
