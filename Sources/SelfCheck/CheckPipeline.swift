@@ -19,6 +19,11 @@ public struct CheckPipeline: Sendable {
         public var testsAlongside = true
         /// The project environment the steps import from (see ProjectEnvironment/); nil: none.
         public var environments: ProjectEnvironments?
+        /// Run the base's tests (traced, about 2x an untraced run) before a check whose patch selection
+        /// could narrow, when they are not mapped yet. Off: such a check runs every test, as one without
+        /// selection would, and the base is mapped the first time it runs anyway (to tell a new failure
+        /// from a pre-existing one), so later checks on that base select. Off keeps a cold check's cost.
+        public var mapBaseBeforeSelecting = false
         public init(cacheDirectory: URL? = nil) { self.cacheDirectory = cacheDirectory }
     }
 

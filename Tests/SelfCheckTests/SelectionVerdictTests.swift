@@ -35,9 +35,10 @@ import Testing
             }, narrows: true),
     ]
 
+    /// The forgeries first: on the cold cache the first check runs every test (the base is not mapped
+    /// yet) and its failure maps the base, so the function-body breaks after them are selected.
     static let corpus: [Case] =
-        functionBodyBreaks
-        + ForgeryTests.forgeries.map { forgery in
+        ForgeryTests.forgeries.map { forgery in
             Case(
                 name: "forgery: \(forgery.name)",
                 edit: {
@@ -45,6 +46,7 @@ import Testing
                     try forgery.edit($0)
                 })
         }
+        + functionBodyBreaks
 
     func check(_ repo: FixtureRepo, _ diff: String, cache: URL, _ extra: [String]) throws -> CheckReport {
         let output = try run(
@@ -62,6 +64,19 @@ import Testing
             .sorted()
     }
 
+    /// A cold cache: a patch that selection could narrow runs every test rather than mapping the base first.
+    func firstCheckOnAnUnmappedBaseRunsEveryTest() throws {
+        let cache = try makeTemporaryDirectory("cache-cold")
+        defer { try? FileManager.default.removeItem(at: cache) }
+        let repo = try FixtureRepo.make("toolz")
+        defer { repo.remove() }
+        let report = try check(repo, try repo.diff(Self.functionBodyBreaks[0].edit), cache: cache, [])
+        #expect(report.verdict == .fail, "\(report.reason)")
+        #expect(
+            !report.testSelection.used && report.testSelection.reason.contains("not mapped yet"),
+            "\(report.testSelection)")
+    }
+
     @Test func selectionGivesTheSameVerdictAndFindings() throws {
         let selectionCache = try makeTemporaryDirectory("cache-selection")
         let allTestsCache = try makeTemporaryDirectory("cache-all-tests")
@@ -69,6 +84,7 @@ import Testing
             try? FileManager.default.removeItem(at: selectionCache)
             try? FileManager.default.removeItem(at: allTestsCache)
         }
+        try firstCheckOnAnUnmappedBaseRunsEveryTest()
         for patch in Self.corpus {
             let repo = try FixtureRepo.make("toolz")
             defer { repo.remove() }
@@ -88,6 +104,7 @@ import Testing
             } else {
                 #expect(!selected.testSelection.used, "\(name): \(selected.testSelection)")
             }
+
         }
     }
 }

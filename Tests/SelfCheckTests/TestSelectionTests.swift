@@ -112,11 +112,18 @@ import Testing
             try? FileManager.default.removeItem(at: cache)
         }
 
+        /// These tests map the base before the first check (production maps it when the base first runs).
+        func configuration(_ cache: URL) -> CheckPipeline.Configuration {
+            var configuration = CheckPipeline.Configuration(cacheDirectory: cache)
+            configuration.mapBaseBeforeSelecting = true
+            return configuration
+        }
+
         func check(_ edit: (URL) throws -> Void, allTests: Bool = false) async throws -> (CheckReport, HostRunner) {
             let diff = try repo.diff(edit)
             let runner = HostRunner()
             let pipeline = CheckPipeline(
-                runner: runner, patches: GitCheckResolver(), configuration: .init(cacheDirectory: cache))
+                runner: runner, patches: GitCheckResolver(), configuration: configuration(cache))
             var request = CheckRequest()
             request.requestID = "selection"
             request.repoPath = repo.root.path

@@ -43,6 +43,12 @@ extension CheckRun {
         guard facts.testKey != nil else {
             return .all("the checkout has uncommitted changes, so its tests are not mapped")
         }
+        let cached = cache.load(facts.testKey)
+        guard pipeline.configuration.mapBaseBeforeSelecting || cached?.testMap != nil || cached?.testMapProblem != nil
+        else {
+            return .all(
+                "the base's tests are not mapped yet (they are the first time the base runs, e.g. for a new failure)")
+        }
         guard let base = await baseTests(facts.pytestArguments, needMap: true) else {
             return .all("the tests could not be run at the base to map them")
         }
