@@ -30,7 +30,7 @@ enum CheckoutState {
         }
         let ignore = IgnoreRules(root: root)
         guard onlyIgnoredUntracked(root, tracked: tracked, directories: directories, ignore: ignore) else { return nil }
-        return "index " + key.finish().map { String(format: "%02x", $0) }.joined()
+        return "index " + hexDigits(key.finish())
     }
 
     /// Entry paths as git writes them: relative, no empty, `.` or `..` component, nothing in `.git`.

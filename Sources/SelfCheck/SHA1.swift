@@ -1,32 +1,12 @@
 /// SHA-1, only to compare a file with the blob id git's index records for it (git's own object names,
 /// not a security boundary).
-struct SHA1 {
+struct SHA1: BlockHash {
     private var state: (UInt32, UInt32, UInt32, UInt32, UInt32) = (
         0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0
     )
-    private var pending: [UInt8] = []
-    private var length: UInt64 = 0
-
-    mutating func update<Bytes: Sequence<UInt8>>(_ bytes: Bytes) {
-        for byte in bytes {
-            pending.append(byte)
-            length += 1
-            if pending.count == 64 {
-                compress(pending)
-                pending.removeAll(keepingCapacity: true)
-            }
-        }
-    }
-
-    mutating func finish() -> [UInt8] {
-        let bits = length * 8
-        update([0x80])
-        while pending.count != 56 { update([0]) }
-        update((0..<8).map { UInt8(truncatingIfNeeded: bits >> (56 - 8 * UInt64($0))) })
-        return [state.0, state.1, state.2, state.3, state.4].flatMap { word in
-            (0..<4).map { UInt8(truncatingIfNeeded: word >> (24 - 8 * UInt32($0))) }
-        }
-    }
+    var pending: [UInt8] = []
+    var length: UInt64 = 0
+    var stateWords: [UInt32] { [state.0, state.1, state.2, state.3, state.4] }
 
     /// git's object id of a blob with these contents.
     static func blobID(_ contents: [UInt8]) -> [UInt8] {
@@ -36,7 +16,7 @@ struct SHA1 {
         return hash.finish()
     }
 
-    private mutating func compress(_ block: [UInt8]) {
+    mutating func compress(_ block: [UInt8]) {
         var words = [UInt32](repeating: 0, count: 80)
         for index in 0..<16 {
             words[index] = (0..<4).reduce(UInt32(0)) { $0 << 8 | UInt32(block[index * 4 + $1]) }

@@ -146,11 +146,3 @@ enum TestSelector {
 
     static func indentation(_ line: String) -> Int { line.prefix(while: { $0 == " " }).utf8.count }
 }
-
-extension SHA1 {
-    static func hex(_ bytes: [UInt8]) -> String {
-        var hash = SHA1()
-        hash.update(bytes)
-        return hash.finish().map { String(format: "%02x", $0) }.joined()
-    }
-}
