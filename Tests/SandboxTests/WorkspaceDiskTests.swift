@@ -167,22 +167,3 @@ extension SandboxSuites {
         }
     }
 }
-
-/// Bytes of regular files below `root` on the file system of `root` itself (like `du -x`): what the
-/// host's disk holds, not what a tmpfs mounted below it holds.
-func bytesOnTheSameFileSystem(_ root: String) -> UInt64 {
-    var top = stat()
-    guard lstat(root, &top) == 0 else { return 0 }
-    var total: UInt64 = 0
-    func walk(_ path: String) {
-        var info = stat()
-        guard lstat(path, &info) == 0, info.st_dev == top.st_dev else { return }
-        if (info.st_mode & S_IFMT) == S_IFDIR {
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] { walk(path + "/" + name) }
-        } else if (info.st_mode & S_IFMT) == S_IFREG {
-            total += UInt64(info.st_blocks) * 512
-        }
-    }
-    walk(root)
-    return total
-}

@@ -88,25 +88,3 @@ private final class Sampler: @unchecked Sendable {
     func record(_ value: UInt64) { lock.withLock { largest = max(largest, value) } }
     var value: UInt64 { lock.withLock { largest } }
 }
-
-/// Bytes of regular files below `root` on the file system of `root` itself, entering no mount point
-/// (the workspace's tmpfs, nor the checkout copy attached on the same device).
-private func bytesOnTheSameFileSystem(_ root: String) -> UInt64 {
-    var top = stat()
-    guard lstat(root, &top) == 0 else { return 0 }
-    let table = (try? run(["cat", "/proc/self/mountinfo"]).stdout) ?? ""
-    let mountPoints = Set(
-        table.split(separator: "\n").compactMap { $0.split(separator: " ").dropFirst(4).first }.map(String.init))
-    var total: UInt64 = 0
-    func walk(_ path: String) {
-        var info = stat()
-        guard lstat(path, &info) == 0, info.st_dev == top.st_dev, !mountPoints.contains(path) else { return }
-        if (info.st_mode & S_IFMT) == S_IFDIR {
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] { walk(path + "/" + name) }
-        } else if (info.st_mode & S_IFMT) == S_IFREG {
-            total += UInt64(info.st_blocks) * 512
-        }
-    }
-    walk(root)
-    return total
-}
