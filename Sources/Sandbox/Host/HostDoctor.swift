@@ -54,7 +54,7 @@ public enum HostDoctor {
         return Check(
             name: "user namespaces", state: .fail,
             detail:
-                "clone(CLONE_NEWUSER) failed: \(String(cString: strerror(-pid))); \(hint). In a container, run it with seccomp=unconfined or --privileged"
+                "clone(CLONE_NEWUSER) failed: \(String(cString: strerror(-pid))); \(hint). In a container, run it with the seccomp profile deploy/seccomp-runner.json, apparmor=unconfined and systempaths=unconfined, not --privileged (docs/deploy.md)"
         )
     }
 
