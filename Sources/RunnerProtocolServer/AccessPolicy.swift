@@ -20,7 +20,7 @@ public struct PeerCredentials: Sendable, Equatable {
 ///
 /// Root and the runner's own uid are always allowed: either can already control the runner process
 /// (signals, ptrace), so refusing them would protect nothing. Others are allowed when their uid is in
-/// `allowedUIDs` or their primary gid is in `allowedGIDs`.
+/// `allowedUIDs` or one of their groups, primary or supplementary, is in `allowedGIDs`.
 public struct AccessPolicy: Sendable {
     public var allowedUIDs: Set<UInt32>
     public var allowedGIDs: Set<UInt32>
@@ -33,6 +33,7 @@ public struct AccessPolicy: Sendable {
     }
 
     public func allows(_ peer: PeerCredentials) -> Bool {
-        peer.uid == 0 || peer.uid == runnerUID || allowedUIDs.contains(peer.uid) || allowedGIDs.contains(peer.gid)
+        peer.uid == 0 || peer.uid == runnerUID || allowedUIDs.contains(peer.uid)
+            || allowedGIDs.contains(peer.gid) || peer.groups.contains(where: allowedGIDs.contains)
     }
 }

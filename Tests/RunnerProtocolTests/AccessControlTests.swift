@@ -41,15 +41,21 @@ extension RunnerProtocolSuite {
             case frames([ServerFrame])
         }
 
-        static func connectAsNobody(_ socketPath: String, id: String, passing directory: String? = nil) async throws
-            -> Answer
-        {
+        /// `supplementaryGroup`, when given, connects with another primary gid and that one only as a
+        /// supplementary group.
+        static func connectAsNobody(
+            _ socketPath: String, id: String, passing directory: String? = nil, supplementaryGroup: UInt32? = nil
+        ) async throws -> Answer {
             let frame = FrameEncoder.encode(
                 try ClientFrame.with { $0.check = makeRequest(id) }.serializedBytes() as [UInt8])
             let hex = frame.map { String(format: "%02x", $0) }.joined()
             let arguments =
                 [
-                    "setpriv", "--reuid", "\(nobody)", "--regid", "\(nobody)", "--clear-groups",
+                    "setpriv", "--reuid", "\(nobody)",
+                ]
+                + (supplementaryGroup.map { ["--regid", "\(nobody - 1)", "--groups", "\($0)"] }
+                    ?? ["--regid", "\(nobody)", "--clear-groups"])
+                + [
                     "/usr/bin/python3", "-c", script, socketPath, hex,
                 ] + (directory.map { [$0] } ?? [])
             let output = try await onThread { Result { try run(arguments, in: URL(fileURLWithPath: "/")) } }.get()
@@ -100,6 +106,23 @@ extension RunnerProtocolSuite {
                 return
             }
             #expect(frames.last?.report.reason == "checked member")
+            try await fixture.stop()
+        }
+
+        /// `--allow-gid` means the group's members, and the kernel records supplementary groups at connect
+        /// (SO_PEERGROUPS) as firmly as the primary one.
+        @Test func aMemberThroughASupplementaryGroupIsServed() async throws {
+            let fixture = try await ServerFixture {
+                $0.socketGroupID = Self.nobody
+                $0.allowedGIDs = [Self.nobody]
+            }
+            let answer = try await Self.connectAsNobody(
+                fixture.socketPath, id: "supplementary", passing: "/", supplementaryGroup: Self.nobody)
+            guard case .frames(let frames) = answer else {
+                Issue.record("expected frames, got \(answer)")
+                return
+            }
+            #expect(frames.last?.report.reason == "checked supplementary")
             try await fixture.stop()
         }
 

@@ -11,11 +11,13 @@ extension RunnerProtocolSuite {
             #expect(!policy.allows(PeerCredentials(pid: 1, uid: 1001, gid: 1001)))
         }
 
-        @Test func aPeerIsAllowedByItsUIDOrItsGID() {
+        @Test func aPeerIsAllowedByItsUIDOrAnyOfItsGroups() {
             let policy = AccessPolicy(allowedUIDs: [2000], allowedGIDs: [3000], runnerUID: 1000)
             #expect(policy.allows(PeerCredentials(pid: 1, uid: 2000, gid: 9)))
             #expect(policy.allows(PeerCredentials(pid: 1, uid: 9, gid: 3000)))
             #expect(!policy.allows(PeerCredentials(pid: 1, uid: 3000, gid: 2000)))
+            #expect(policy.allows(PeerCredentials(pid: 1, uid: 9, gid: 9, groups: [4, 3000])))
+            #expect(!policy.allows(PeerCredentials(pid: 1, uid: 9, gid: 9, groups: [4, 2000])))
         }
     }
 }
