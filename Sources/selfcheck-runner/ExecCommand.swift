@@ -69,6 +69,6 @@ struct ExecCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        throw ExitCode(try await request.run())
+        throw ExitCode(try request.run())
     }
 }

@@ -22,7 +22,7 @@ struct ExecRequest: Equatable {
 
     /// Runs the command in the sandbox; returns the exit status (the command's, 128+signal, or 125 when the
     /// sandbox could not be set up).
-    func run() async throws -> Int32 {
+    func run() throws -> Int32 {
         LogSetup.bootstrapFromEnvironment(defaultLevel: .warning)
         do {
             var profile = try SandboxProfile.named(profile)
@@ -47,7 +47,7 @@ struct ExecRequest: Equatable {
                 command: command, workspace: workspace, environment: env, limits: limits,
                 stdin: stdin.isEmpty ? nil : [UInt8](stdin),
                 onOutput: { chunk in FileHandle.standardOutput.write(Data(chunk)) })
-            let outcome = try await sandbox.run(job)
+            let outcome = try sandbox.runOnCallingThread(job)
             if report { printReport(outcome) }
             if let workspace {
                 if keepChanges {

@@ -14,7 +14,7 @@ struct SelfcheckRunner: AsyncParsableCommand {
     /// `exec` with plain arguments skips ArgumentParser (`ExecFastPath`); everything else parses as before.
     static func main() async {
         if let request = ExecFastPath.parse(Array(CommandLine.arguments.dropFirst())) {
-            do { Foundation.exit(try await request.run()) } catch { exit(withError: error) }
+            do { Foundation.exit(try request.run()) } catch { exit(withError: error) }
         }
         await main(nil)
     }

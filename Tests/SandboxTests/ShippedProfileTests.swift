@@ -56,7 +56,8 @@ import Testing
         }
         if ProcessInfo.processInfo.environment["SELFCHECK_WRITE_SECCOMP_PROGRAMS"] != nil {
             try Self.generatedSource(programs).write(
-                to: Paths.packageRoot.appendingPathComponent("Sources/Sandbox/Generated/PrecompiledSeccompPrograms.swift"),
+                to: Paths.packageRoot.appendingPathComponent(
+                    "Sources/Sandbox/Generated/PrecompiledSeccompPrograms.swift"),
                 atomically: true, encoding: .utf8)
         }
     }

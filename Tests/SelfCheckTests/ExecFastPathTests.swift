@@ -70,7 +70,10 @@ import Testing
         let help = try run([runner, "exec", "--help", "--", "true"], check: false)
         #expect(help.status == 0 && help.stdout.contains("--keep-changes"), "\(help.stdout)")
         let ran = try run(
-            [runner, "exec", "--env", "GREETING=hello there", "--timeout=20", "--", "sh", "-c", "echo $GREETING; exit 3"],
+            [
+                runner, "exec", "--env", "GREETING=hello there", "--timeout=20", "--", "sh", "-c",
+                "echo $GREETING; exit 3",
+            ],
             check: false)
         #expect(ran.status == 3 && ran.stdout == "hello there\n", "\(ran.status) \(ran.stdout) \(ran.stderr)")
         let missing = try run([runner, "exec", "--profile", "no-such-profile", "--", "true"], check: false)

@@ -14,9 +14,9 @@ extension SandboxProfile {
         if name.contains("/") || name.hasSuffix(".json") {
             return try load(URL(fileURLWithPath: name))
         }
-        for directory in searchDirectories() {
-            let file = directory.appendingPathComponent("\(name).json")
-            if FileManager.default.fileExists(atPath: file.path) { return try load(file) }
+        for directory in searchPaths() {
+            let file = directory + "/\(name).json"
+            if access(file, F_OK) == 0 { return try load(URL(fileURLWithPath: file)) }
         }
         if name == defaultName {
             return EmbeddedProfiles.pythonSelfcheckValue
