@@ -249,6 +249,7 @@ let developmentTargets: [Target] = [
         name: "SelfCheckTests",
         dependencies: [
             "SelfCheck", "Contracts", "Patch", "RunnerProtocol", "RunnerProtocolClient", "TestSupport",
+            "selfcheck-runner",
         ],
         swiftSettings: packageSwiftSettings
     ),

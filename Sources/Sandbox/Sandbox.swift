@@ -24,6 +24,24 @@ public struct Sandbox: Sendable {
         }
     }
 
+    /// Runs one job to completion on the calling thread, which it blocks: for a process that runs one job
+    /// and exits (`selfcheck-runner exec`), without the thread hand-offs of `run`. The calling thread must
+    /// live until the process exits (the job's pid 1 dies with it). Not cancellable.
+    /// - Throws: `SandboxError` when the sandbox could not be set up (the command did not run).
+    public func runOnCallingThread(_ job: SandboxJob) throws(SandboxError) -> SandboxOutcome {
+        let filter = try filter.get()
+        let cancel: CancelSignal
+        do { cancel = try CancelSignal() } catch let error as SandboxError { throw error } catch {
+            throw SandboxError(step: "eventfd", message: "\(error)")
+        }
+        let execution = JobExecution(job: job, profile: profile, filter: filter, cancel: cancel, logger: logger)
+        let (result, cgroups) = execution.run()
+        // This thread left the job's groups once pid 1 was born in them (`afterSpawn`), so they are empty now.
+        cgroups?.removeAll()
+        if case .failure(let error) = result { logger.debug("sandbox set-up failed", metadata: ["error": "\(error)"]) }
+        return try result.get()
+    }
+
     /// Runs one job to completion on a dedicated thread. Cancelling the task kills the whole job tree.
     /// - Throws: `SandboxError` when the sandbox could not be set up (the command did not run).
     public func run(_ job: SandboxJob) async throws(SandboxError) -> SandboxOutcome {

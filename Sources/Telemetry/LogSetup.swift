@@ -12,7 +12,8 @@ public enum LogFormat: String, Sendable, CaseIterable, ExpressibleByArgument {
 
     /// `LOG_FORMAT` when it names a format, else `human`.
     public static var fromEnvironment: LogFormat {
-        ProcessInfo.processInfo.environment["LOG_FORMAT"].flatMap { LogFormat(rawValue: $0.lowercased()) } ?? .human
+        // getenv, not ProcessInfo's dictionary of the whole environment: this runs at every `exec`'s start.
+        getenv("LOG_FORMAT").flatMap { LogFormat(rawValue: String(cString: $0).lowercased()) } ?? .human
     }
 }
 
@@ -23,7 +24,7 @@ public enum LogSetup {
     /// Standard error, at `LOG_LEVEL` (else `level`), in `LOG_FORMAT` (else human): for commands without
     /// log options of their own.
     public static func bootstrapFromEnvironment(defaultLevel level: Logger.Level) {
-        let named = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) }
+        let named = getenv("LOG_LEVEL").flatMap { Logger.Level(rawValue: String(cString: $0).lowercased()) }
         bootstrapOnce(level: named ?? level, format: .fromEnvironment)
     }
 

@@ -1,8 +1,5 @@
 import ArgumentParser
-import Foundation
-import Logging
 import Sandbox
-import Telemetry
 
 /// `selfcheck-runner exec [--profile P] [--workspace DIR] [--timeout S] -- CMD ARGS…`
 struct ExecCommand: AsyncParsableCommand {
@@ -63,60 +60,15 @@ struct ExecCommand: AsyncParsableCommand {
         for item in environment where !item.contains("=") { throw ValidationError("--env needs NAME=VALUE: \(item)") }
     }
 
-    func run() async throws {
-        LogSetup.bootstrapFromEnvironment(defaultLevel: .warning)
-        do {
-            var profile = try SandboxProfile.named(profile)
-            if audit { profile.seccomp.audit = true }
-            let sandbox = Sandbox(profile: profile)
-            let workspace = try workspace.map {
-                try Workspace.create(
-                    lower: URL(fileURLWithPath: $0), jobUid: profile.unprivilegedUid, jobGid: profile.unprivilegedGid,
-                    diskBytes: SandboxLimits(diskBytes: diskBytes).capped(by: profile.limits).diskBytes)
-            }
-            var env: [String: String] = [:]
-            for item in environment {
-                let parts = item.split(separator: "=", maxSplits: 1)
-                env[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
-            }
-            let limits = SandboxLimits(
-                wallTimeMs: timeout.map { UInt64($0 * 1000) }, cpuTimeMs: cpu.map { UInt64($0 * 1000) },
-                memoryBytes: memoryMb.map { $0 << 20 }, maxPids: pids, outputBytes: outputBytes,
-                fileSizeBytes: fileSizeBytes, diskBytes: diskBytes)
-            let stdin = isatty(0) == 0 ? FileHandle.standardInput.readDataToEndOfFile() : Data()
-            let job = SandboxJob(
-                command: command, workspace: workspace, environment: env, limits: limits,
-                stdin: stdin.isEmpty ? nil : [UInt8](stdin),
-                onOutput: { chunk in FileHandle.standardOutput.write(Data(chunk)) })
-            let outcome = try await sandbox.run(job)
-            if report { printReport(outcome) }
-            if let workspace {
-                if keepChanges {
-                    workspace.keepChangesOnly()
-                    let files = (try? workspace.changedFiles) ?? []
-                    FileHandle.standardError.write(
-                        Data(
-                            "workspace upper layer: \(workspace.upper.path)\nchanged: \(files.joined(separator: " "))\n"
-                                .utf8))
-                } else {
-                    try? workspace.remove()
-                }
-            }
-            throw ExitCode(outcome.shellStatus)
-        } catch let error as SandboxError {
-            FileHandle.standardError.write(Data("selfcheck-runner exec: \(error)\n".utf8))
-            throw ExitCode(125)
-        }
+    /// The parsed options as the request `ExecFastPath` also produces.
+    var request: ExecRequest {
+        ExecRequest(
+            profile: profile, workspace: workspace, timeout: timeout, memoryMb: memoryMb, cpu: cpu, pids: pids,
+            outputBytes: outputBytes, fileSizeBytes: fileSizeBytes, diskBytes: diskBytes, environment: environment,
+            audit: audit, report: report, keepChanges: keepChanges, command: command)
     }
 
-    private func printReport(_ outcome: SandboxOutcome) {
-        var lines = [
-            "exit: \(outcome.exitCode.map(String.init) ?? "-") signal: \(outcome.signal.map(String.init) ?? "-")",
-            "limit hit: \(outcome.limitHit?.rawValue ?? "none")",
-            "wall: \(outcome.wallTime) cpu: \(outcome.cpuTime) peak rss: \(outcome.peakRSSKB) KiB",
-            "output: \(outcome.output.count) bytes kept\(outcome.outputTruncated ? " (truncated)" : "")",
-        ]
-        lines += outcome.isolation.map { "isolation: \($0)" }
-        FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+    func run() async throws {
+        throw ExitCode(try request.run())
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Contracts
+import Foundation
 
 @main
 struct SelfcheckRunner: AsyncParsableCommand {
@@ -9,6 +10,14 @@ struct SelfcheckRunner: AsyncParsableCommand {
         version: productVersion,
         subcommands: [CheckCommand.self, ServeCommand.self, ExecCommand.self, DoctorCommand.self, VersionCommand.self]
     )
+
+    /// `exec` with plain arguments skips ArgumentParser (`ExecFastPath`); everything else parses as before.
+    static func main() async {
+        if let request = ExecFastPath.parse(Array(CommandLine.arguments.dropFirst())) {
+            do { Foundation.exit(try request.run()) } catch { exit(withError: error) }
+        }
+        await main(nil)
+    }
 }
 
 struct VersionCommand: ParsableCommand {

@@ -6,6 +6,7 @@ import Foundation
 /// grace period (6-12 ms here) and RLIMIT_NPROC, counted per user namespace, already bounds the job exactly.
 final class CgroupV1: JobCgroup, @unchecked Sendable {  // used by one job thread only
     private(set) var directories: [String: String] = [:]  // controller -> directory
+    private var parents: [String: String] = [:]  // controller -> the runner's own group
 
     /// The controllers used per job.
     static let controllers = ["memory"]
@@ -20,6 +21,7 @@ final class CgroupV1: JobCgroup, @unchecked Sendable {  // used by one job threa
             let directory = base + "/selfcheck-\(getpid())-\(jobID)"
             guard mkdir(directory, 0o755) == 0 else { continue }
             groups.directories[controller] = directory
+            groups.parents[controller] = base
         }
         if let directory = groups.directories["memory"], let memoryBytes {
             if (try? write("\(memoryBytes)", to: directory + "/memory.limit_in_bytes", step: "cgroup")) == nil {
@@ -34,12 +36,25 @@ final class CgroupV1: JobCgroup, @unchecked Sendable {  // used by one job threa
 
     /// Removes empty groups left by runners that died without cleaning up (e.g. killed by SIGKILL).
     private static func sweepStale(in base: String) {
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
-        where name.hasPrefix("selfcheck-") {
+        for name in directoryEntries(base) where name.hasPrefix("selfcheck-") {
             let parts = name.split(separator: "-")
             guard parts.count == 3, let pid = Int32(parts[1]), kill(pid, 0) != 0, errno == ESRCH else { continue }
             rmdir(base + "/" + name)  // fails harmlessly while tasks remain
         }
+    }
+
+    /// The names in a folder (readdir: FileManager costs more than the rest of the cgroup's set-up).
+    private static func directoryEntries(_ path: String) -> [String] {
+        guard let directory = opendir(path) else { return [] }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
     }
 
     /// The runner's own group of a v1 controller, e.g. /sys/fs/cgroup/memory/process_api/abc.
@@ -61,7 +76,14 @@ final class CgroupV1: JobCgroup, @unchecked Sendable {  // used by one job threa
     var pidsRefused: Int { 0 }
 
     func beforeSpawn() throws { try joinCurrentThread() }
-    func afterSpawn(pid: Int32) throws {}
+
+    /// Pid 1 was born in the groups; the job's thread goes back to the runner's, so that the groups empty
+    /// as soon as the job ends and `removeAll` need not wait for the thread to exit.
+    func afterSpawn(pid: Int32) throws {
+        for (controller, parent) in parents where directories[controller] != nil {
+            try? write("0", to: parent + "/tasks", step: "cgroup \(controller)")
+        }
+    }
 
     /// Moves the calling thread into the groups, so the job cloned from it is born there. Writing "0" to
     /// `tasks` migrates just this thread, which skips the global lock a process move takes (an RCU grace
@@ -79,7 +101,7 @@ final class CgroupV1: JobCgroup, @unchecked Sendable {  // used by one job threa
 
     var peakMemoryBytes: UInt64? {
         directories["memory"].flatMap { readSmallFile($0 + "/memory.max_usage_in_bytes") }
-            .flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            .flatMap { UInt64($0.split(whereSeparator: \.isWhitespace).first ?? "") }
     }
 
     /// Removes the groups once empty: after pid 1 of the job was reaped and the job's thread has exited.

@@ -83,9 +83,10 @@ struct JobExecution: Sendable {
         raw.filter = config.bytes(filter.program)
         raw.filter_len = UInt16(filter.instructionCount)
         raw.argv = config.stringArray(job.command)
-        raw.envp = config.stringArray(environment().map { "\($0.key)=\($0.value)" }.sorted())
+        let environment = environment()
+        raw.envp = config.stringArray(environment.map { "\($0.key)=\($0.value)" }.sorted())
         raw.cwd = config.string(job.workspace == nil ? "/tmp" : profile.workspaceTarget)
-        raw.search_path = config.string(environment()["PATH"] ?? "/usr/bin:/bin")
+        raw.search_path = config.string(environment["PATH"] ?? "/usr/bin:/bin")
         raw.stdin_fd = input?.readEnd ?? devNull
         raw.output_fd = output.writeEnd
         raw.status_fd = status.writeEnd
@@ -156,8 +157,9 @@ struct JobExecution: Sendable {
     /// The job's environment: the profile's variables, the allowed pass-through names, then the job's own.
     private func environment() -> [String: String] {
         var result = profile.environment
-        let host = ProcessInfo.processInfo.environment
-        for name in profile.environmentPassthrough { if let value = host[name] { result[name] = value } }
+        for name in profile.environmentPassthrough {
+            if let value = getenv(name) { result[name] = String(cString: value) }
+        }
         result.merge(job.environment) { _, new in new }
         return result
     }

@@ -10,8 +10,21 @@ struct SeccompFilter: Sendable {
     /// Instructions in the program (8 bytes each).
     var instructionCount: Int { program.count / 8 }
 
+    /// The program for `policy`: precompiled when it is a shipped profile's policy on x86_64 (libseccomp's
+    /// output, committed; see `PrecompiledSeccomp`), else compiled now.
     /// - Throws: `SandboxError` (step `seccomp compile`) for unknown syscalls, constants or libseccomp errors.
     init(_ policy: SeccompPolicy) throws {
+        if let program = PrecompiledSeccomp.program(for: policy) {
+            self = SeccompFilter(program: program)
+        } else {
+            try self.init(compiling: policy)
+        }
+    }
+
+    private init(program: [UInt8]) { self.program = program }
+
+    /// Compiles `policy` with libseccomp.
+    init(compiling policy: SeccompPolicy) throws {
         let defaultAction = try Self.action(policy.defaultAction, errno: policy.defaultErrno, audit: policy.audit)
         guard let context = seccomp_init(defaultAction) else {
             throw SandboxError(step: "seccomp compile", message: "seccomp_init failed")

@@ -1,0 +1,32 @@
+/// Seccomp programs compiled ahead of time for the shipped profiles' policies, so that starting a job
+/// with one needs no libseccomp (about 13 % of the CPU of `selfcheck-runner exec -- /bin/true`). The
+/// programs are libseccomp's own output, committed in `Generated/PrecompiledSeccompPrograms.swift`
+/// (scripts/generate-seccomp-programs); SandboxTests checks them against libseccomp. Any other policy, a
+/// changed one, audit mode or another architecture is compiled as before.
+enum PrecompiledSeccomp {
+    static func program(for policy: SeccompPolicy) -> [UInt8]? {
+        #if arch(x86_64)
+            for (name, hex) in PrecompiledSeccompPrograms.x86_64
+            where EmbeddedProfiles.shipped[name]?.profile.seccomp == policy {
+                return bytes(hex)
+            }
+        #endif
+        return nil
+    }
+
+    /// The hex of a program as bytes.
+    static func bytes(_ hex: String) -> [UInt8] {
+        func nibble(_ c: UInt8) -> UInt8 { c <= 0x39 ? c - 0x30 : c - 0x61 + 10 }
+        let digits = Array(hex.utf8)
+        return stride(from: 0, to: digits.count - 1, by: 2).map { nibble(digits[$0]) << 4 | nibble(digits[$0 + 1]) }
+    }
+
+    /// Bytes as the hex `bytes(_:)` reads, lower case.
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes { out += [digits[Int(byte >> 4)], digits[Int(byte & 0xf)]] }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
