@@ -55,9 +55,7 @@ struct ExecCommand: AsyncParsableCommand {
     var command: [String] = []
 
     func validate() throws {
-        if command.isEmpty { throw ValidationError("give a command after --") }
-        if let timeout, timeout <= 0 { throw ValidationError("--timeout must be positive") }
-        for item in environment where !item.contains("=") { throw ValidationError("--env needs NAME=VALUE: \(item)") }
+        if let problem = request.problem { throw ValidationError(problem) }
     }
 
     /// The parsed options as the request `ExecFastPath` also produces.

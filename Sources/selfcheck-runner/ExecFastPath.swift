@@ -32,10 +32,7 @@ enum ExecFastPath {
             guard let value, !value.isEmpty, !value.hasPrefix("-"), set(name, value, in: &request) else { return nil }
         }
         request.command = Array(arguments[(terminator + 1)...])
-        guard !request.command.isEmpty, (request.timeout ?? 1) > 0,
-            request.environment.allSatisfy({ $0.contains("=") })
-        else { return nil }
-        return request
+        return request.problem == nil ? request : nil
     }
 
     private static func flag(_ name: String) -> WritableKeyPath<ExecRequest, Bool>? {

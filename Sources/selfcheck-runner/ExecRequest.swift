@@ -20,6 +20,14 @@ struct ExecRequest: Equatable {
     var keepChanges = false
     var command: [String] = []
 
+    /// What makes the request unusable, as the usage error says it; nil when it can run.
+    var problem: String? {
+        if command.isEmpty { return "give a command after --" }
+        if let timeout, timeout <= 0 { return "--timeout must be positive" }
+        if let item = environment.first(where: { !$0.contains("=") }) { return "--env needs NAME=VALUE: \(item)" }
+        return nil
+    }
+
     /// Runs the command in the sandbox; returns the exit status (the command's, 128+signal, or 125 when the
     /// sandbox could not be set up).
     func run() throws -> Int32 {
