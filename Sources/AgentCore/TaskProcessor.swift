@@ -106,9 +106,11 @@ public struct TaskProcessor: Sendable {
                 task, .success, sha: sha, branch: branch,
                 notes: ["redelivered: \(branch) already holds \(sha)"] + claims)
         }
+        // The task only reads the checkout (prompt context, the canonical diff's policy check; the runner
+        // reads it as its overlay's lower layer), so the next task's reset writes only what differs.
         return try await mirror.withCheckout(
             commit: task.baseCommit, taskID: task.id, in: configuration.checkoutRoot,
-            spares: configuration.spareCheckouts
+            spares: configuration.spareCheckouts, bodyOnlyReads: true
         ) { checkout in
             AgentMetrics.record(.checkout, since: started)
             return await attempt(task, checkout: checkout, branch: branch, logger: logger)

@@ -13,6 +13,14 @@ public struct SpareCheckouts: Sendable {
     public let root: URL
     /// Spares kept per mirror; a checkout finished when its mirror already has this many is deleted.
     public let limitPerMirror: Int
+    /// The spares known untouched: spare path -> the commit whose tree their index and working tree hold
+    /// exactly. In this value's memory only: a restarted agent (a new value) resets every spare fully.
+    private let untouched = Box()
+
+    private final class Box: Sendable {
+        let commits = Mutex([String: String]())
+        func withLock<T>(_ body: (inout [String: String]) -> T) -> T { commits.withLock { body(&$0) } }
+    }
 
     /// - Throws: `GitWorkspaceError.invalidArgument` when `limitPerMirror` is negative.
     public init(root: URL, limitPerMirror: Int = 2) throws {
@@ -39,21 +47,34 @@ public struct SpareCheckouts: Sendable {
     private static let parking = Mutex(())
 
     /// Moves `directory` into `mirror`'s spares, or deletes it when the mirror has enough spares.
-    func park(_ directory: URL, of mirror: Mirror) {
+    /// - Parameter untouchedAt: the commit whose tree the checkout's index and working tree still hold,
+    ///   when the agent is sure of it (nothing wrote them since its checkout or reset); nil otherwise.
+    func park(_ directory: URL, of mirror: Mirror, untouchedAt: String? = nil) {
         let parked: Bool = Self.parking.withLock { _ in
             guard spares(of: mirror).count < limitPerMirror else { return false }
             let folder = folder(for: mirror)
             try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            let spare = folder.appendingPathComponent(UUID().uuidString.prefix(8).lowercased())
-            return rename(directory.path, spare.path) == 0
+            let spare = folder.appendingPathComponent(UUID().uuidString.lowercased())
+            guard rename(directory.path, spare.path) == 0 else { return false }
+            untouched.withLock { $0[spare.path] = untouchedAt }
+            return true
         }
         if !parked { try? FileManager.default.removeItem(at: directory) }
     }
 
+    /// A spare taken for a task.
+    struct Taken {
+        /// The commit whose tree its index and working tree hold untouched, if known (see `park`).
+        var untouchedAt: String?
+    }
+
     /// Moves one of `mirror`'s spares to `directory` (which must not exist).
-    /// - Returns: false when there was no spare left to take.
-    func take(for mirror: Mirror, into directory: URL) -> Bool {
+    /// - Returns: nil when there was no spare left to take.
+    func take(for mirror: Mirror, into directory: URL) -> Taken? {
         // Another worker may rename the same spare first: then ours fails with ENOENT and we try the next.
-        spares(of: mirror).contains { rename($0.path, directory.path) == 0 }
+        for spare in spares(of: mirror) where rename(spare.path, directory.path) == 0 {
+            return Taken(untouchedAt: untouched.withLock { $0.removeValue(forKey: spare.path) })
+        }
+        return nil
     }
 }

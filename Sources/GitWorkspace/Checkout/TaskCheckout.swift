@@ -13,6 +13,8 @@ public struct TaskCheckout: Sendable {
     public let baseCommit: String
     /// The mirror it borrows from, and whose remote it pushes to.
     public let mirror: Mirror
+    /// Whether its index and working tree are still exactly `baseCommit`'s tree.
+    let untouched = UntouchedTree()
 
     var runner: GitRunner { mirror.runner }
 
@@ -21,10 +23,16 @@ public struct TaskCheckout: Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// Keeps the checkout as a spare of its mirror for a later task (which resets it), or deletes it
-    /// when the mirror has `spares.limitPerMirror` spares already. The per-task folder is left either way.
+    /// Keeps the checkout as a spare of its mirror for a later task (which resets it fully), or deletes
+    /// it when the mirror has `spares.limitPerMirror` spares already. The per-task folder is left either way.
     public func park(in spares: SpareCheckouts) {
         spares.park(directory, of: mirror)
+    }
+
+    /// `park(in:)` for a checkout nothing but this library wrote into: when its git steps all succeeded,
+    /// the next task's reset writes only what differs between the two bases.
+    func parkUntouched(in spares: SpareCheckouts) {
+        spares.park(directory, of: mirror, untouchedAt: untouched.isSure ? baseCommit : nil)
     }
 
     /// Removes every leftover checkout under `root` (from a run that crashed) — call at start-up,
@@ -82,16 +90,29 @@ extension Mirror {
     /// Runs `body` with a checkout and takes the checkout out of `root` afterwards, also when `body`
     /// throws: with `spares` it is parked there for reuse (see `TaskCheckout.park`), otherwise deleted.
     /// A cancelled task's checkout is always deleted.
+    /// - Parameter bodyOnlyReads: `body`, and whatever it hands the directory to, never writes into the
+    ///   checkout (the agent reads files for the prompt; the runner reads the checkout as the lower
+    ///   layer of its overlay; `commitAndPush` writes only a temporary index and objects). Then, when
+    ///   `body` returns, the spare is parked as still at its base, and the next task's reset writes only
+    ///   what differs between the two bases instead of forcing and cleaning every file. When `body`
+    ///   throws, the next task resets it fully anyway.
     /// - Throws: what `checkout(commit:taskID:in:spares:)` or `body` throws.
     public func withCheckout<T>(
-        commit: String, taskID: String, in root: URL, spares: SpareCheckouts? = nil,
+        commit: String, taskID: String, in root: URL, spares: SpareCheckouts? = nil, bodyOnlyReads: Bool = false,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (TaskCheckout) async throws -> T
     ) async throws -> T {
         let checkout = try await checkout(commit: commit, taskID: taskID, in: root, spares: spares)
+        var returned = false
         defer {
-            if let spares, !Task.isCancelled { checkout.park(in: spares) } else { checkout.remove() }
+            if let spares, !Task.isCancelled {
+                if bodyOnlyReads && returned { checkout.parkUntouched(in: spares) } else { checkout.park(in: spares) }
+            } else {
+                checkout.remove()
+            }
         }
-        return try await body(checkout)
+        let result = try await body(checkout)
+        returned = true
+        return result
     }
 }
