@@ -29,7 +29,8 @@ import Testing
             ("conftest.py", TestSelectionTests.conftest), ("tests/test_ops.py", TestSelectionTests.tests + extraTests),
         ] {
             let url = root.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try text.write(to: url, atomically: false, encoding: .utf8)
         }
         try FixtureRepo.initializeRepository(at: root)
@@ -122,8 +123,10 @@ import Testing
         let forged = try String(
             decoding: JSONSerialization.data(
                 withJSONObject: [
-                    "version": 1, "files": ["calc/ops.py": ["sha1": SHA1.hex(Array(source)), "functions": [[6, 7, 7, 0]]]],
-                    "shared": [:] as [String: Any], "tests": Dictionary(
+                    "version": 1,
+                    "files": ["calc/ops.py": ["sha1": SHA1.hex(Array(source)), "functions": [[6, 7, 7, 0]]]],
+                    "shared": [:] as [String: Any],
+                    "tests": Dictionary(
                         uniqueKeysWithValues: TestSelectionTests.everyTest.map { ($0, [:] as [String: Any]) }),
                     "always": [] as [String],
                 ], options: [.sortedKeys]), as: UTF8.self)
