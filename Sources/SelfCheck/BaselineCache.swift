@@ -9,6 +9,8 @@ struct Baseline: Codable, Sendable {
     var testMap: TestMap?
     /// Why that run gave no usable map.
     var testMapProblem: String?
+    /// The whole key it was stored under: a record is used only for that key (file names are a hash).
+    var key: String?
 }
 
 /// One JSON file per base in a cache folder; writes are atomic (rename), so concurrent checks on the
@@ -17,11 +19,15 @@ struct BaselineCache: Sendable {
     let directory: URL?
 
     func load(_ key: String?) -> Baseline? {
-        guard let url = file(for: key), let data = try? Data(contentsOf: url) else { return nil }
-        return try? JSONDecoder().decode(Baseline.self, from: data)
+        guard let url = file(for: key), let data = try? Data(contentsOf: url),
+            let baseline = try? JSONDecoder().decode(Baseline.self, from: data), baseline.key == key
+        else { return nil }
+        return baseline
     }
 
     func store(_ baseline: Baseline, for key: String?) {
+        var baseline = baseline
+        baseline.key = key
         guard let url = file(for: key), let data = try? JSONEncoder().encode(baseline) else { return }
         try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let temporary = url.appendingPathExtension("\(getpid()).\(UInt32.random(in: 0 ... .max)).tmp")

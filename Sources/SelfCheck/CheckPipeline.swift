@@ -24,6 +24,9 @@ public struct CheckPipeline: Sendable {
         /// selection would, and the base is mapped the first time it runs anyway (to tell a new failure
         /// from a pre-existing one), so later checks on that base select. Off keeps a cold check's cost.
         public var mapBaseBeforeSelecting = false
+        /// Maps, in the background, the base of a check that ran every test because it was not mapped
+        /// (TestSelection/BaseMapper.swift); nil: only a check that runs the base maps it.
+        public var baseMapper: BaseMapper?
         public init(cacheDirectory: URL? = nil) { self.cacheDirectory = cacheDirectory }
     }
 
@@ -213,6 +216,10 @@ public struct CheckPipeline: Sendable {
             report.reason = "every step passed"
         }
         report.judgeConfigChanges(allowed: request.allowConfigChange)
+        if (testRun ?? run).mapsBaseLater && !Task.isCancelled {
+            await chosen.mapLater(
+                request, checkout: checkout, patch: prepared, facts: chosenFacts, lease: environmentLease)
+        }
         return report
     }
 

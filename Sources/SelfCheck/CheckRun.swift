@@ -305,6 +305,8 @@ struct CheckRun: Sendable {
             record.testMap = try? map.get()
             if case .failure(let why) = map { record.testMapProblem = why.reason }
         }
+        // Stored only if the checkout still holds the base (a background mapping runs after its check).
+        guard facts.describes(checkout, request: request, tools: pipeline.configuration.tools) else { return outcomes }
         cache.store(record, for: facts.testKey)
         return outcomes
     }

@@ -11,13 +11,7 @@ enum CheckBench {
     static let runs = 5
 
     static func run() async throws {
-        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
-            "selfcheck-runner"
-        ).path
-        guard FileManager.default.isExecutableFile(atPath: runner) else {
-            print("selfcheck-runner is not built next to bench (\(runner)); scripts/bench builds both")
-            return
-        }
+        guard let runner = BenchFixtures.runnerNextToBench() else { return }
         let base = try PatchBench.makeToolzCheckout()
         let scratch = base.deletingLastPathComponent()
         defer { try? FileManager.default.removeItem(at: scratch) }

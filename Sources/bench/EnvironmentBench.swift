@@ -23,34 +23,15 @@ enum EnvironmentBench {
     ]
 
     static func run() async throws {
-        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
-            "selfcheck-runner"
-        ).path
-        guard FileManager.default.isExecutableFile(atPath: runner) else {
-            print("selfcheck-runner is not built next to bench (\(runner)); scripts/bench builds both")
-            return
-        }
+        guard let runner = BenchFixtures.runnerNextToBench() else { return }
         for fixture in fixtures { try measure(fixture, runner: runner) }
     }
 
     static func measure(_ fixture: Fixture, runner: String) throws {
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let fixtures = packageRoot.appendingPathComponent("fixtures/python-projects")
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "env-bench-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let fixtures = BenchFixtures.directory
+        let base = try BenchFixtures.makeFixtureCheckout(archive: fixture.archive, scratch: "env-bench")
+        let scratch = base.deletingLastPathComponent()
         defer { try? FileManager.default.removeItem(at: scratch) }
-        try PatchBench.shell([
-            "tar", "--no-same-owner", "-xzf", fixtures.appendingPathComponent(fixture.archive + ".tar.gz").path, "-C",
-            scratch.path,
-        ])
-        let base = scratch.appendingPathComponent(fixture.archive)
-        try PatchBench.shell(["git", "init", "-q", "-b", "main"], in: base)
-        try PatchBench.shell(["git", "add", "-A"], in: base)
-        try PatchBench.shell(
-            ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "commit", "-q", "-m", "base"],
-            in: base)
         let patched = scratch.appendingPathComponent("patched")
         try PatchBench.shell(["cp", "-a", base.path, patched.path])
         let handle = try FileHandle(forWritingTo: patched.appendingPathComponent(fixture.module))

@@ -61,27 +61,12 @@ enum PatchBench {
 
     // MARK: Set-up
 
-    /// toolz from fixtures/python-projects, extracted and committed in a temporary folder.
+    /// toolz from fixtures/python-projects (or PATCH_BENCH_FIXTURES), extracted and committed in a temporary folder.
     static func makeToolzCheckout() throws -> URL {
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
         let fixtures =
             ProcessInfo.processInfo.environment["PATCH_BENCH_FIXTURES"]
-            .map(URL.init(fileURLWithPath:)) ?? packageRoot.appendingPathComponent("fixtures/python-projects")
-        let parent = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "patch-bench-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
-        try shell([
-            "tar", "--no-same-owner", "-xzf", fixtures.appendingPathComponent("toolz-1.2.0.tar.gz").path, "-C",
-            parent.path,
-        ])
-        let root = parent.appendingPathComponent("toolz-1.2.0")
-        try shell(["git", "init", "-q", "-b", "main"], in: root)
-        try shell(["git", "add", "-A"], in: root)
-        try shell(
-            ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "commit", "-q", "-m", "base"],
-            in: root)
-        return root
+            .map(URL.init(fileURLWithPath:)) ?? BenchFixtures.directory
+        return try BenchFixtures.makeFixtureCheckout(archive: "toolz-1.2.0", scratch: "patch-bench", fixtures: fixtures)
     }
 
     /// Edits `files` Python files of a scratch copy at two places each and returns `git diff` (~500 lines).

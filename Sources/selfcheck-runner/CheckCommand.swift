@@ -126,7 +126,7 @@ struct RunnerOptions: ParsableArguments {
 
     func pipeline(logger: Logger) throws -> CheckPipeline { try pipeline(profile: profile, logger: logger) }
 
-    func pipeline(profile: String, logger: Logger) throws -> CheckPipeline {
+    func pipeline(profile: String, logger: Logger, baseMapper: BaseMapper? = nil) throws -> CheckPipeline {
         let sandboxProfile: SandboxProfile
         do { sandboxProfile = try SandboxProfile.named(profile) } catch {
             throw ValidationError("sandbox profile \(profile): \(error)")
@@ -134,6 +134,7 @@ struct RunnerOptions: ParsableArguments {
         WorkspaceFolder.configure(stateDir)
         var configuration = CheckPipeline.Configuration(cacheDirectory: noCache ? nil : cacheDirectory)
         configuration.tools = ToolCommands()
+        configuration.baseMapper = baseMapper
         configuration.environments = try environment.environments(
             cacheDirectory: cacheDirectory, tools: configuration.tools)
         return CheckPipeline(

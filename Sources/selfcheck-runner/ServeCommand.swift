@@ -77,15 +77,17 @@ struct ServeCommand: AsyncParsableCommand {
         }
         // Every allowed profile is loaded now: a bad one stops the runner at start, not a request later.
         var pipelines: [String: any CheckExecutor] = [:]
+        // One background mapping of an unmapped base at a time for the whole runner (docs/selfcheck.md).
+        let baseMapper = BaseMapper()
         for name in [runner.profile] + allowProfile {
-            pipelines[name] = try runner.pipeline(profile: name, logger: logger)
+            pipelines[name] = try runner.pipeline(profile: name, logger: logger, baseMapper: baseMapper)
         }
         let executor = ProfileSelectingExecutor(executors: pipelines, defaultProfile: runner.profile)
         let server = RunnerServer(configuration: configuration, executor: executor, logger: logger)
         var services: [any Service] = []
         if metricsPort != 0 { services.append(MetricsEndpoint.bootstrap(port: metricsPort, logger: logger)) }
         // Shut down in reverse order: the server first (its own grace period), the metrics endpoint last.
-        services.append(RunnerService(server: server))
+        services.append(RunnerService(server: server, baseMapper: baseMapper))
         logger.info(
             "serving checks",
             metadata: ["socket": "\(socket)", "profiles": "\(executor.allowedProfiles.joined(separator: ","))"])
@@ -104,8 +106,20 @@ struct ServeCommand: AsyncParsableCommand {
 /// refuses queued checks, lets running ones finish within the grace period and cancels the rest.
 struct RunnerService: Service {
     let server: RunnerServer
+    let baseMapper: BaseMapper
 
+    /// A background mapping is no one's check: shutdown cancels it at once, and none starts afterwards.
     func run() async throws {
-        try await cancelWhenGracefulShutdown { try await server.run() }
+        do {
+            try await withGracefulShutdownHandler {
+                try await cancelWhenGracefulShutdown { try await server.run() }
+            } onGracefulShutdown: {
+                Task { await baseMapper.shutdown() }
+            }
+        } catch {
+            await baseMapper.shutdown()
+            throw error
+        }
+        await baseMapper.shutdown()
     }
 }
