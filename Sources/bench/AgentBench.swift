@@ -136,16 +136,8 @@ enum AgentBench {
         let daemon = try GitDaemon(basePath: served)
         defer { daemon.stop() }
         let socket = root.appendingPathComponent("run/runner.sock").path
-        let serve = Process()
-        serve.executableURL = URL(fileURLWithPath: runner)
-        serve.arguments = ["serve", "--socket", socket, "--no-cache"]
-        serve.standardError = FileHandle.nullDevice
-        try serve.run()
-        defer {
-            kill(serve.processIdentifier, SIGTERM)
-            serve.waitUntilExit()
-        }
-        while !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(for: .milliseconds(20)) }
+        let serve = try await ServedRunner.start(runner, socket: socket, ["--no-cache"])
+        defer { serve.stop() }
 
         let diff = try addedLineDiff(to: "toolz/itertoolz.py", in: toolz.root)
         let script = root.appendingPathComponent("script.json")
@@ -164,10 +156,11 @@ enum AgentBench {
             String(
                 format:
                     "coding-agent once, one task with a real check on toolz: %.0f ms, peak RSS %d KiB; selfcheck-runner serve peak RSS %d KiB",
-                measured.milliseconds, measured.maxRSSKB, CheckBench.peakKB(serve.processIdentifier)))
+                measured.milliseconds, measured.maxRSSKB, CheckBench.peakKB(serve.process.processIdentifier)))
         Table.memoryRow("`coding-agent once`, one task incl. a real check (toolz)", kilobytes: measured.maxRSSKB)
         Table.memoryRow(
-            "`selfcheck-runner serve`, serving that check", kilobytes: CheckBench.peakKB(serve.processIdentifier))
+            "`selfcheck-runner serve`, serving that check",
+            kilobytes: CheckBench.peakKB(serve.process.processIdentifier))
     }
 
     // MARK: Set-up

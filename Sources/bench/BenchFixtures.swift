@@ -38,3 +38,30 @@ enum BenchFixtures {
         return root
     }
 }
+
+/// `selfcheck-runner serve` on `socket`, started for a suite; `stop()` ends it (SIGTERM, then waits).
+struct ServedRunner {
+    let process: Process
+
+    /// Starts `runner serve --socket socket` with `arguments` and returns once the socket exists.
+    static func start(_ runner: String, socket: String, _ arguments: [String]) async throws -> ServedRunner {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: runner)
+        process.arguments = ["serve", "--socket", socket] + arguments
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let served = ServedRunner(process: process)
+        do {
+            while !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(for: .milliseconds(20)) }
+        } catch {
+            served.stop()
+            throw error
+        }
+        return served
+    }
+
+    func stop() {
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+    }
+}

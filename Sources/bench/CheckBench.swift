@@ -96,17 +96,9 @@ enum CheckBench {
     /// Peak RSS of `selfcheck-runner serve` while it runs 4 checks at once.
     static func servingMemory(runner: String, base: URL, diff: String, scratch: URL) async throws {
         let socket = scratch.appendingPathComponent("run/runner.sock").path
-        let serve = Process()
-        serve.executableURL = URL(fileURLWithPath: runner)
-        serve.arguments = ["serve", "--socket", socket, "--jobs", "4", "--no-cache"]
-        serve.standardError = FileHandle.nullDevice
-        try serve.run()
-        defer {
-            kill(serve.processIdentifier, SIGTERM)
-            serve.waitUntilExit()
-        }
-        while !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(for: .milliseconds(20)) }
-        let idle = peakKB(serve.processIdentifier)
+        let serve = try await ServedRunner.start(runner, socket: socket, ["--jobs", "4", "--no-cache"])
+        defer { serve.stop() }
+        let idle = peakKB(serve.process.processIdentifier)
         let verdicts = try await withThrowingTaskGroup(of: String.self) { group in
             for index in 0..<4 {
                 group.addTask {
@@ -125,10 +117,10 @@ enum CheckBench {
             return try await group.reduce(into: []) { $0.append($1) }
         }
         Table.memoryRow(
-            "`selfcheck-runner serve`, 4 concurrent checks", kilobytes: peakKB(serve.processIdentifier),
+            "`selfcheck-runner serve`, 4 concurrent checks", kilobytes: peakKB(serve.process.processIdentifier),
             baseline: "idle \(Table.mebibytes(idle))")
         print(
-            "selfcheck-runner serve: peak RSS \(peakKB(serve.processIdentifier) / 1024) MiB after 4 concurrent checks (\(verdicts.sorted().joined(separator: ","))), \(idle / 1024) MiB idle"
+            "selfcheck-runner serve: peak RSS \(peakKB(serve.process.processIdentifier) / 1024) MiB after 4 concurrent checks (\(verdicts.sorted().joined(separator: ","))), \(idle / 1024) MiB idle"
         )
     }
 

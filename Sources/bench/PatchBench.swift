@@ -102,9 +102,20 @@ enum PatchBench {
             ])) != nil
     }
 
+    /// Runs `arguments` (through /usr/bin/env) and returns its standard output; throws unless it exits 0.
     @discardableResult
     static func shell(_ arguments: [String], in directory: URL? = nil, environment: [String: String]? = nil) throws
         -> String
+    {
+        let (status, output) = try run(arguments, in: directory, environment: environment)
+        guard status == 0 else { throw BenchError(command: arguments, status: status) }
+        return output
+    }
+
+    /// Runs `arguments` (through /usr/bin/env): its exit status and standard output (standard error is
+    /// dropped).
+    static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String]? = nil) throws
+        -> (status: Int32, output: String)
     {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -117,10 +128,7 @@ enum PatchBench {
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw BenchError(command: arguments, status: process.terminationStatus)
-        }
-        return String(decoding: data, as: UTF8.self)
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
     struct BenchError: Error {

@@ -68,19 +68,13 @@ enum SelectionBench {
         try JSONSerialization.data(withJSONObject: settings).write(to: profile)
 
         let socket = scratch.appendingPathComponent("run/runner.sock").path
-        let serve = Process()
-        serve.executableURL = URL(fileURLWithPath: runner)
-        serve.arguments = [
-            "serve", "--socket", socket, "--jobs", "1", "--cache-dir", cache.path, "--env-requirements", pins,
-            "--profile", profile.path,
-        ]
-        serve.standardError = FileHandle.nullDevice
-        try serve.run()
-        defer {
-            kill(serve.processIdentifier, SIGTERM)
-            serve.waitUntilExit()
-        }
-        while !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(for: .milliseconds(20)) }
+        let serve = try await ServedRunner.start(
+            runner, socket: socket,
+            [
+                "--jobs", "1", "--cache-dir", cache.path, "--env-requirements", pins,
+                "--profile", profile.path,
+            ])
+        defer { serve.stop() }
 
         var report = CheckReport()
         let cold = try await clock.measure { report = try await check(base, diff, socket: socket, id: "cold") }
@@ -177,18 +171,7 @@ enum SelectionBench {
 
     /// The last line of a pytest run's output (its counts), whatever the exit status.
     static func summary(of command: [String], in directory: URL, environment: [String: String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = command
-        process.currentDirectoryURL = directory
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
+        let lines = try PatchBench.run(command, in: directory, environment: environment).output.split(separator: "\n")
         return lines.last.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "= ")) } ?? "no output"
     }
 }
