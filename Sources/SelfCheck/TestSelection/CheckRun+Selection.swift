@@ -20,12 +20,9 @@ extension CheckRun {
         return result
     }
 
-    static let notMappedYet =
-        "the base's tests are not mapped yet (a runner maps them after this check, or when the base first runs)"
-
     /// Whether this check ran every test only because its base was not mapped, and did not map it by
     /// running the base: the runner maps it after the report (BaseMapper).
-    var mapsBaseLater: Bool { selection?.reason == Self.notMappedYet && baseMap == nil }
+    var mapsBaseLater: Bool { selection?.baseNotMapped == true && baseMap == nil }
 
     static func note(_ choice: TestChoice) -> String {
         guard let selected = choice.selected else { return "pytest: every test ran: \(choice.reason)" }
@@ -53,7 +50,7 @@ extension CheckRun {
         let cached = cache.load(facts.testKey)
         guard pipeline.configuration.mapBaseBeforeSelecting || cached?.testMap != nil || cached?.testMapProblem != nil
         else {
-            return .all(Self.notMappedYet)
+            return .notMappedYet
         }
         guard let base = await baseTests(facts.pytestArguments, needMap: true) else {
             return .all("the tests could not be run at the base to map them")

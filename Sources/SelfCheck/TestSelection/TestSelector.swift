@@ -9,8 +9,16 @@ struct TestChoice: Sendable, Equatable, Error {
     var reason: String
     /// Tests that ran at the base and are left out.
     var deselected = 0
+    /// Every test runs only because the base has no map yet (a runner maps it after the check).
+    var baseNotMapped = false
 
     static func all(_ reason: String) -> TestChoice { TestChoice(selected: nil, reason: reason) }
+
+    static let notMappedYet = TestChoice(
+        selected: nil,
+        reason:
+            "the base's tests are not mapped yet (a runner maps them after this check, or when the base first runs)",
+        baseNotMapped: true)
     var used: Bool { selected != nil }
 }
 
