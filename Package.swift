@@ -36,11 +36,21 @@ let sharedTargets: [Target] = [
         name: "Patch",
         swiftSettings: packageSwiftSettings
     ),
-    // What both executables run beside their work: log set-up (human or JSON lines) and the
-    // Prometheus /metrics endpoint. The only place that knows Prometheus; libraries use swift-metrics.
+    // Log set-up (human or JSON lines on stderr) and the standard streams: swift-log and
+    // FoundationEssentials only, because the lean `selfcheck-runner` links it.
+    .target(
+        name: "Logs",
+        dependencies: [
+            .product(name: "Logging", package: "swift-log")
+        ],
+        swiftSettings: packageSwiftSettings
+    ),
+    // What the long-running commands run beside their work: the Prometheus /metrics endpoint and
+    // process metrics. The only place that knows Prometheus; libraries use swift-metrics.
     .target(
         name: "Telemetry",
         dependencies: [
+            "Logs",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -136,6 +146,7 @@ let agentTargets: [Target] = [
             "GitWorkspace",
             "Kafka",
             "LLM",
+            "Logs",
             "Telemetry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -182,6 +193,12 @@ let runnerTargets: [Target] = [
         ],
         swiftSettings: packageSwiftSettings
     ),
+    // `exec`'s request, its fast argument parser and its run: what the lean `selfcheck-runner` links.
+    .target(
+        name: "RunnerExec",
+        dependencies: ["Logs", "Sandbox"],
+        swiftSettings: packageSwiftSettings
+    ),
     .target(
         name: "SelfCheck",
         dependencies: [
@@ -190,10 +207,23 @@ let runnerTargets: [Target] = [
         ],
         swiftSettings: packageSwiftSettings
     ),
+    // The command users run. `exec` with plain arguments runs here; everything else is handed to
+    // selfcheck-runner-full (execv), so `exec` starts without Foundation, ArgumentParser or SwiftNIO.
+    // Release builds link it fully static: no dynamic loader, libraries or symbol look-ups at start
+    // (docs/architecture.md says what that trades).
     .executableTarget(
         name: "selfcheck-runner",
+        dependencies: ["Logs", "RunnerExec"],
+        swiftSettings: packageSwiftSettings,
+        linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]
+    ),
+    // Every command: check, serve, doctor, version, and exec with help and usage errors.
+    .executableTarget(
+        name: "selfcheck-runner-full",
         dependencies: [
             "Contracts",
+            "Logs",
+            "RunnerExec",
             "Patch",
             "Sandbox",
             "SelfCheck",
@@ -248,8 +278,8 @@ let developmentTargets: [Target] = [
     .testTarget(
         name: "SelfCheckTests",
         dependencies: [
-            "SelfCheck", "Contracts", "Patch", "RunnerProtocol", "RunnerProtocolClient", "TestSupport",
-            "selfcheck-runner",
+            "SelfCheck", "Contracts", "Patch", "RunnerExec", "RunnerProtocol", "RunnerProtocolClient",
+            "TestSupport", "selfcheck-runner-full",
         ],
         swiftSettings: packageSwiftSettings
     ),
@@ -325,6 +355,7 @@ let package = Package(
     products: [
         .executable(name: "coding-agent", targets: ["coding-agent"]),
         .executable(name: "selfcheck-runner", targets: ["selfcheck-runner"]),
+        .executable(name: "selfcheck-runner-full", targets: ["selfcheck-runner-full"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),

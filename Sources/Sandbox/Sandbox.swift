@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 
 /// Runs commands in a hardened sandbox: new user, mount, pid, network, ipc, uts and cgroup namespaces, a
@@ -16,7 +16,7 @@ public struct Sandbox: Sendable {
         self.profile = profile
         self.logger = logger
         do {
-            filter = .success(try SeccompFilter(profile.seccomp))
+            filter = .success(try SeccompFilter(profile.seccomp, profileName: profile.name))
         } catch let error as SandboxError {
             filter = .failure(error)
         } catch {
@@ -54,9 +54,11 @@ public struct Sandbox: Sendable {
         let (result, cgroups) = await withTaskCancellationHandler {
             await withCheckedContinuation {
                 (continuation: CheckedContinuation<(Result<SandboxOutcome, SandboxError>, (any JobCgroup)?), Never>) in
-                let thread = Thread { continuation.resume(returning: execution.run()) }
-                thread.name = "sandbox-job"
-                thread.start()
+                do throws(SandboxError) {
+                    try startThread { continuation.resume(returning: execution.run()) }
+                } catch {
+                    continuation.resume(returning: (.failure(error), nil))
+                }
             }
         } onCancel: {
             cancel.fire()
@@ -64,10 +66,15 @@ public struct Sandbox: Sendable {
         if let cgroups {
             // The job's thread is a member until it exits, which it does right after resuming us.
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                Thread {
-                    cgroups.removeAll()
+                do {
+                    try startThread {
+                        cgroups.removeAll()
+                        done.resume()
+                    }
+                } catch {
+                    cgroups.removeAll()  // on this thread: the group may not be empty yet, but it is tried
                     done.resume()
-                }.start()
+                }
             }
         }
         if case .failure(let error) = result { logger.debug("sandbox set-up failed", metadata: ["error": "\(error)"]) }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The sandbox could not be set up. The job did not run: the sandbox fails closed, never unsandboxed.
 public struct SandboxError: Error, Sendable, CustomStringConvertible {
@@ -20,4 +21,13 @@ public struct SandboxError: Error, Sendable, CustomStringConvertible {
         if !message.isEmpty { text += ": \(message)" }
         return text
     }
+}
+
+/// What went wrong in a FoundationEssentials file call, as the system says it ("No such file or directory"):
+/// its errors carry the errno but no readable text.
+func describeFileError(_ error: any Error) -> String {
+    if let cocoa = error as? CocoaError, let posix = cocoa.underlying as? POSIXError {
+        return String(cString: strerror(posix.code.rawValue))
+    }
+    return "\(error)"
 }

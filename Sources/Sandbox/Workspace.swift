@@ -1,5 +1,6 @@
 import CSandbox
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A copy-on-write view of a checkout: overlay lower = the checkout (never written), upper = a host
 /// directory owned by the workspace. Successive jobs on one workspace see each other's changes.
@@ -42,9 +43,8 @@ public final class Workspace: Sendable {
         lower: URL, jobUid: UInt32 = SandboxProfile.defaultJobUid, jobGid: UInt32 = SandboxProfile.defaultJobGid,
         diskBytes: UInt64? = nil
     ) throws -> Workspace {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: lower.path, isDirectory: &isDirectory), isDirectory.boolValue
-        else {
+        var lowerInfo = stat()
+        guard stat(lower.path, &lowerInfo) == 0, (lowerInfo.st_mode & S_IFMT) == S_IFDIR else {
             throw SandboxError(step: "workspace", errno: ENOTDIR, message: lower.path)
         }
         // The creator's pid in the name lets `sweepStale()` tell a dead runner's workspaces from live ones.
@@ -125,7 +125,7 @@ public final class Workspace: Sendable {
     private func collect(_ path: String, prefix: String, into result: inout [String]) throws {
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
-            throw SandboxError(step: "workspace", message: "cannot list \(path): \(error.localizedDescription)")
+            throw SandboxError(step: "workspace", message: "cannot list \(path): \(describeFileError(error))")
         }
         for name in names {
             let full = path + "/" + name
@@ -146,15 +146,21 @@ public final class Workspace: Sendable {
 
     /// Size of the largest regular file in the upper layer (to tell a file-size limit from other failures).
     func largestChangedFile() -> UInt64 {
-        var largest: UInt64 = 0
-        let enumerator = FileManager.default.enumerator(atPath: upper.path)
-        while let relative = enumerator?.nextObject() as? String {
-            var info = stat()
-            if lstat(upper.path + "/" + relative, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG {
-                largest = max(largest, UInt64(info.st_size))
+        // The job wrote this tree: lstat only, so its symlinks are never followed.
+        func largest(in path: String) -> UInt64 {
+            var found: UInt64 = 0
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
+                var info = stat()
+                guard lstat(path + "/" + name, &info) == 0 else { continue }
+                switch info.st_mode & S_IFMT {
+                case S_IFREG: found = max(found, UInt64(info.st_size))
+                case S_IFDIR: found = max(found, largest(in: path + "/" + name))
+                default: break
+                }
             }
+            return found
         }
-        return largest
+        return largest(in: upper.path)
     }
 
     /// Detaches the checkout copy a root runner attached, keeping the upper layer for inspection; the

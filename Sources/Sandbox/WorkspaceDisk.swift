@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The bound on what a workspace's jobs may write: a root runner's upper layer lives on a tmpfs of the
 /// workspace's own, mounted inside its private 0710 directory (so no other host user reaches it) and

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Synchronization
 
 /// Where the runner keeps its overlay workspaces: `--state-dir` when given, otherwise `TMPDIR` when the

@@ -1,5 +1,6 @@
 import CSandbox
-import Foundation
+import FoundationEssentials
+import Glibc
 
 extension Workspace {
     /// Removes the workspaces of runners that died without cleaning up (SIGKILL, OOM kill): their
@@ -59,19 +60,7 @@ enum MountInfo {
 
     /// The whole file, read to its end: procfs reports a size of 0, and Foundation's readers stopped
     /// after the first 4 KiB here (a host with a few dozen mounts has more).
-    static func text(_ path: String = "/proc/self/mountinfo") -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return n == 0 ? String(decoding: bytes, as: UTF8.self) : nil }
-            bytes += chunk[..<n]
-        }
-    }
+    static func text(_ path: String = "/proc/self/mountinfo") -> String? { readSmallFile(path) }
 
     /// mountinfo writes space, tab, newline and backslash as `\ooo` octal escapes.
     static func unescape(_ field: Substring) -> String {

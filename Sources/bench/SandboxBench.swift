@@ -8,7 +8,7 @@ enum SandboxBench {
 
     static func run() async throws {
         guard let runner = siblingExecutable("selfcheck-runner") else {
-            print("selfcheck-runner not built next to bench: swift build -c release --product selfcheck-runner")
+            print("selfcheck-runner not built next to bench: scripts/bench builds it")
             return
         }
         let peak = try spawnMeasured([runner, "exec", "--", "/bin/true"])

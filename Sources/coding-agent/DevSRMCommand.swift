@@ -2,6 +2,7 @@ import AgentServices
 import ArgumentParser
 import Foundation
 import Logging
+import Logs
 import ServiceLifecycle
 import Telemetry
 

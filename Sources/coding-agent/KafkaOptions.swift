@@ -2,6 +2,7 @@ import AgentCore
 import ArgumentParser
 import Foundation
 import Logging
+import Logs
 import Telemetry
 
 /// Settings read from the environment (the original design's names), each also a flag.

@@ -6,6 +6,7 @@ import Contracts
 import Foundation
 import Kafka
 import Logging
+import Logs
 import Telemetry
 
 /// `coding-agent once --task FILE.json`: the tasks of one file, each result printed as JSON, and with

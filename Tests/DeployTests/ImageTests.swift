@@ -93,4 +93,16 @@ struct ImageTests {
             "the agent image's AGENT_CACHE_DIR is not docker-compose's")
         #expect(agent.instructions("EXPOSE").contains("9600"), "Dockerfile.agent does not expose the metrics port 9600")
     }
+
+    /// selfcheck-runner hands every command but `exec` to selfcheck-runner-full in its own folder: the image
+    /// builds and installs both there.
+    @Test func theRunnerImageInstallsBothRunnerExecutables() throws {
+        let build = try Dockerfile("deploy/Dockerfile.runner").instructions("RUN").joined(separator: "\n")
+        for product in ["selfcheck-runner", "selfcheck-runner-full"] {
+            #expect(build.contains("--product \(product) "), "Dockerfile.runner does not build \(product)")
+            #expect(
+                build.contains("/out/usr/local/bin/\(product) "),
+                "Dockerfile.runner does not install \(product) in /usr/local/bin")
+        }
+    }
 }

@@ -27,6 +27,7 @@ import Testing
         }
         #expect(sides.side(of: "coding-agent") == .agent)
         #expect(sides.side(of: "selfcheck-runner") == .runner)
+        #expect(sides.side(of: "selfcheck-runner-full") == .runner)
         #expect(sides.side(of: "Contracts") == .shared)
     }
 
@@ -52,11 +53,12 @@ import Testing
         }
     }
 
-    @Test func theRunnerLinksNoGRPCHTTPClientOrKafka() throws {
+    @Test(arguments: ["selfcheck-runner", "selfcheck-runner-full"])
+    func theRunnerLinksNoGRPCHTTPClientOrKafka(executable: String) throws {
         let sides = try PackageSides()
         let graph = try PackageGraph.shared.get()
-        let runnerTargets = graph.targetClosure(of: "selfcheck-runner")
-        let runnerPackages = try graph.packageClosure(of: "selfcheck-runner")
+        let runnerTargets = graph.targetClosure(of: executable)
+        let runnerPackages = try graph.packageClosure(of: executable)
         #expect(
             runnerTargets.isDisjoint(with: sides.names(.agent)), "\(runnerTargets.intersection(sides.names(.agent)))")
         #expect(!runnerTargets.contains("Kafka") && !runnerTargets.contains("CRdKafka"))
@@ -80,6 +82,18 @@ import Testing
             ]))
     }
 
+    /// What `exec` starts is small: the sandbox, its request and log set-up, and swift-log; no SwiftNIO,
+    /// ArgumentParser, protobuf or the check pipeline (everything else runs in selfcheck-runner-full).
+    @Test func theExecFrontLinksOnlyTheSandbox() throws {
+        let graph = try PackageGraph.shared.get()
+        let targets = graph.targetClosure(of: "selfcheck-runner")
+        #expect(
+            targets.subtracting(["selfcheck-runner", "RunnerExec", "Logs", "Sandbox", "CSandbox", "CSeccomp"])
+                .isEmpty, "\(targets.sorted())")
+        #expect(try graph.packageClosure(of: "selfcheck-runner") == ["swift-log"])
+        #expect(graph.targetClosure(of: "selfcheck-runner-full").isSuperset(of: ["SelfCheck", "RunnerProtocolServer"]))
+    }
+
     /// The built debug executables: Swift's mangled symbols name their module (`8GRPCCore`), C
     /// functions their own name. Each name must be in its own side's executable, so a renamed module
     /// fails here rather than passing unseen.
@@ -88,16 +102,32 @@ import Testing
             "8GRPCCore", "15AsyncHTTPClient", "14AgentContracts", "20RunnerProtocolClient", "rd_kafka_new",
         ]
         let runnerOnly = ["20RunnerProtocolServer", "9SelfCheck", "7Sandbox", "csb_spawn", "seccomp_init"]
-        let runner = try names(agentOnly + runnerOnly, foundIn: Paths.product("selfcheck-runner"))
+        let runner = try names(agentOnly + runnerOnly, foundIn: Paths.product("selfcheck-runner-full"))
+        let front = try names(agentOnly + runnerOnly, foundIn: Paths.product("selfcheck-runner"))
         let agent = try names(agentOnly + runnerOnly, foundIn: Paths.product("coding-agent"))
         for name in agentOnly {
             #expect(agent.contains(name), "coding-agent has no \(name)")
-            #expect(!runner.contains(name), "selfcheck-runner links \(name)")
+            #expect(!runner.contains(name), "selfcheck-runner-full links \(name)")
+            #expect(!front.contains(name), "selfcheck-runner links \(name)")
         }
         for name in runnerOnly {
-            #expect(runner.contains(name), "selfcheck-runner has no \(name)")
+            #expect(runner.contains(name), "selfcheck-runner-full has no \(name)")
             #expect(!agent.contains(name), "coding-agent links \(name)")
         }
+        #expect(front.isSuperset(of: ["7Sandbox", "csb_spawn", "seccomp_init"]), "\(front)")
+        #expect(front.isDisjoint(with: ["20RunnerProtocolServer", "9SelfCheck"]), "\(front)")
+    }
+
+    /// The debug build links Swift's libraries dynamically, so the libraries `exec`'s executable needs
+    /// show what it carries: FoundationEssentials at most, never Foundation with ICU.
+    @Test func theExecFrontNeedsNoFoundationLibrary() throws {
+        let needed = try run(["readelf", "-d", Paths.product("selfcheck-runner").path]).stdout
+        #expect(needed.contains("(NEEDED)"), "\(needed)")
+        for library in ["libFoundation.so", "libFoundationInternationalization.so", "lib_FoundationICU.so"] {
+            #expect(!needed.contains("[\(library)]"), "selfcheck-runner needs \(library)")
+        }
+        let full = try run(["readelf", "-d", Paths.product("selfcheck-runner-full").path]).stdout
+        #expect(full.contains("[libFoundation.so]"), "the check is blind: selfcheck-runner-full needs no Foundation")
     }
 }
 

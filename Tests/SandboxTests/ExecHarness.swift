@@ -39,7 +39,7 @@ enum Exec {
     static var runner: String { Paths.product("selfcheck-runner").path }
 
     /// The runner for `user`. For uid 65534 it is an installed-layout copy under /tmp
-    /// (`bin/selfcheck-runner`, `share/selfcheck-runner/sandbox-profiles`): the checkout may live below a
+    /// (`bin/selfcheck-runner` and `bin/selfcheck-runner-full`, `share/selfcheck-runner/sandbox-profiles`): the checkout may live below a
     /// folder that uid cannot traverse (CI clones anywhere, /root is mode 700).
     static func runner(for user: RunnerUser) -> String {
         user == .unprivileged && geteuid() == 0 ? installedCopy : runner
@@ -52,6 +52,10 @@ enum Exec {
         let binary = root.appendingPathComponent("bin/selfcheck-runner")
         _ = try? TestSupport.run(["mkdir", "-p", root.appendingPathComponent("bin").path, share.path])
         _ = try? TestSupport.run(["cp", runner, binary.path])
+        // What the front hands anything but plain `exec` to, beside it as in an installation.
+        _ = try? TestSupport.run([
+            "cp", Paths.product("selfcheck-runner-full").path, root.appendingPathComponent("bin").path,
+        ])
         _ = try? TestSupport.run([
             "cp", "-r", Paths.packageRoot.appendingPathComponent("sandbox-profiles").path, share.path,
         ])

@@ -18,16 +18,16 @@ import Testing
         let data = try Data(contentsOf: Self.file(name))
         let shipped = try #require(EmbeddedProfiles.shipped[name], "scripts/generate-embedded-profiles")
         #expect(Data(shipped.text.utf8) + [UInt8(ascii: "\n")] == data, "rerun scripts/generate-embedded-profiles")
-        #expect(shipped.profile == (try JSONDecoder().decode(SandboxProfile.self, from: data)))
-        #expect(SandboxProfile.shippedProfile(matching: data) == shipped.profile)
-        #expect(try SandboxProfile.named(name) == shipped.profile)
+        #expect(shipped.profile() == (try JSONDecoder().decode(SandboxProfile.self, from: data)))
+        #expect(SandboxProfile.shippedProfile(matching: [UInt8](data)) == shipped.profile())
+        #expect(try SandboxProfile.named(name) == shipped.profile())
     }
 
     @Test func aProfileFileThatDiffersIsDecoded() throws {
         let text = try String(contentsOf: Self.file("strict"), encoding: .utf8)
         let edited = text.replacingOccurrences(of: #""hostname": "sandbox""#, with: #""hostname": "edited""#)
         #expect(edited != text)
-        #expect(SandboxProfile.shippedProfile(matching: Data(edited.utf8)) == nil)
+        #expect(SandboxProfile.shippedProfile(matching: Array(edited.utf8)) == nil)
         let folder = try makeTemporaryDirectory("profile")
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("strict.json")

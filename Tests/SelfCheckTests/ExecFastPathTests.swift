@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
+import RunnerExec
 import TestSupport
 import Testing
 
-@testable import selfcheck_runner
+@testable import selfcheck_runner_full
 
 /// `exec`'s fast path reads exactly what ArgumentParser reads, and leaves everything else to it.
 @Suite struct ExecFastPathTests {

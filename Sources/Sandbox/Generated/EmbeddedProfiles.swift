@@ -360,10 +360,11 @@ enum EmbeddedProfiles {
         }
         """#
 
-    /// The shipped profiles by name: the file's text and the profile it decodes to.
-    static let shipped: [String: (text: String, profile: SandboxProfile)] = [
-        "python-selfcheck": (pythonSelfcheck, pythonSelfcheckValue),
-        "strict": (strict, strictValue),
+    /// The shipped profiles by name: the file's text and the profile it decodes to (built on first
+    /// use: `exec` builds only the profile it runs).
+    static let shipped: [String: (text: String, profile: @Sendable () -> SandboxProfile)] = [
+        "python-selfcheck": (pythonSelfcheck, { pythonSelfcheckValue }),
+        "strict": (strict, { strictValue }),
     ]
 
     static let pythonSelfcheckRules: [SeccompPolicy.Rule] = [

@@ -1,5 +1,6 @@
 import CSandbox
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Preflight checks: which isolation layers work on this host and which are degraded.
 public enum HostDoctor {

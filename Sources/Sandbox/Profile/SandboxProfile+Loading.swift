@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 extension SandboxProfile {
     /// The profile used when none is named.
@@ -12,11 +13,11 @@ extension SandboxProfile {
     /// - Throws: `SandboxError` (step `profile`) when the profile is missing or invalid.
     public static func named(_ name: String) throws -> SandboxProfile {
         if name.contains("/") || name.hasSuffix(".json") {
-            return try load(URL(fileURLWithPath: name))
+            return try load(name)
         }
         for directory in searchPaths() {
             let file = directory + "/\(name).json"
-            if access(file, F_OK) == 0 { return try load(URL(fileURLWithPath: file)) }
+            if access(file, F_OK) == 0 { return try load(file) }
         }
         if name == defaultName {
             return EmbeddedProfiles.pythonSelfcheckValue
@@ -44,18 +45,18 @@ extension SandboxProfile {
         return names.sorted()
     }
 
-    static func load(_ file: URL) throws -> SandboxProfile {
-        let data: Data
-        do { data = try Data(contentsOf: file) } catch {
-            throw SandboxError(step: "profile", message: "cannot read \(file.path): \(error.localizedDescription)")
+    /// A profile file (a path, not a URL: URL's first use costs more than reading the file).
+    static func load(_ path: String) throws -> SandboxProfile {
+        guard let bytes = readWholeFile(path) else {
+            throw SandboxError(step: "profile", errno: errno, message: "cannot read \(path)")
         }
-        return try decode(data, origin: file.path)
+        return try decode(bytes, origin: path)
     }
 
     /// A shipped profile's file (byte for byte) is not decoded: its value is compiled in.
-    static func decode(_ data: Data, origin: String) throws -> SandboxProfile {
-        if let shipped = shippedProfile(matching: data) { return shipped }
-        do { return try JSONDecoder().decode(SandboxProfile.self, from: data) } catch {
+    static func decode(_ bytes: [UInt8], origin: String) throws -> SandboxProfile {
+        if let shipped = shippedProfile(matching: bytes) { return shipped }
+        do { return try JSONDecoder().decode(SandboxProfile.self, from: Data(bytes)) } catch {
             throw SandboxError(step: "profile", message: "invalid sandbox profile \(origin): \(error)")
         }
     }
@@ -84,18 +85,18 @@ extension SandboxProfile {
         result.append(source == "/" ? "/sandbox-profiles" : source + "/sandbox-profiles")
         result.append("/usr/local/share/selfcheck-runner/sandbox-profiles")
         result.append("/usr/share/selfcheck-runner/sandbox-profiles")
-        var seen = Set<String>()
-        return result.filter { seen.insert($0).inserted && access($0, F_OK) == 0 }
+        var found: [String] = []
+        for path in result where !found.contains(path) && access(path, F_OK) == 0 { found.append(path) }
+        return found
     }
 
-    /// The running executable with symbolic links resolved (realpath, as `resolvingSymlinksInPath` would).
+    /// The running executable with symbolic links resolved, from the kernel: `argv[0]` may be a bare name
+    /// found on PATH, which resolves against the working directory instead.
     private static func executablePath() -> String {
-        let argument = CommandLine.arguments.first ?? "/"
-        guard let resolved = realpath(argument, nil) else {
-            return URL(fileURLWithPath: argument).resolvingSymlinksInPath().path
-        }
-        defer { free(resolved) }
-        return String(cString: resolved)
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard length > 0 else { return "/" }
+        return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The folder holding `path` ("/" for "/" and for top-level entries).
@@ -105,11 +106,16 @@ extension SandboxProfile {
     }
 
     /// The compiled-in value of the shipped profile whose file text is `data` (a trailing newline aside).
-    static func shippedProfile(matching data: Data) -> SandboxProfile? {
-        let text = data.last == UInt8(ascii: "\n") ? data.dropLast() : data[...]
-        for (shippedText, profile) in EmbeddedProfiles.shipped.values
-        where text.count == shippedText.utf8.count && text.elementsEqual(shippedText.utf8) {
-            return profile
+    static func shippedProfile(matching bytes: [UInt8]) -> SandboxProfile? {
+        let text = bytes.last == UInt8(ascii: "\n") ? bytes.dropLast() : bytes[...]
+        for (shippedText, profile) in EmbeddedProfiles.shipped.values where text.count == shippedText.utf8.count {
+            var shippedText = shippedText
+            let equal = shippedText.withUTF8 { shipped in
+                text.withUnsafeBytes {
+                    shipped.isEmpty || memcmp($0.baseAddress!, shipped.baseAddress!, shipped.count) == 0
+                }
+            }
+            if equal { return profile() }
         }
         return nil
     }

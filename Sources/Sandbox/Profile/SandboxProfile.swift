@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Everything the sandbox needs to know about a kind of job: mounts, limits, seccomp policy, network and
 /// environment. One Codable type for profile files, the CLI, the socket protocol and the agent; every field

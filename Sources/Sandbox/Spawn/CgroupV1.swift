@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A per-job cgroup v1 memory group, nested under the runner's own group. Used when the runner can create
 /// it (started as root on a v1 or hybrid host); otherwise memory falls back to pid 1's accounting, and

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Synchronization
 
 /// A per-job cgroup v2 leaf in the runner's delegated subtree (systemd `Delegate=yes`, or a container
@@ -29,14 +30,25 @@ final class CgroupV2: JobCgroup, @unchecked Sendable {  // used by one job threa
 
     /// The runner's own group when it is a delegated v2 group offering memory and pids, else nil.
     static func delegatedGroup(
-        mountinfo: String? = MountInfo.text(),
+        mountinfo: @autoclosure () -> String? = MountInfo.text(),
         membership: String? = readSmallFile("/proc/self/cgroup")
     ) -> String? {
-        guard let mountinfo, let membership,
-            let line = membership.split(separator: "\n").first(where: { $0.hasPrefix("0::") })
+        // mountinfo only when the runner is in a v2 hierarchy at all: this runs at every `exec`'s start.
+        guard let membership, let line = membership.split(separator: "\n").first(where: { $0.hasPrefix("0::") }),
+            let mountinfo = mountinfo()
         else { return nil }
         let path = String(line.dropFirst(3))
-        for entry in mountinfo.split(separator: "\n") {
+        // Lines are found as bytes and only cgroup2 mounts are split into fields: this runs at every
+        // `exec`'s start, where splitting the whole file by Character cost more than the job's clone.
+        let marker = Array(" - cgroup2 ".utf8)
+        for line in mountinfo.utf8.split(separator: UInt8(ascii: "\n")) {
+            let bytes = Array(line)
+            guard bytes.count >= marker.count,
+                (0...(bytes.count - marker.count)).contains(where: {
+                    bytes[$0..<($0 + marker.count)].elementsEqual(marker)
+                })
+            else { continue }
+            let entry = String(decoding: bytes, as: UTF8.self)
             let fields = entry.split(separator: " ", omittingEmptySubsequences: false)
             guard fields.count > 4, let dash = fields.dropFirst(5).firstIndex(of: "-"), dash + 1 < fields.count,
                 fields[dash + 1] == "cgroup2"
@@ -126,7 +138,7 @@ final class CgroupV2: JobCgroup, @unchecked Sendable {  // used by one job threa
 
     var peakMemoryBytes: UInt64? {
         readSmallFile(directory + "/memory.peak").flatMap {
-            UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines))
+            UInt64($0.filter { !$0.isWhitespace })
         }
     }
 

@@ -1,5 +1,6 @@
 import CSandbox
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The plain C data the child reads after clone(): a `csb_config` and everything it points to, allocated
 /// here and freed when this object goes away (after the child has its own copy-on-write copy).

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Who the job is on the host. Started as root, the job runs as an unprivileged id (65534 by default);
 /// started as an ordinary user, as that user. Inside, the job always sees uid/gid 65534 (nobody).
@@ -38,6 +39,30 @@ func write(_ text: String, to path: String, step: String) throws {
 
 /// Reads a small control file, nil when it cannot be read.
 func readSmallFile(_ path: String) -> String? {
-    guard let data = FileManager.default.contents(atPath: path) else { return nil }
-    return String(decoding: data, as: UTF8.self)
+    readWholeFile(path).map { String(decoding: $0, as: UTF8.self) }
+}
+
+/// The whole file, read to its end with read(2) (procfs and cgroupfs report a size of 0); nil with errno
+/// set when it cannot be opened or read. Plain system calls: this runs at every `exec`'s start.
+func readWholeFile(_ path: String) -> [UInt8]? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var info = stat()
+    // A regular file is read into one buffer of its size (plus a byte to see the end); procfs says 0.
+    let size = fstat(fd, &info) == 0 && info.st_size > 0 ? Int(info.st_size) + 1 : 4096
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: size)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { return n == 0 ? bytes : nil }
+        if bytes.isEmpty && n < chunk.count {
+            chunk.removeLast(chunk.count - n)
+            bytes = chunk
+            chunk = [UInt8](repeating: 0, count: 4096)
+        } else {
+            bytes += chunk[..<n]
+        }
+    }
 }

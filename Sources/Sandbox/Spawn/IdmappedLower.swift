@@ -1,5 +1,6 @@
 import CSandbox
-import Foundation
+import FoundationEssentials
+import Glibc
 import Synchronization
 
 /// When the runner is root, the job's user (65534) does not own the checkout, so overlayfs would refuse

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A job's own cgroup, v1 or v2: the limits are written before the job starts, pid 1 is born in it (or
 /// moved there before it runs anything), and the OOM killer's work is read from it afterwards.

@@ -1,5 +1,6 @@
 import CSandbox
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 
 /// One job, run start to finish on a dedicated thread (blocking calls stay off the cooperative pool).

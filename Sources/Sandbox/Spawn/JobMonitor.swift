@@ -1,5 +1,6 @@
 import CSandbox
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The parent's side of a running job: one poll() loop over the output pipe, the status pipe, the pidfd
 /// of pid 1, the cancellation eventfd and stdin; enforces wall time, output size and cgroup events.

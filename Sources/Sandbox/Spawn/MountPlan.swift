@@ -1,5 +1,6 @@
 import CSandbox
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The profile's mounts resolved against this host, as `csb_mount` entries for the child.
 struct MountPlan {

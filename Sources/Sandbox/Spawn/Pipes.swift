@@ -1,5 +1,6 @@
 import CSandbox
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A close-on-exec pipe; either end can be closed early.
 final class Pipe2 {

@@ -4,11 +4,14 @@
 /// (scripts/generate-seccomp-programs); SandboxTests checks them against libseccomp. Any other policy, a
 /// changed one, audit mode or another architecture is compiled as before.
 enum PrecompiledSeccomp {
-    static func program(for policy: SeccompPolicy) -> [UInt8]? {
+    /// - Parameter profileName: the name of the profile the policy came from: that shipped profile's program
+    ///   is tried first, so a job builds no other shipped profile.
+    static func program(for policy: SeccompPolicy, profileName: String? = nil) -> [UInt8]? {
         #if arch(x86_64)
-            for (name, hex) in PrecompiledSeccompPrograms.x86_64
-            where EmbeddedProfiles.shipped[name]?.profile.seccomp == policy {
-                return bytes(hex)
+            let others = PrecompiledSeccompPrograms.x86_64.keys.sorted().filter { $0 != profileName }
+            let names = (profileName.map { [$0] } ?? []) + others
+            for name in names where EmbeddedProfiles.shipped[name]?.profile().seccomp == policy {
+                return PrecompiledSeccompPrograms.x86_64[name].map(bytes)
             }
         #endif
         return nil

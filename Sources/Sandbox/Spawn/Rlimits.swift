@@ -1,5 +1,6 @@
 import CSandbox
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The rlimits for a job, clamped to the runner's own hard limits (raising them needs privileges the
 /// sandbox does not have).

@@ -1,6 +1,7 @@
 import CSandbox
 import CSeccomp
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A seccomp program compiled from a `SeccompPolicy` with libseccomp, as raw `struct sock_filter` bytes.
 /// Compiled in the parent (libseccomp allocates) and installed by the child with one prctl().
@@ -13,8 +14,8 @@ struct SeccompFilter: Sendable {
     /// The program for `policy`: precompiled when it is a shipped profile's policy on x86_64 (libseccomp's
     /// output, committed; see `PrecompiledSeccomp`), else compiled now.
     /// - Throws: `SandboxError` (step `seccomp compile`) for unknown syscalls, constants or libseccomp errors.
-    init(_ policy: SeccompPolicy) throws {
-        if let program = PrecompiledSeccomp.program(for: policy) {
+    init(_ policy: SeccompPolicy, profileName: String? = nil) throws {
+        if let program = PrecompiledSeccomp.program(for: policy, profileName: profileName) {
             self = SeccompFilter(program: program)
         } else {
             try self.init(compiling: policy)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Logs
 import RunnerProtocolServer
 import Sandbox
 import SelfCheck

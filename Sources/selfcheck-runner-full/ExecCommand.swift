@@ -1,4 +1,5 @@
 import ArgumentParser
+import RunnerExec
 import Sandbox
 
 /// `selfcheck-runner exec [--profile P] [--workspace DIR] [--timeout S] -- CMD ARGS…`
@@ -67,6 +68,6 @@ struct ExecCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        throw ExitCode(try request.run())
+        throw ExitCode(request.run())
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Contracts
 import Foundation
+import RunnerExec
 
 @main
 struct SelfcheckRunner: AsyncParsableCommand {
@@ -11,10 +12,11 @@ struct SelfcheckRunner: AsyncParsableCommand {
         subcommands: [CheckCommand.self, ServeCommand.self, ExecCommand.self, DoctorCommand.self, VersionCommand.self]
     )
 
-    /// `exec` with plain arguments skips ArgumentParser (`ExecFastPath`); everything else parses as before.
+    /// `exec` with plain arguments skips ArgumentParser (`ExecFastPath`), as in `selfcheck-runner` itself;
+    /// everything else parses as before.
     static func main() async {
         if let request = ExecFastPath.parse(Array(CommandLine.arguments.dropFirst())) {
-            do { Foundation.exit(try request.run()) } catch { exit(withError: error) }
+            Foundation.exit(request.run())
         }
         await main(nil)
     }

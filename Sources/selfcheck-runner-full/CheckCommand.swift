@@ -2,6 +2,7 @@ import ArgumentParser
 import Contracts
 import Foundation
 import Logging
+import Logs
 import Sandbox
 import SelfCheck
 import Telemetry

@@ -1,10 +1,9 @@
-import ArgumentParser
-import Foundation
+import Glibc
 import Logging
 import Synchronization
 
 /// How log lines are written to standard error.
-public enum LogFormat: String, Sendable, CaseIterable, ExpressibleByArgument {
+public enum LogFormat: String, Sendable, CaseIterable {
     /// swift-log's stream format, for a terminal.
     case human
     /// One JSON object per line, metadata as top-level keys (for log collectors).
