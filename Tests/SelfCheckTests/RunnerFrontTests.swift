@@ -43,7 +43,8 @@ import Testing
         let plant = folder.appendingPathComponent("selfcheck-runner-full")
         try "#!/bin/sh\ntouch \(marker.path)\necho planted\n".write(to: plant, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: plant.path)
-        let version = try run([link.path, "version"], in: folder, environment: ["PATH": folder.path + ":/usr/bin:/bin"])
+        let version = try run(
+            [link.path, "version"], in: folder, environment: ["PATH": folder.path + ":/usr/bin:/bin"])
         #expect(version.stdout.hasPrefix("selfcheck-runner "), "\(version.stdout)")
         #expect(!FileManager.default.fileExists(atPath: marker.path), "the planted selfcheck-runner-full ran")
     }

@@ -32,6 +32,11 @@ struct SeccompFilter: Sendable {
         }
         defer { seccomp_release(context) }
         try Self.check(seccomp_attr_set(context, SCMP_FLTATR_ACT_BADARCH, Self.killProcess), "set bad-arch action")
+        // A binary search over the system call numbers instead of a linear list: the same decisions, but
+        // the kernel runs the program for every system call number when it installs it (its action
+        // cache), so a 730-instruction list cost about 0.5 ms per job, the tree about 0.1 ms, and each of
+        // the job's calls passes a few comparisons instead of hundreds.
+        try Self.check(seccomp_attr_set(context, SCMP_FLTATR_CTL_OPTIMIZE, 2), "set binary-tree optimisation")
         for rule in policy.rules {
             let action = try Self.action(rule.action, errno: rule.errno, audit: policy.audit)
             // A rule that says what the default says changes nothing (libseccomp refuses it: EACCES).
