@@ -147,7 +147,7 @@ enum AgentBench {
             "id": "once-1", "goal": "add a note", "kind": "FEAT", "path": "toolz/itertoolz.py",
             "baseCommit": toolz.baseCommit,
         ]).write(to: taskFile)
-        let measured = try SandboxBench.spawnMeasured([
+        let measured = try SandboxBench.spawnMeasuringMemory([
             "/usr/bin/env", "LLM_SCRIPT=\(script.path)", "AGENT_CACHE_DIR=\(root.appendingPathComponent("cache").path)",
             "LOG_LEVEL=error",
             agent, "once", "--task", taskFile.path, "--remote-repo", daemon.url("toolz.git"), "--runner-socket", socket,
