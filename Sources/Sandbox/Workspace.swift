@@ -146,21 +146,23 @@ public final class Workspace: Sendable {
 
     /// Size of the largest regular file in the upper layer (to tell a file-size limit from other failures).
     func largestChangedFile() -> UInt64 {
-        // The job wrote this tree: lstat only, so its symlinks are never followed.
-        func largest(in path: String) -> UInt64 {
-            var found: UInt64 = 0
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
+        // The job wrote this tree: lstat only, so its symlinks are never followed, and a list of folders
+        // still to read rather than recursion, so its depth cannot exhaust this thread's stack.
+        var largest: UInt64 = 0
+        var folders = [upper.path]
+        while let folder = folders.popLast() {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
                 var info = stat()
-                guard lstat(path + "/" + name, &info) == 0 else { continue }
+                let path = folder + "/" + name
+                guard lstat(path, &info) == 0 else { continue }
                 switch info.st_mode & S_IFMT {
-                case S_IFREG: found = max(found, UInt64(info.st_size))
-                case S_IFDIR: found = max(found, largest(in: path + "/" + name))
+                case S_IFREG: largest = max(largest, UInt64(info.st_size))
+                case S_IFDIR: folders.append(path)
                 default: break
                 }
             }
-            return found
         }
-        return largest(in: upper.path)
+        return largest
     }
 
     /// Detaches the checkout copy a root runner attached, keeping the upper layer for inspection; the

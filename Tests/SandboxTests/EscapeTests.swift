@@ -178,6 +178,30 @@ extension SandboxSuites {
             #expect(!FileManager.default.fileExists(atPath: checkout.appendingPathComponent("big.bin").path))
         }
 
+        /// The limit is told from the largest file the job left, found by walking its changes: a tree deeper
+        /// than any path (3000 folders) beside the big file neither hides it nor exhausts the runner's stack.
+        @Test(arguments: RunnerUser.available)
+        func aDeepTreeDoesNotHideTheFileSizeLimit(user: RunnerUser) throws {
+            let checkout = try makeCheckout(owner: user)
+            defer { try? FileManager.default.removeItem(at: checkout) }
+            let result = try Exec.python(
+                """
+                import os
+                os.makedirs("x/y")
+                here = os.getcwd()
+                for _ in range(3000):
+                    os.mkdir("d")
+                    os.chdir("d")
+                os.chdir(here)
+                with open("x/y/big.bin", "wb") as f:
+                    while True:
+                        f.write(b"\\0" * (1 << 20))
+                """, as: user,
+                options: ["--workspace", checkout.path, "--file-size-bytes", "\(8 << 20)", "--timeout", "30"])
+            #expect(result.limitHit == "file_size", "\(result.stderr)")
+            #expect(result.status != 0)
+        }
+
         @Test(arguments: RunnerUser.available)
         func infiniteLoopHitsTheCPULimit(user: RunnerUser) throws {
             let result = try Exec.python("while True: pass", as: user, options: ["--cpu", "1", "--timeout", "20"])

@@ -43,7 +43,7 @@ final class CgroupV2: JobCgroup, @unchecked Sendable {  // used by one job threa
         else { return nil }
         let path = String(line.dropFirst(3))
         // Lines are found as bytes and only cgroup2 mounts are split into fields: this runs at every
-        // `exec`'s start, where splitting the whole file by Character cost more than the job's clone.
+        // `exec`'s start, where splitting the whole file by Character cost about 0.2 ms.
         let marker = Array(" - cgroup2 ".utf8)
         for line in mountinfo.utf8.split(separator: UInt8(ascii: "\n")) {
             let bytes = Array(line)
