@@ -213,7 +213,7 @@ let runnerTargets: [Target] = [
     // (docs/architecture.md says what that trades).
     .executableTarget(
         name: "selfcheck-runner",
-        dependencies: ["Logs", "RunnerExec"],
+        dependencies: ["Logs", "RunnerExec", "Sandbox"],
         swiftSettings: packageSwiftSettings,
         linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]
     ),

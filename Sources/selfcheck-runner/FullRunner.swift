@@ -1,5 +1,6 @@
 import Glibc
 import Logs
+import Sandbox
 
 /// `selfcheck-runner-full`, the executable with every command, found beside this one.
 enum FullRunner {
@@ -8,10 +9,9 @@ enum FullRunner {
     /// The full runner's path: this executable's own directory (through /proc/self/exe, so neither PATH nor
     /// the working directory can point it elsewhere).
     static func path() -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard length > 0 else { fail("cannot read /proc/self/exe: \(String(cString: strerror(errno)))") }
-        let own = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let own = runningExecutablePath() else {
+            fail("cannot read /proc/self/exe: \(String(cString: strerror(errno)))")
+        }
         let directory = own.lastIndex(of: "/").map { String(own[..<$0]) } ?? "."
         return directory + "/" + name
     }

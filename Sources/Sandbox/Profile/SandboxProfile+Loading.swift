@@ -70,7 +70,7 @@ extension SandboxProfile {
         if let env = getenv("SELFCHECK_SANDBOX_PROFILES").map({ String(cString: $0) }), !env.isEmpty {
             result.append(env)
         }
-        var directory = parent(of: executablePath())
+        var directory = parent(of: runningExecutablePath() ?? "/")
         result.append(
             directory == "/"
                 ? "/share/selfcheck-runner/sandbox-profiles"
@@ -88,15 +88,6 @@ extension SandboxProfile {
         var found: [String] = []
         for path in result where !found.contains(path) && access(path, F_OK) == 0 { found.append(path) }
         return found
-    }
-
-    /// The running executable with symbolic links resolved, from the kernel: `argv[0]` may be a bare name
-    /// found on PATH, which resolves against the working directory instead.
-    private static func executablePath() -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard length > 0 else { return "/" }
-        return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The folder holding `path` ("/" for "/" and for top-level entries).
