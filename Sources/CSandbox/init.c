@@ -157,7 +157,17 @@ void csb_init_run(const csb_config *cfg) {
     struct rusage ru;
     getrusage(RUSAGE_CHILDREN, &ru);
     int64_t cpu_us = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+    /* Every process of the job is reaped. Leave the job's cgroup (writing "0" moves only this thread, which
+     * skips the global lock of a process move) and close our ends of the pipes before the last records: the
+     * runner can then remove the group and finish without waiting for our exit (tearing down this copy of
+     * its memory and the namespaces), as bubblewrap's monitor does not wait for its pid 1. Should the move
+     * fail, the runner's removal retries until we are gone. */
+    if (csb_leave_cgroup_fd >= 0) (void)!write(csb_leave_cgroup_fd, "0", 1);
+    close(0);
+    close(1);
+    close(2);
     csb_write_record(csb_status_fd, CSB_RECORD_EXIT, job_status, 0, 0);
     csb_write_record(csb_status_fd, CSB_RECORD_USAGE, 0, cpu_us, ru.ru_maxrss);
+    close(csb_status_fd);
     _exit(0);
 }

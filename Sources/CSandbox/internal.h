@@ -11,6 +11,8 @@
 
 /* The status pipe (fd 3 once fds.c has run). */
 extern int csb_status_fd;
+/* The runner's cgroup v1 `tasks` file (fd 4 once fds.c has run), or -1. */
+extern int csb_leave_cgroup_fd;
 
 /* Reports a failed step to the parent; `err` is an errno value. */
 void csb_report_failure(const csb_config *cfg, int step, int err, int64_t extra);

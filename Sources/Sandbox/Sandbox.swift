@@ -26,7 +26,8 @@ public struct Sandbox: Sendable {
 
     /// Runs one job to completion on the calling thread, which it blocks: for a process that runs one job
     /// and exits (`selfcheck-runner exec`), without the thread hand-offs of `run`. The calling thread must
-    /// live until the process exits (the job's pid 1 dies with it). Not cancellable.
+    /// live until the process exits (the job's pid 1 dies with it). Returns once pid 1 has reported the job's
+    /// end; pid 1 may still be tearing down its namespaces, and a short-lived thread reaps it. Not cancellable.
     /// - Throws: `SandboxError` when the sandbox could not be set up (the command did not run).
     public func runOnCallingThread(_ job: SandboxJob) throws(SandboxError) -> SandboxOutcome {
         let filter = try filter.get()
@@ -35,9 +36,11 @@ public struct Sandbox: Sendable {
             throw SandboxError(step: "eventfd", message: "\(error)")
         }
         let execution = JobExecution(job: job, profile: profile, filter: filter, cancel: cancel, logger: logger)
-        let (result, cgroups) = execution.run()
-        // This thread left the job's groups once pid 1 was born in them (`afterSpawn`), so they are empty now.
-        cgroups?.removeAll()
+        let (result, leftovers) = execution.run()
+        if let exiting = leftovers.removeCgroups() {
+            // Pid 1 is still tearing down its namespaces: the caller need not wait for that.
+            try? startThread { JobMonitor.reapInit(exiting) }
+        }
         if case .failure(let error) = result { logger.debug("sandbox set-up failed", metadata: ["error": "\(error)"]) }
         return try result.get()
     }
@@ -51,31 +54,22 @@ public struct Sandbox: Sendable {
             throw SandboxError(step: "eventfd", message: "\(error)")
         }
         let execution = JobExecution(job: job, profile: profile, filter: filter, cancel: cancel, logger: logger)
-        let (result, cgroups) = await withTaskCancellationHandler {
-            await withCheckedContinuation {
-                (continuation: CheckedContinuation<(Result<SandboxOutcome, SandboxError>, (any JobCgroup)?), Never>) in
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<SandboxOutcome, SandboxError>, Never>) in
                 do throws(SandboxError) {
-                    try startThread { continuation.resume(returning: execution.run()) }
+                    try startThread {
+                        let (result, leftovers) = execution.run()
+                        let exiting = leftovers.removeCgroups()
+                        continuation.resume(returning: result)
+                        // This thread cloned pid 1 and outlives it; the caller need not wait for its exit.
+                        if let exiting { JobMonitor.reapInit(exiting) }
+                    }
                 } catch {
-                    continuation.resume(returning: (.failure(error), nil))
+                    continuation.resume(returning: .failure(error))
                 }
             }
         } onCancel: {
             cancel.fire()
-        }
-        if let cgroups {
-            // The job's thread is a member until it exits, which it does right after resuming us.
-            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                do {
-                    try startThread {
-                        cgroups.removeAll()
-                        done.resume()
-                    }
-                } catch {
-                    cgroups.removeAll()  // on this thread: the group may not be empty yet, but it is tried
-                    done.resume()
-                }
-            }
         }
         if case .failure(let error) = result { logger.debug("sandbox set-up failed", metadata: ["error": "\(error)"]) }
         return try result.get()

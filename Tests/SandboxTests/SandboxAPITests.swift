@@ -107,6 +107,38 @@ extension SandboxSuites {
             #expect(!processExists(withMarker: marker))
         }
 
+        /// The outcome comes as soon as pid 1 reports the job's end, before pid 1 has exited; by then the job's
+        /// cgroup is gone (pid 1 left it), and pid 1 is reaped right after.
+        @Test func theJobsGroupIsRemovedAndPid1ReapedOnceTheOutcomeIsBack() async throws {
+            let marker = "4546.\(Int.random(in: 100_000...999_999))"
+            let task = Task { try await sandbox.run(SandboxJob(command: ["sh", "-c", "sleep 1; true", marker])) }
+            #expect(waitUntil(seconds: 10) { processExists(withMarker: marker) })
+            let shell = try #require(pids(withMarker: marker).first)
+            let stat = try String(contentsOfFile: "/proc/\(shell)/stat", encoding: .utf8)
+            let pid1 = try #require(Int32(stat[stat.range(of: ") ")!.upperBound...].split(separator: " ")[1]))
+            let memoryLine = try String(contentsOfFile: "/proc/\(shell)/cgroup", encoding: .utf8)
+                .split(separator: "\n").first { $0.split(separator: ":").dropFirst().first == "memory" }
+            let group = memoryLine.map { "/sys/fs/cgroup/memory" + $0.split(separator: ":", maxSplits: 2)[2] }
+            let outcome = try await task.value
+            #expect(outcome.exitCode == 0)
+            if outcome.isolation.contains("cgroup-v1 memory") {
+                let group = try #require(group)
+                #expect(group.contains("/selfcheck-\(getpid())-"), "\(group)")
+                #expect(!FileManager.default.fileExists(atPath: group), "the job's group outlived its outcome")
+            }
+            #expect(waitUntil(seconds: 10) { !FileManager.default.fileExists(atPath: "/proc/\(pid1)") })
+        }
+
+        /// The job's cgroup namespace starts at its own group: it never sees the runner's groups or names.
+        @Test func theJobSeesItsOwnGroupAsTheRoot() async throws {
+            let outcome = try await sandbox.run(SandboxJob(command: ["cat", "/proc/self/cgroup"]))
+            #expect(outcome.exitCode == 0)
+            #expect(!outcome.outputText.contains("selfcheck-"), "\(outcome.outputText)")
+            if outcome.isolation.contains("cgroup-v1 memory") {
+                #expect(outcome.outputText.contains(":memory:/\n"), "\(outcome.outputText)")
+            }
+        }
+
         @Test func missingCommandIs127NotASetupFailure() async throws {
             let outcome = try await sandbox.run(SandboxJob(command: ["no-such-command-xyz"]))
             #expect(outcome.exitCode == 127)

@@ -94,6 +94,8 @@ typedef struct {
     int output_fd;     /* becomes fd 1 and 2 */
     int status_fd;     /* records to the parent (csb_record) */
     int sync_fd;       /* 'G' from the parent once the id maps are written, then 'C' once in the cgroups */
+    int leave_cgroup_fd; /* -1, or the runner's own cgroup v1 `tasks`: pid 1 moves back there once it has
+                          * reaped the job, so the job's group is empty before pid 1 has exited */
 
     /* supervision by pid 1 (0 = not checked there) */
     uint64_t memory_limit_bytes;

@@ -8,6 +8,8 @@ import Glibc
 final class CgroupV1: JobCgroup, @unchecked Sendable {  // used by one job thread only
     private(set) var directories: [String: String] = [:]  // controller -> directory
     private var parents: [String: String] = [:]  // controller -> the runner's own group
+    private var leave: Int32 = -1  // the runner's memory group's `tasks`, for pid 1 to move back there
+    private var threadJoined = false  // the job's thread is in the groups (until pid 1 was cloned)
 
     /// The controllers used per job.
     static let controllers = ["memory"]
@@ -76,20 +78,47 @@ final class CgroupV1: JobCgroup, @unchecked Sendable {  // used by one job threa
     var limitsMemory: Bool { directories["memory"] != nil }
     var pidsRefused: Int { 0 }
 
-    func beforeSpawn() throws { try joinCurrentThread() }
+    /// Opens the runner's memory group for pid 1 to leave through, and joins this thread to the groups.
+    func beforeSpawn() throws -> Int32 {
+        if let parent = parents["memory"] {
+            leave = open(parent + "/tasks", O_WRONLY | O_CLOEXEC)
+            guard leave >= 0 else {
+                throw SandboxError(step: "cgroup memory", errno: errno, message: "open \(parent)/tasks")
+            }
+        }
+        try joinCurrentThread()
+        return leave
+    }
 
     /// Pid 1 was born in the groups; the job's thread goes back to the runner's, so that the groups empty
     /// as soon as the job ends and `removeAll` need not wait for the thread to exit.
     func afterSpawn(pid: Int32) throws {
+        closeLeave()
+        leaveWithCurrentThread()
+    }
+
+    private func leaveWithCurrentThread() {
+        guard threadJoined else { return }
+        threadJoined = false
         for (controller, parent) in parents where directories[controller] != nil {
             try? write("0", to: parent + "/tasks", step: "cgroup \(controller)")
         }
+    }
+
+    /// Pid 1 writes "0" to the runner's `tasks` once it has reaped the job (writes to v1 `tasks` are
+    /// checked against the opener, root), so the groups are empty before pid 1 has exited.
+    var holdsInit: Bool { false }
+
+    private func closeLeave() {
+        if leave >= 0 { close(leave) }
+        leave = -1
     }
 
     /// Moves the calling thread into the groups, so the job cloned from it is born there. Writing "0" to
     /// `tasks` migrates just this thread, which skips the global lock a process move takes (an RCU grace
     /// period, 6-12 ms). The thread is the job's dedicated one and exits after the job.
     func joinCurrentThread() throws {
+        threadJoined = true
         for (controller, directory) in directories {
             try write("0", to: directory + "/tasks", step: "cgroup \(controller)")
         }
@@ -105,8 +134,11 @@ final class CgroupV1: JobCgroup, @unchecked Sendable {  // used by one job threa
             .flatMap { UInt64($0.split(whereSeparator: \.isWhitespace).first ?? "") }
     }
 
-    /// Removes the groups once empty: after pid 1 of the job was reaped and the job's thread has exited.
+    /// Removes the groups once empty: after pid 1 has left them or was reaped. Called on the job's thread,
+    /// which leaves them first should pid 1 not have been cloned.
     func removeAll() {
+        closeLeave()
+        leaveWithCurrentThread()
         for controller in activeControllers { remove(controller: controller) }
     }
 
@@ -114,7 +146,7 @@ final class CgroupV1: JobCgroup, @unchecked Sendable {  // used by one job threa
         guard let directory = directories.removeValue(forKey: controller) else { return }
         for _ in 0..<5000 {
             if rmdir(directory) == 0 || errno == ENOENT { return }
-            usleep(200)  // the last task (the job thread) may still be exiting
+            usleep(200)  // pid 1 may still be leaving, or exiting should its move have failed
         }
     }
 }

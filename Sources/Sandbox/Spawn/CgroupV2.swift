@@ -131,7 +131,8 @@ final class CgroupV2: JobCgroup, @unchecked Sendable {  // used by one job threa
 
     var isolation: [String] { controllers.isEmpty ? [] : ["cgroup-v2 " + controllers.joined(separator: " ")] }
 
-    func beforeSpawn() throws {}
+    func beforeSpawn() throws -> Int32 { -1 }
+    var holdsInit: Bool { true }
 
     func afterSpawn(pid: Int32) throws {
         try files.write("\(pid)", directory + "/cgroup.procs")

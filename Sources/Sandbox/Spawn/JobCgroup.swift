@@ -7,16 +7,19 @@ protocol JobCgroup: AnyObject, Sendable {
     var isolation: [String] { get }
     /// The memory limit is the cgroup's (pid 1 need not account memory itself).
     var limitsMemory: Bool { get }
-    /// Called on the job's thread before pid 1 is cloned.
-    func beforeSpawn() throws
+    /// Called on the job's thread before pid 1 is cloned. Returns a descriptor for pid 1 to inherit, through
+    /// which it leaves the group once it has reaped the job (`csb_config.leave_cgroup_fd`), or -1.
+    func beforeSpawn() throws -> Int32
     /// Called with pid 1 before it is released to run anything.
     func afterSpawn(pid: Int32) throws
+    /// Pid 1 stays a member until it exits: the group empties only then, not once the job has ended.
+    var holdsInit: Bool { get }
     /// The OOM killer fired in the job's group.
     var oomKills: Int { get }
     /// Forks refused at the group's pids limit.
     var pidsRefused: Int { get }
     var peakMemoryBytes: UInt64? { get }
-    /// Removes the group once empty: after pid 1 was reaped and the job's thread has exited.
+    /// Removes the group once empty: after pid 1 has left it or was reaped.
     func removeAll()
 }
 

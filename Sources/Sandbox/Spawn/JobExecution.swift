@@ -12,19 +12,19 @@ struct JobExecution: Sendable {
     let cancel: CancelSignal
     let logger: Logger
 
-    /// Runs the job; the returned cgroups are to be removed once this thread has exited (it is a member).
-    func run() -> (Result<SandboxOutcome, SandboxError>, (any JobCgroup)?) {
-        var cgroups: (any JobCgroup)?
+    /// Runs the job; what it returns besides the outcome is to be cleaned up on this thread (`JobLeftovers`).
+    func run() -> (Result<SandboxOutcome, SandboxError>, JobLeftovers) {
+        var leftovers = JobLeftovers()
         do {
-            return (.success(try execute(&cgroups)), cgroups)
+            return (.success(try execute(&leftovers)), leftovers)
         } catch let error as SandboxError {
-            return (.failure(error), cgroups)
+            return (.failure(error), leftovers)
         } catch {
-            return (.failure(SandboxError(step: "internal", message: "\(error)")), cgroups)
+            return (.failure(SandboxError(step: "internal", message: "\(error)")), leftovers)
         }
     }
 
-    private func execute(_ cgroupsOut: inout (any JobCgroup)?) throws -> SandboxOutcome {
+    private func execute(_ leftovers: inout JobLeftovers) throws -> SandboxOutcome {
         guard !job.command.isEmpty else { throw SandboxError(step: "command", errno: EINVAL, message: "empty command") }
         let limits = job.limits.capped(by: profile.limits)
         let identity = HostIdentity.current(
@@ -58,8 +58,8 @@ struct JobExecution: Sendable {
 
         let cgroups = JobCgroups.create(
             jobID: String(UUID().uuidString.filter { $0 != "-" }.prefix(12)).lowercased(), limits: limits)
-        cgroupsOut = cgroups
-        try cgroups?.beforeSpawn()
+        leftovers.cgroups = cgroups
+        let leaveCgroup = try cgroups?.beforeSpawn() ?? -1
         isolation += cgroups?.isolation ?? []
         let memoryByCgroup = cgroups?.limitsMemory ?? false
 
@@ -92,6 +92,7 @@ struct JobExecution: Sendable {
         raw.output_fd = output.writeEnd
         raw.status_fd = status.writeEnd
         raw.sync_fd = sync.readEnd
+        raw.leave_cgroup_fd = leaveCgroup
         raw.memory_limit_bytes = memoryByCgroup ? 0 : (limits.memoryBytes ?? 0)
         raw.max_pids = limits.maxPids ?? 0
         raw.cpu_limit_us = (limits.cpuTimeMs ?? 0) * 1000
@@ -123,10 +124,7 @@ struct JobExecution: Sendable {
             try send("C")
         } catch {
             _ = csb_pidfd_kill(pidfd, SIGKILL)
-            var st: Int32 = 0
-            var cpu: Int64 = 0
-            var rss: Int64 = 0
-            _ = csb_wait(pid, &st, &cpu, &rss)
+            JobMonitor.reapInit(pid)
             throw error
         }
         sync.closeWrite()
@@ -136,6 +134,7 @@ struct JobExecution: Sendable {
             stdinBytes: job.stdin ?? [], cancel: cancel.fd, limits: limits, tailBytes: profile.outputTailBytes,
             cgroups: cgroups, onOutput: job.onOutput, started: started)
         let result = monitor.run()
+        if result.initPending { leftovers.exitingInit = pid }
 
         if let failure = result.setupFailure, failure.step == Int32(CSB_STEP_EXEC.rawValue) {
             // The sandbox worked; the command does not exist or is not executable (the shell's 127 / 126).
@@ -193,5 +192,28 @@ struct JobExecution: Sendable {
             exitCode: exitCode, signal: signal, limitHit: limit, cancelled: result.cancelled,
             wallTime: result.wallTime, cpuTime: .microseconds(result.cpuMicroseconds), peakRSSKB: peak,
             output: result.output, outputTruncated: result.outputTruncated, isolation: isolation)
+    }
+}
+
+/// What a finished job leaves to its thread: the job's cgroups, and pid 1 when the job's end was reported
+/// before pid 1 had exited (it is still tearing down its namespaces). The thread that cloned pid 1 must
+/// reap it: pid 1's parent-death signal follows that thread.
+struct JobLeftovers: Sendable {
+    var cgroups: (any JobCgroup)?
+    /// Pid 1, exiting and not yet reaped.
+    var exitingInit: Int32?
+
+    /// Removes the cgroups, reaping pid 1 first when it is a member of them. Returns pid 1 when it is
+    /// still to be reaped (`JobMonitor.reapInit`, once: a reaped pid may belong to another child next).
+    func removeCgroups() -> Int32? {
+        var exiting = exitingInit
+        if let cgroups {
+            if cgroups.holdsInit, let pid = exiting {
+                JobMonitor.reapInit(pid)
+                exiting = nil
+            }
+            cgroups.removeAll()
+        }
+        return exiting
     }
 }

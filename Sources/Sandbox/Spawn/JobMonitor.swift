@@ -23,6 +23,8 @@ struct JobMonitor {
         var maxRSSKB: UInt64 = 0
         var output: [UInt8] = []
         var outputTruncated = false
+        /// Pid 1 reported the job's end and closed its pipes, but may still be exiting: `reapInit` waits.
+        var initPending = false
     }
 
     let pid: Int32
@@ -77,7 +79,9 @@ struct JobMonitor {
         let deadline = limits.wallTimeMs.map { started + .milliseconds(Int64($0)) }
         var chunk = [UInt8](repeating: 0, count: 65536)
 
-        while outputOpen || statusOpen || !exited {
+        // Done when pid 1 has exited, or has reported the job's end and closed its pipes: its own exit (this
+        // copy of the runner's memory, the namespaces) then need not be waited for.
+        while outputOpen || statusOpen || !(exited || result.jobStatus != nil) {
             // A process cannot hold the pipes once pid 1 is gone; this only guards against surprises.
             if let exitedAt, ContinuousClock.now - exitedAt > .seconds(2) { break }
             var fds = [
@@ -135,7 +139,12 @@ struct JobMonitor {
             }
         }
         if let input { close(input) }
-        reap()
+        if exited {
+            reap()
+        } else {
+            result.initPending = true
+            result.wallTime = ContinuousClock.now - started
+        }
         result.output = buffer.bytes
         result.outputTruncated = buffer.truncated
         return result
@@ -199,5 +208,13 @@ struct JobMonitor {
         result.cpuMicroseconds = max(result.cpuMicroseconds, cpu)
         result.maxRSSKB = max(result.maxRSSKB, UInt64(max(rss, 0)))
         if result.wallTime == .zero { result.wallTime = ContinuousClock.now - started }
+    }
+
+    /// Waits for pid 1 to exit, when the job's result did not (`Result.initPending`).
+    static func reapInit(_ pid: Int32) {
+        var status: Int32 = 0
+        var cpu: Int64 = 0
+        var rss: Int64 = 0
+        _ = csb_wait(pid, &status, &cpu, &rss)
     }
 }
