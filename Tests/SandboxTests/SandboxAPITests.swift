@@ -129,6 +129,25 @@ extension SandboxSuites {
             #expect(waitUntil(seconds: 10) { !FileManager.default.fileExists(atPath: "/proc/\(pid1)") })
         }
 
+        /// `runOnCallingThread` returns without waiting for pid 1 to exit; a later call reaps it.
+        @Test func runOnCallingThreadLeavesNoPid1Behind() async throws {
+            let marker = "4547.\(Int.random(in: 100_000...999_999))"
+            let sandbox = sandbox
+            let first = Task.detached {
+                try sandbox.runOnCallingThread(SandboxJob(command: ["sh", "-c", "sleep 1; true", marker]))
+            }
+            #expect(waitUntil(seconds: 10) { processExists(withMarker: marker) })
+            let shell = try #require(pids(withMarker: marker).first)
+            let stat = try String(contentsOfFile: "/proc/\(shell)/stat", encoding: .utf8)
+            let pid1 = try #require(Int32(stat[stat.range(of: ") ")!.upperBound...].split(separator: " ")[1]))
+            #expect(try await first.value.exitCode == 0)
+            #expect(
+                waitUntil(seconds: 10) {
+                    _ = try? sandbox.runOnCallingThread(SandboxJob(command: ["true"]))
+                    return !FileManager.default.fileExists(atPath: "/proc/\(pid1)")
+                })
+        }
+
         /// The job's cgroup namespace starts at its own group: it never sees the runner's groups or names.
         @Test func theJobSeesItsOwnGroupAsTheRoot() async throws {
             let outcome = try await sandbox.run(SandboxJob(command: ["cat", "/proc/self/cgroup"]))

@@ -133,7 +133,7 @@ struct JobMonitor {
                 _ = csb_pidfd_kill(pidfd, SIGKILL)
                 self.hardKillAt = nil
             }
-            if !exited, !killed {
+            if !exited, !killed, result.jobStatus == nil {  // once the job has ended, `finish` reads the OOM count
                 if let deadline, ContinuousClock.now >= deadline { stop(.wallTime) }
                 if let cgroups, cgroups.oomKills > 0 { stop(.memory) }
             }

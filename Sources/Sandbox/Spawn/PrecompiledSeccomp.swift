@@ -20,8 +20,15 @@ enum PrecompiledSeccomp {
     /// The hex of a program as bytes.
     static func bytes(_ hex: String) -> [UInt8] {
         func nibble(_ c: UInt8) -> UInt8 { c <= 0x39 ? c - 0x30 : c - 0x61 + 10 }
-        let digits = Array(hex.utf8)
-        return stride(from: 0, to: digits.count - 1, by: 2).map { nibble(digits[$0]) << 4 | nibble(digits[$0 + 1]) }
+        var hex = hex
+        return hex.withUTF8 { digits in  // one pass over the literal's bytes: this runs at every `exec`'s start
+            [UInt8](unsafeUninitializedCapacity: digits.count / 2) { bytes, count in
+                for index in 0..<digits.count / 2 {
+                    bytes[index] = nibble(digits[2 * index]) << 4 | nibble(digits[2 * index + 1])
+                }
+                count = digits.count / 2
+            }
+        }
     }
 
     /// Bytes as the hex `bytes(_:)` reads, lower case.
