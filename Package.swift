@@ -196,7 +196,7 @@ let runnerTargets: [Target] = [
     // `exec`'s request, its fast argument parser and its run: what the lean `selfcheck-runner` links.
     .target(
         name: "RunnerExec",
-        dependencies: ["Logs", "Sandbox"],
+        dependencies: ["Logs", "Sandbox", .product(name: "Logging", package: "swift-log")],
         swiftSettings: packageSwiftSettings
     ),
     .target(

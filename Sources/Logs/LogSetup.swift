@@ -23,8 +23,12 @@ public enum LogSetup {
     /// Standard error, at `LOG_LEVEL` (else `level`), in `LOG_FORMAT` (else human): for commands without
     /// log options of their own.
     public static func bootstrapFromEnvironment(defaultLevel level: Logger.Level) {
-        let named = getenv("LOG_LEVEL").flatMap { Logger.Level(rawValue: String(cString: $0).lowercased()) }
-        bootstrapOnce(level: named ?? level, format: .fromEnvironment)
+        bootstrapOnce(level: levelFromEnvironment(default: level), format: .fromEnvironment)
+    }
+
+    /// `LOG_LEVEL` when it names a level, else `level`.
+    public static func levelFromEnvironment(default level: Logger.Level) -> Logger.Level {
+        getenv("LOG_LEVEL").flatMap { Logger.Level(rawValue: String(cString: $0).lowercased()) } ?? level
     }
 
     /// - Parameters:

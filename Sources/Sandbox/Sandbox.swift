@@ -8,13 +8,13 @@ import Synchronization
 /// where available, no capabilities and no_new_privs. Fails closed: a job never runs unsandboxed.
 public struct Sandbox: Sendable {
     public let profile: SandboxProfile
-    private let logger: Logger
+    private let logger: Logger?
     private let filter: Result<SeccompFilter, SandboxError>
 
     /// - Parameters:
     ///   - profile: mounts, limits, seccomp policy, network and environment.
-    ///   - logger: for set-up diagnostics.
-    public init(profile: SandboxProfile, logger: Logger = Logger(label: "sandbox")) {
+    ///   - logger: for set-up diagnostics (at debug level); nil for none.
+    public init(profile: SandboxProfile, logger: Logger? = Logger(label: "sandbox")) {
         self.profile = profile
         self.logger = logger
         do {
@@ -39,13 +39,13 @@ public struct Sandbox: Sendable {
             throw SandboxError(step: "eventfd", message: "\(error)")
         }
         ExitingInits.reapExited()
-        let execution = JobExecution(job: job, profile: profile, filter: filter, cancel: cancel, logger: logger)
+        let execution = JobExecution(job: job, profile: profile, filter: filter, cancel: cancel)
         let (result, leftovers) = execution.run()
         if let exiting = leftovers.removeCgroups() {
             // Pid 1 is still tearing down its namespaces: the caller need not wait for that.
             ExitingInits.add(exiting)
         }
-        if case .failure(let error) = result { logger.debug("sandbox set-up failed", metadata: ["error": "\(error)"]) }
+        if case .failure(let error) = result { logger?.debug("sandbox set-up failed", metadata: ["error": "\(error)"]) }
         return try result.get()
     }
 
@@ -57,9 +57,10 @@ public struct Sandbox: Sendable {
         do { cancel = try CancelSignal() } catch let error as SandboxError { throw error } catch {
             throw SandboxError(step: "eventfd", message: "\(error)")
         }
-        let execution = JobExecution(job: job, profile: profile, filter: filter, cancel: cancel, logger: logger)
+        let execution = JobExecution(job: job, profile: profile, filter: filter, cancel: cancel)
         let result = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Result<SandboxOutcome, SandboxError>, Never>) in
+            await withCheckedContinuation {
+                (continuation: CheckedContinuation<Result<SandboxOutcome, SandboxError>, Never>) in
                 do throws(SandboxError) {
                     try startThread {
                         let (result, leftovers) = execution.run()
@@ -75,7 +76,7 @@ public struct Sandbox: Sendable {
         } onCancel: {
             cancel.fire()
         }
-        if case .failure(let error) = result { logger.debug("sandbox set-up failed", metadata: ["error": "\(error)"]) }
+        if case .failure(let error) = result { logger?.debug("sandbox set-up failed", metadata: ["error": "\(error)"]) }
         return try result.get()
     }
 }
@@ -96,4 +97,3 @@ private enum ExitingInits {
         }
     }
 }
-

@@ -16,11 +16,12 @@ import Testing
     @Test(arguments: names)
     func compiledInValueEqualsWhatJSONDecoderMakesOfTheFile(name: String) throws {
         let data = try Data(contentsOf: Self.file(name))
-        let shipped = try #require(EmbeddedProfiles.shipped[name], "scripts/generate-embedded-profiles")
-        #expect(Data(shipped.text.utf8) + [UInt8(ascii: "\n")] == data, "rerun scripts/generate-embedded-profiles")
-        #expect(shipped.profile() == (try JSONDecoder().decode(SandboxProfile.self, from: data)))
-        #expect(SandboxProfile.shippedProfile(matching: [UInt8](data)) == shipped.profile())
-        #expect(try SandboxProfile.named(name) == shipped.profile())
+        let text = try #require(EmbeddedProfiles.text(name), "scripts/generate-embedded-profiles")
+        let value = try #require(EmbeddedProfiles.value(name))
+        #expect(Data(text.utf8) + [UInt8(ascii: "\n")] == data, "rerun scripts/generate-embedded-profiles")
+        #expect(value == (try JSONDecoder().decode(SandboxProfile.self, from: data)))
+        #expect(SandboxProfile.shippedProfile(matching: [UInt8](data)) == value)
+        #expect(try SandboxProfile.named(name) == value)
     }
 
     @Test func aProfileFileThatDiffersIsDecoded() throws {

@@ -99,14 +99,14 @@ extension SandboxProfile {
     /// The compiled-in value of the shipped profile whose file text is `data` (a trailing newline aside).
     static func shippedProfile(matching bytes: [UInt8]) -> SandboxProfile? {
         let text = bytes.last == UInt8(ascii: "\n") ? bytes.dropLast() : bytes[...]
-        for (shippedText, profile) in EmbeddedProfiles.shipped.values where text.count == shippedText.utf8.count {
-            var shippedText = shippedText
+        for name in EmbeddedProfiles.names {
+            guard var shippedText = EmbeddedProfiles.text(name), text.count == shippedText.utf8.count else { continue }
             let equal = shippedText.withUTF8 { shipped in
                 text.withUnsafeBytes {
                     shipped.isEmpty || memcmp($0.baseAddress!, shipped.baseAddress!, shipped.count) == 0
                 }
             }
-            if equal { return profile() }
+            if equal { return EmbeddedProfiles.value(name) }
         }
         return nil
     }

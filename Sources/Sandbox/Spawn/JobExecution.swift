@@ -10,7 +10,6 @@ struct JobExecution: Sendable {
     let profile: SandboxProfile
     let filter: SeccompFilter
     let cancel: CancelSignal
-    let logger: Logger
 
     /// Runs the job; what it returns besides the outcome is to be cleaned up on this thread (`JobLeftovers`).
     func run() -> (Result<SandboxOutcome, SandboxError>, JobLeftovers) {
@@ -64,7 +63,7 @@ struct JobExecution: Sendable {
         let memoryByCgroup = cgroups?.limitsMemory ?? false
 
         let rlimits = Rlimits.plan(limits: limits, profile: profile)
-        isolation.append("rlimit " + rlimits.names.joined(separator: " "))
+        isolation.append(rlimits.names.reduce("rlimit") { $0 + " " + $1 })  // joined(separator:)'s first use costs more
         isolation += [
             "seccomp (\(profile.seccomp.summary))",
             "no_new_privs", "capabilities dropped", "new session", "environment allow-list", "inherited fds closed",

@@ -8,9 +8,9 @@ enum PrecompiledSeccomp {
     ///   is tried first, so a job builds no other shipped profile.
     static func program(for policy: SeccompPolicy, profileName: String? = nil) -> [UInt8]? {
         #if arch(x86_64)
-            let others = PrecompiledSeccompPrograms.x86_64.keys.sorted().filter { $0 != profileName }
+            let others = EmbeddedProfiles.names.filter { $0 != profileName }
             let names = (profileName.map { [$0] } ?? []) + others
-            for name in names where EmbeddedProfiles.shipped[name]?.profile().seccomp == policy {
+            for name in names where EmbeddedProfiles.value(name)?.seccomp == policy {
                 return PrecompiledSeccompPrograms.x86_64[name].map(bytes)
             }
         #endif
