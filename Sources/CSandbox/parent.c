@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/mount.h>
 #include <sched.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -16,6 +17,22 @@
 int csb_memfd(const char *name) {
     int fd = memfd_create(name, MFD_CLOEXEC);
     return fd < 0 ? -errno : fd;
+}
+
+ssize_t csb_write_without_sigpipe(int fd, const void *buf, size_t count) {
+    sigset_t pipe, old;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, &old);
+    ssize_t n = write(fd, buf, count);
+    int err = errno;
+    if (n < 0 && err == EPIPE) {
+        sigset_t pending;
+        struct timespec now = {0, 0};
+        if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) sigtimedwait(&pipe, NULL, &now);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return n < 0 ? -err : n;
 }
 
 int csb_pidfd_kill(int pidfd, int sig) {

@@ -150,6 +150,14 @@ extension SandboxSuites {
             #expect(result.seconds < 15)
         }
 
+        /// A command that exits without reading its input: the runner's writes to it fail (EPIPE), which must
+        /// not become a SIGPIPE that kills `exec` (it exited 141 before).
+        @Test(arguments: RunnerUser.available)
+        func inputLeftUnreadIsNotFatalToTheRunner(user: RunnerUser) throws {
+            let result = try Exec.run(["true"], as: user, input: Data(count: 4 << 20))
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+
         @Test(arguments: RunnerUser.available)
         func memoryBombHitsTheMemoryLimit(user: RunnerUser) throws {
             let result = try Exec.python(

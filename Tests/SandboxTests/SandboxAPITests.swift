@@ -82,6 +82,15 @@ extension SandboxSuites {
             #expect(outcome.outputText == "HELLO SANDBOX\n")
         }
 
+        /// A job that exits without reading its input: the runner's writes fail with EPIPE, which must not
+        /// become a SIGPIPE that kills the runner (this test process).
+        @Test func aJobThatLeavesItsInputUnreadEndsNormally() async throws {
+            let outcome = try await sandbox.run(
+                SandboxJob(command: ["true"], stdin: [UInt8](repeating: UInt8(ascii: "a"), count: 4 << 20)))
+            #expect(outcome.exitCode == 0)
+            #expect(outcome.signal == nil)
+        }
+
         @Test func environmentIsTheAllowListPlusTheJobsVariables() async throws {
             setenv("SELFCHECK_TEST_SECRET", "do-not-leak", 1)
             defer { unsetenv("SELFCHECK_TEST_SECRET") }

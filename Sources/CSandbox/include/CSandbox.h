@@ -137,6 +137,9 @@ int csb_pipe(int fds[CSB_NONNULL 2]);
 int csb_eventfd(void);
 /* open(path, O_PATH | O_DIRECTORY | O_CLOEXEC); -errno on failure. */
 int csb_open_path(const char *CSB_NONNULL path);
+/* write(2) to a pipe whose reader may be gone: EPIPE then, not SIGPIPE (blocked on this thread for the call,
+ * and the one raised is consumed). Bytes written, or -errno. */
+ssize_t csb_write_without_sigpipe(int fd, const void *CSB_NONNULL buf, size_t count);
 /* pidfd_send_signal(2); -errno on failure. */
 int csb_pidfd_kill(int pidfd, int sig);
 /* wait4() on a pid; fills status, CPU microseconds and peak RSS (KiB); -errno on failure. */

@@ -121,9 +121,12 @@ struct JobMonitor {
                 stop(nil)
             }
             if let input, fds.4.revents != 0 {
-                let n = stdinBytes.withUnsafeBytes { Glibc.write(input, $0.baseAddress! + written, $0.count - written) }
+                // A job may exit without reading its input: that is EPIPE here, never a SIGPIPE that kills the runner.
+                let n = stdinBytes.withUnsafeBytes {
+                    csb_write_without_sigpipe(input, $0.baseAddress! + written, $0.count - written)
+                }
                 if n > 0 { written += n }
-                if n < 0 && errno != EAGAIN && errno != EINTR || written == stdinBytes.count {
+                if n < 0 && n != -EAGAIN && n != -EINTR || written == stdinBytes.count {
                     close(input)
                     self.input = nil
                 }
