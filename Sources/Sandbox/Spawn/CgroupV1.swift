@@ -116,7 +116,7 @@ final class CgroupV1: JobCgroup, @unchecked Sendable {  // used by one job threa
 
     /// Moves the calling thread into the groups, so the job cloned from it is born there. Writing "0" to
     /// `tasks` migrates just this thread, which skips the global lock a process move takes (an RCU grace
-    /// period, 6-12 ms). The thread is the job's dedicated one and exits after the job.
+    /// period, 6-12 ms). The thread leaves again once pid 1 is cloned (`afterSpawn`).
     func joinCurrentThread() throws {
         threadJoined = true
         for (controller, directory) in directories {
