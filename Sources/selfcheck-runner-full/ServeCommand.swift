@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Logs
+import Patch
 import RunnerProtocolServer
 import Sandbox
 import SelfCheck
@@ -75,6 +76,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         for stale in Workspace.sweepStale(in: workspaces) {
             logger.notice("removed a dead runner's workspace", metadata: ["path": "\(stale.path)"])
+        }
+        for stale in PatchScratch.sweepStale() {
+            logger.notice("removed a dead runner's patch scratch folder", metadata: ["path": "\(stale.path)"])
         }
         // Every allowed profile is loaded now: a bad one stops the runner at start, not a request later.
         var pipelines: [String: any CheckExecutor] = [:]

@@ -45,8 +45,13 @@ enum GitApply {
     /// The copy's folder name, taken out of git's messages again.
     private static let copyName = "selfcheck-base-copy"
 
+    /// Scratch folders are `patch-check-<pid>-XXXXXX` in TMPDIR: the pid lets `PatchScratch.sweepStale` tell a
+    /// dead runner's (SIGKILL mid-check: its `defer` never ran) from a live one's.
+    static let scratchPrefix = "patch-check-"
+
     private static func makeScratchDirectory() throws -> URL {
-        var template = Array((FileManager.default.temporaryDirectory.path + "/patch-check-XXXXXX").utf8CString)
+        var template = Array(
+            (FileManager.default.temporaryDirectory.path + "/\(scratchPrefix)\(getpid())-XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw CocoaError(
                 .fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "mkdtemp: \(String(cString: strerror(errno)))"]
@@ -87,5 +92,29 @@ enum GitApply {
         }
         // The umask may have narrowed `mode`; git reads the executable bit.
         fchmod(descriptor, mode)
+    }
+}
+
+/// The patch engine's scratch folders left by runners that died mid-check.
+public enum PatchScratch {
+    /// Removes the `git apply --check` scratch folders of processes that no longer exist from `directory`
+    /// (TMPDIR by default). Like the workspace sweep, it trusts nothing found there: only real directories
+    /// this process's uid owns are removed, and links inside are removed, not followed.
+    /// - Returns: the folders removed.
+    @discardableResult
+    public static func sweepStale(in directory: URL = FileManager.default.temporaryDirectory) -> [URL] {
+        var removed: [URL] = []
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        where name.hasPrefix(GitApply.scratchPrefix) {
+            let parts = name.dropFirst(GitApply.scratchPrefix.count).split(separator: "-")
+            guard parts.count == 2, let pid = Int32(parts[0]), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            let folder = directory.appendingPathComponent(name)
+            var info = stat()
+            guard lstat(folder.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == geteuid() else {
+                continue
+            }
+            if (try? FileManager.default.removeItem(at: folder)) != nil { removed.append(folder) }
+        }
+        return removed
     }
 }
