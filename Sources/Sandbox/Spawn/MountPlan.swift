@@ -29,7 +29,10 @@ struct MountPlan {
                 if (info.st_mode & S_IFMT) == S_IFLNK {
                     // Merged-/usr hosts: /bin -> usr/bin is recreated, not bound.
                     entry.kind = Int32(CSB_MOUNT_SYMLINK.rawValue)
-                    entry.source = config.string(try linkTarget(source))
+                    guard let linkTarget = symbolicLinkTarget(source) else {
+                        throw SandboxError(step: "mount plan", errno: errno, message: "readlink \(source)")
+                    }
+                    entry.source = config.string(linkTarget)
                 } else {
                     entry.kind = Int32(CSB_MOUNT_BIND.rawValue)
                     entry.source = config.string(source)
@@ -68,12 +71,4 @@ struct MountPlan {
         let source = mount.source.map { String(cString: $0) }
         return source.map { "\($0) -> \(target)" } ?? target
     }
-}
-
-/// A symbolic link's target, by readlink(2): FileManager's first use costs `exec` about 0.05 ms.
-private func linkTarget(_ path: String) throws -> String {
-    var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX))
-    let length = buffer.withUnsafeMutableBytes { readlink(path, $0.baseAddress!, $0.count) }
-    guard length >= 0 else { throw SandboxError(step: "mount plan", errno: errno, message: "readlink \(path)") }
-    return String(decoding: buffer[..<length], as: UTF8.self)
 }
