@@ -116,6 +116,15 @@ func treeDigest(_ root: URL) throws -> String {
 /// True while some process's command line contains `marker`.
 func processExists(withMarker marker: String) -> Bool { !pids(withMarker: marker).isEmpty }
 
+/// The parent of `pid` as this process sees it (for a job's process, its sandbox's pid 1 on the host).
+func parentPid(of pid: Int32) -> Int32? {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let end = stat.range(of: ") ", options: .backwards)
+    else { return nil }
+    let fields = stat[end.upperBound...].split(separator: " ")
+    return fields.count > 1 ? Int32(fields[1]) : nil
+}
+
 /// Processes whose command line contains `marker` (the runner's own, naming it too, excepted).
 func pids(withMarker marker: String) -> [Int32] {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []

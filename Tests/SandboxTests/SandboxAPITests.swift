@@ -123,8 +123,7 @@ extension SandboxSuites {
             let task = Task { try await sandbox.run(SandboxJob(command: ["sh", "-c", "sleep 1; true", marker])) }
             #expect(waitUntil(seconds: 10) { processExists(withMarker: marker) })
             let shell = try #require(pids(withMarker: marker).first)
-            let stat = try String(contentsOfFile: "/proc/\(shell)/stat", encoding: .utf8)
-            let pid1 = try #require(Int32(stat[stat.range(of: ") ")!.upperBound...].split(separator: " ")[1]))
+            let pid1 = try #require(parentPid(of: shell))
             let memoryLine = try String(contentsOfFile: "/proc/\(shell)/cgroup", encoding: .utf8)
                 .split(separator: "\n").first { $0.split(separator: ":").dropFirst().first == "memory" }
             let group = memoryLine.map { "/sys/fs/cgroup/memory" + $0.split(separator: ":", maxSplits: 2)[2] }
@@ -147,8 +146,7 @@ extension SandboxSuites {
             }
             #expect(waitUntil(seconds: 10) { processExists(withMarker: marker) })
             let shell = try #require(pids(withMarker: marker).first)
-            let stat = try String(contentsOfFile: "/proc/\(shell)/stat", encoding: .utf8)
-            let pid1 = try #require(Int32(stat[stat.range(of: ") ")!.upperBound...].split(separator: " ")[1]))
+            let pid1 = try #require(parentPid(of: shell))
             #expect(try await first.value.exitCode == 0)
             #expect(
                 waitUntil(seconds: 10) {
